@@ -1,0 +1,38 @@
+import pino, { type DestinationStream } from "pino";
+import type { LogLevel } from "../config/env.js";
+import type { Logger } from "../core/logger.js";
+
+/**
+ * pino behind our Logger interface. We never pass personal data to the logger; the redact
+ * paths are a second line of defence should a future field carry credentials or cookies.
+ */
+export function createPinoLogger(level: LogLevel, destination?: DestinationStream): Logger {
+  const log = pino(
+    {
+      level,
+      base: { service: "kratos-hooks" },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: {
+        paths: [
+          "authorization",
+          "*.authorization",
+          "cookie",
+          "*.cookie",
+          "password",
+          "*.password",
+          "request_cookies",
+          "*.request_cookies",
+          "apiKeys",
+          "*.apiKeys",
+        ],
+        censor: "[redacted]",
+      },
+    },
+    destination,
+  );
+  return {
+    info: (fields, message) => log.info(fields, message),
+    warn: (fields, message) => log.warn(fields, message),
+    error: (fields, message) => log.error(fields, message),
+  };
+}

@@ -1,0 +1,47 @@
+import { ConfigError } from "./parse.js";
+
+/** The key a fresh checkout accepts, so the shipped kratos.yml works out of the box. Never in production. */
+export const DEV_API_KEY = "dev-only-insecure-key";
+
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface RuntimeSettings {
+  apiKeys: readonly string[];
+  /** True when HOOKS_API_KEYS was unset and the development key is in use. */
+  usingDevKey: boolean;
+  logLevel: LogLevel;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Reads the settings every runtime shares from environment variables (Node) or bindings
+ * (Workers). Key values never appear in an error message.
+ */
+export function parseRuntimeSettings(env: Env): RuntimeSettings {
+  const logLevel = (env.LOG_LEVEL ?? "info").trim().toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL: expected one of ${LOG_LEVELS.join(", ")}, found ${JSON.stringify(env.LOG_LEVEL)}`);
+  }
+  const raw = env.HOOKS_API_KEYS;
+  if (raw === undefined || raw.trim() === "") {
+    if (env.NODE_ENV === "production") {
+      throw new ConfigError(
+        "HOOKS_API_KEYS: expected at least one API key (comma-separated) because NODE_ENV=production, found nothing. " +
+          "Generate one with `openssl rand -base64 32` and set the same value in kratos.yml.",
+      );
+    }
+    return { apiKeys: [DEV_API_KEY], usingDevKey: true, logLevel: logLevel as LogLevel };
+  }
+  const keys = raw.split(",").map((k) => k.trim());
+  keys.forEach((key, i) => {
+    if (key.length < 16 || !/^[\x21-\x7e]+$/.test(key)) {
+      throw new ConfigError(
+        `HOOKS_API_KEYS: expected comma-separated keys of at least 16 printable ASCII characters without spaces, ` +
+          `found key #${i + 1} of ${key.length} characters that does not fit (its value is not shown)`,
+      );
+    }
+  });
+  return { apiKeys: keys, usingDevKey: false, logLevel: logLevel as LogLevel };
+}

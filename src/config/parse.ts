@@ -1,0 +1,122 @@
+import type { z } from "zod";
+import { isPlainObject } from "../core/json.js";
+import { type Config, configSchema } from "./schema.js";
+
+/** An operator's mistake in configuration: the message names the key, what was expected and what was found. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return "nothing";
+  const json = JSON.stringify(value) ?? String(value);
+  return json.length > 80 ? `${json.slice(0, 77)}…` : json;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let node = root;
+  for (const key of path) {
+    if (node === null || typeof node !== "object") return undefined;
+    node = (node as Record<PropertyKey, unknown>)[key];
+  }
+  return node;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: walking zod's public `def` tree, whose node types vary.
+type AnySchema = any;
+
+/** The keys an object schema at `path` accepts, to suggest the intended one for a typo. */
+function knownKeysAt(path: readonly PropertyKey[]): string[] {
+  let node: AnySchema = configSchema;
+  const unwrap = () => {
+    while (node?.def?.innerType !== undefined || node?.def?.in !== undefined) node = node.def.innerType ?? node.def.in;
+  };
+  for (const key of path) {
+    unwrap();
+    if (node?.def?.type === "array") node = node.def.element;
+    else if (node?.def?.type === "record") node = node.def.valueType;
+    else node = node?.def?.shape?.[key as string];
+    if (typeof key === "number") unwrap();
+  }
+  unwrap();
+  return node?.def?.type === "object" ? Object.keys(node.def.shape) : [];
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0] ?? 0;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j] ?? 0;
+      row[j] = Math.min(current + 1, (row[j - 1] ?? 0) + 1, prev + (a[i - 1]?.toLowerCase() === b[j - 1]?.toLowerCase() ? 0 : 1));
+      prev = current;
+    }
+  }
+  return row[b.length] ?? 0;
+}
+
+function formatIssue(issue: z.core.$ZodIssue, input: unknown): string {
+  const where = issue.path.length === 0 ? "(top level)" : issue.path.join(".");
+  if (issue.code === "unrecognized_keys") {
+    const known = knownKeysAt(issue.path);
+    return issue.keys
+      .map((key) => {
+        const guess = known.find((k) => editDistance(k, key) <= 2);
+        const hint = guess === undefined ? `expected one of: ${known.join(", ")}` : `did you mean "${guess}"?`;
+        return `${issue.path.length === 0 ? key : `${where}.${key}`}: unknown key (${hint})`;
+      })
+      .join("\n");
+  }
+  const expected = issue.message.replace(/^[A-Z][a-z]+(?: [a-z]+)?: /, "").replace(/, received \w+$/, "");
+  return `${where}: ${expected}, found ${describe(valueAt(input, issue.path))}`;
+}
+
+/** Validates a raw configuration object. Throws `ConfigError` with one line per problem. */
+export function parseConfig(raw: unknown, source: string): Config {
+  const result = configSchema.safeParse(raw ?? {});
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => formatIssue(issue, raw));
+  throw new ConfigError(`Invalid configuration in ${source}:\n  ${lines.join("\n  ")}`);
+}
+
+/** Objects merge key by key; anything else (arrays included) is replaced. */
+export function mergeConfig(base: unknown, override: unknown): unknown {
+  if (!isPlainObject(base) || !isPlainObject(override)) return override;
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(override)) merged[key] = mergeConfig(base[key], value);
+  return merged;
+}
+
+function parseJSON(text: string, source: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`Invalid configuration in ${source}: expected JSON, found a parse error (${(error as Error).message})`);
+  }
+}
+
+export interface ConfigSources {
+  /** `HOOKS_CONFIG_FILE`: path and contents of a JSON file. */
+  file?: { path: string; text: string } | undefined;
+  /** `HOOKS_CONFIG`: inline JSON. */
+  inline?: string | undefined;
+}
+
+/** Defaults ← file ← inline JSON, then validation. */
+export function loadConfig(sources: ConfigSources): Config {
+  const names: string[] = [];
+  let raw: unknown = {};
+  if (sources.file !== undefined) {
+    names.push(`HOOKS_CONFIG_FILE (${sources.file.path})`);
+    raw = mergeConfig(raw, parseJSON(sources.file.text, names.at(-1) ?? ""));
+  }
+  if (sources.inline !== undefined && sources.inline.trim() !== "") {
+    names.push("HOOKS_CONFIG");
+    raw = mergeConfig(raw, parseJSON(sources.inline, "HOOKS_CONFIG"));
+  }
+  if (!isPlainObject(raw)) {
+    throw new ConfigError(`Invalid configuration in ${names.join(" + ")}: expected a JSON object, found ${describe(raw)}`);
+  }
+  return parseConfig(raw, names.length === 0 ? "the defaults" : names.join(" + "));
+}

@@ -1,0 +1,95 @@
+import { type OutputUnit, Validator } from "@cfworker/json-schema";
+import type { JsonObject } from "./decision.js";
+import { isPlainObject } from "./json.js";
+import { toE164 } from "./phone.js";
+
+export interface SchemaProblem {
+  /** JSON pointer into the identity document, e.g. `#/traits/phone`. */
+  pointer: string;
+  keyword: string;
+  detail: string;
+}
+
+export interface IdentitySchemaSet {
+  has(id: string): boolean;
+  /** Top-level trait names the schema declares under `properties.traits.properties`. */
+  declaredTraits(id: string): ReadonlySet<string>;
+  /** Validates `{traits}` the way Kratos re-validates an identity after a hook changed it. */
+  validate(id: string, traits: JsonObject): SchemaProblem[];
+}
+
+function traitProperties(schema: JsonObject): JsonObject | undefined {
+  const traits = isPlainObject(schema.properties) ? schema.properties.traits : undefined;
+  return isPlainObject(traits) && isPlainObject(traits.properties) ? traits.properties : undefined;
+}
+
+/**
+ * Checks the parts of Kratos's identity meta-schema (`embedx/identity_meta.schema.json`) that
+ * make Kratos refuse to start: a top-level `properties.traits` with at least one property, and
+ * `format` on every trait verified by SMS. Returns what is wrong, or nothing.
+ */
+export function findIdentitySchemaProblem(schema: unknown): string | undefined {
+  if (!isPlainObject(schema)) return "expected a JSON Schema object";
+  const properties = traitProperties(schema);
+  if (properties === undefined) {
+    return 'expected "properties": {"traits": {"type": "object", "properties": {…}}} at the top level';
+  }
+  if (Object.keys(properties).length === 0) return "expected at least one property under properties.traits.properties";
+  for (const [name, property] of Object.entries(properties)) {
+    const ext = isPlainObject(property) ? property["ory.sh/kratos"] : undefined;
+    const via = isPlainObject(ext) && isPlainObject(ext.verification) ? ext.verification.via : undefined;
+    const format = isPlainObject(property) ? property.format : undefined;
+    if (via === "sms" && format !== "tel" && format !== "no-validate") {
+      return `trait "${name}" is verified via sms, so it needs "format": "tel" (or "no-validate")`;
+    }
+  }
+  return undefined;
+}
+
+function toProblem(unit: OutputUnit): SchemaProblem {
+  const missing = unit.keyword === "required" ? /property "([^"]+)"/.exec(unit.error)?.[1] : undefined;
+  const pointer = missing === undefined ? unit.instanceLocation : `${unit.instanceLocation}/${missing}`;
+  return { pointer, keyword: unit.keyword, detail: unit.error };
+}
+
+// Wrapper errors that only say "a child failed"; the child error says what.
+const WRAPPERS = new Set(["properties", "items", "allOf", "$ref", "additionalProperties"]);
+
+/**
+ * Builds validators for the identity schemas once. The validator is @cfworker/json-schema,
+ * which interprets schemas without generating code, so it also runs in Workers (no eval).
+ * `format: tel` is checked as Kratos checks it: libphonenumber, no default region, isValid.
+ */
+export function createIdentitySchemaSet(schemas: Readonly<Record<string, JsonObject>>): IdentitySchemaSet {
+  const compiled = new Map(
+    Object.entries(schemas).map(([id, schema]) => {
+      const properties = traitProperties(schema) ?? {};
+      const telTraits = Object.keys(properties).filter((k) => {
+        const p = properties[k];
+        return isPlainObject(p) && p.format === "tel";
+      });
+      return [id, { validator: new Validator(schema, "7", false), declared: new Set(Object.keys(properties)), telTraits }];
+    }),
+  );
+  const get = (id: string) => {
+    const entry = compiled.get(id);
+    if (entry === undefined) throw new Error(`unknown identity schema "${id}"`);
+    return entry;
+  };
+  return {
+    has: (id) => compiled.has(id),
+    declaredTraits: (id) => get(id).declared,
+    validate(id, traits) {
+      const entry = get(id);
+      const result = entry.validator.validate({ traits });
+      const problems = result.valid ? [] : result.errors.filter((e) => !WRAPPERS.has(e.keyword)).map(toProblem);
+      for (const name of entry.telTraits) {
+        const value = traits[name];
+        if (typeof value === "string" && !toE164(value, undefined).ok) {
+          problems.push({ pointer: `#/traits/${name}`, keyword: "format", detail: 'String does not match format "tel".' });
+        }
+      }
+      return problems;
+    },
+  };
+}

@@ -1,0 +1,36 @@
+import type { JsonObject } from "./decision.js";
+
+export function isPlainObject(value: unknown): value is JsonObject {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Structural equality of JSON values (key order ignored). */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a)) {
+    return Array.isArray(b) && a.length === b.length && a.every((v, i) => jsonEqual(v, b[i]));
+  }
+  if (isPlainObject(a) && isPlainObject(b)) {
+    const keys = Object.keys(a);
+    return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && jsonEqual(a[k], b[k]));
+  }
+  return false;
+}
+
+/** Reads a dotted path (`address.mobile`) from an object. */
+export function getPath(root: JsonObject, path: string): unknown {
+  let node: unknown = root;
+  for (const key of path.split(".")) {
+    if (!isPlainObject(node) || !Object.hasOwn(node, key)) return undefined;
+    node = node[key];
+  }
+  return node;
+}
+
+/** Returns a copy of `root` with `value` at a dotted path; intermediate objects must exist. */
+export function setPath(root: JsonObject, path: string, value: unknown): JsonObject {
+  const [head = "", ...rest] = path.split(".");
+  if (rest.length === 0) return { ...root, [head]: value };
+  const child = root[head];
+  return { ...root, [head]: setPath(isPlainObject(child) ? child : {}, rest.join("."), value) };
+}

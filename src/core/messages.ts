@@ -1,0 +1,70 @@
+/**
+ * Every message a person can see comes from this table. Ids are stable integers in our own
+ * block 4100000–4199999, outside Kratos's ranges 1010000–1089999 and 4000000–5099999
+ * (`text/id.go`), so a UI that localises Kratos ids never swaps in a Kratos text for ours.
+ * Never renumber or reuse an id: UIs and analytics key on them.
+ */
+export const MESSAGES = {
+  PHONE_INVALID: {
+    id: 4100001,
+    text: "This phone number is not valid. Check the digits and the country code.",
+  },
+  PHONE_NEEDS_INTERNATIONAL_FORMAT: {
+    id: 4100002,
+    text: "Enter the phone number in international format, starting with + and the country code (for example +49 176 12345678).",
+  },
+  PHONE_EXTENSION_NOT_SUPPORTED: {
+    id: 4100003,
+    text: "Phone numbers with an extension are not supported. Remove the extension and try again.",
+  },
+  PHONE_TYPE_NOT_ALLOWED: {
+    id: 4100004,
+    text: "This kind of phone number cannot be used here. Enter a mobile number that can receive text messages.",
+  },
+  PHONE_COUNTRY_NOT_ALLOWED: {
+    id: 4100005,
+    text: "Phone numbers from this country are not supported yet. Enter a number from a supported country.",
+  },
+  PHONE_COUNTRY_DENIED: {
+    id: 4100006,
+    text: "Phone numbers from this country cannot be used here.",
+  },
+  PHONE_REGION_UNKNOWN: {
+    id: 4100007,
+    text: "The selected country is not recognised. Choose your country again, or enter the number starting with +.",
+  },
+  EMAIL_DOMAIN_DISPOSABLE: {
+    id: 4100101,
+    text: "Disposable email addresses cannot be used. Enter an address you will keep.",
+  },
+  EMAIL_DOMAIN_DENIED: {
+    id: 4100102,
+    text: "Email addresses at this domain cannot be used here.",
+  },
+  EMAIL_DOMAIN_NOT_ALLOWED: {
+    id: 4100103,
+    text: "Use an email address at one of the accepted domains.",
+  },
+  LOGIN_DENIED: {
+    id: 4100201,
+    text: "Signing in to this account is not possible. Contact support if you think this is a mistake.",
+  },
+  REQUEST_DENIED: {
+    id: 4100202,
+    text: "This request cannot be processed. Try again from a supported browser or app.",
+  },
+  SCHEMA_NOT_ALLOWED: {
+    id: 4100301,
+    text: "This account type is not available with the details you entered.",
+  },
+  SCHEMA_TRAITS_INVALID: {
+    id: 4100302,
+    text: "The details you entered do not fit this account type. Check the highlighted fields.",
+  },
+  HOOK_TIMEOUT: {
+    id: 4100901,
+    text: "We could not finish checking your details in time. Please try again.",
+  },
+} as const satisfies Record<string, { id: number; text: string }>;
+
+export type MessageKey = keyof typeof MESSAGES;

@@ -1,0 +1,20 @@
+import type { Config } from "../../config/schema.js";
+import { createIdentitySchemaSet } from "../identity-schemas.js";
+import type { Policy } from "../policy.js";
+import { createDenyRules } from "./deny-rules.js";
+import { createNormalizePhone } from "./normalize-phone.js";
+import { createRouteSchema } from "./route-schema.js";
+
+/**
+ * The policy registry, in pipeline order: normalise first (later rules read E.164 numbers),
+ * then deny (a refusal names the user's mistake before routing validates anything), then route.
+ */
+export function createPolicies(config: Config): Policy[] {
+  const policies: Policy[] = [];
+  if (config.normalizePhone.enabled) policies.push(createNormalizePhone(config.normalizePhone));
+  if (config.denyRules.enabled) policies.push(createDenyRules(config.denyRules));
+  if (config.routeSchema.enabled) {
+    policies.push(createRouteSchema(config.routeSchema, createIdentitySchemaSet(config.identitySchemas)));
+  }
+  return policies;
+}

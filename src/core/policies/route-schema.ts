@@ -1,0 +1,104 @@
+import type { Condition, Config } from "../../config/schema.js";
+import {
+  CONTINUE,
+  type Decision,
+  type Denial,
+  deny,
+  GLOBAL_POINTER,
+  type HookInput,
+  type IdentityView,
+  type JsonObject,
+  traitPointer,
+} from "../decision.js";
+import { domainMatches, emailDomain } from "../email.js";
+import type { IdentitySchemaSet } from "../identity-schemas.js";
+import { getPath } from "../json.js";
+import { toE164 } from "../phone.js";
+import type { Policy } from "../policy.js";
+
+type Options = Config["routeSchema"];
+
+function present(traits: JsonObject, path: string): boolean {
+  const value = getPath(traits, path);
+  return value !== undefined && value !== null && !(typeof value === "string" && value.trim() === "");
+}
+
+function createMatcher(options: Options) {
+  return (when: Condition, input: HookInput, identity: IdentityView): boolean => {
+    const { traits } = identity;
+    if (when.traitPresent?.some((path) => !present(traits, path))) return false;
+    if (when.traitAbsent?.some((path) => present(traits, path))) return false;
+    if (when.schemaIdIn !== undefined && !when.schemaIdIn.includes(identity.schemaId)) return false;
+    if (when.emailDomainIn !== undefined) {
+      const domain = emailDomain(getPath(traits, options.emailTrait));
+      if (domain === undefined || !domainMatches(domain, new Set(when.emailDomainIn))) return false;
+    }
+    if (when.phoneCountryIn !== undefined) {
+      const phone = getPath(traits, options.phoneTrait);
+      const parsed = typeof phone === "string" ? toE164(phone, undefined) : undefined;
+      if (!parsed?.ok || parsed.country === undefined || !(when.phoneCountryIn as readonly string[]).includes(parsed.country)) return false;
+    }
+    if (when.transientPayloadEquals !== undefined) {
+      for (const [key, expected] of Object.entries(when.transientPayloadEquals)) {
+        if (input.transientPayload?.[key] !== expected) return false;
+      }
+    }
+    return true;
+  };
+}
+
+/** Kratos reports a missing `anyOf` branch at `#/traits`; that is not a form field, so show it globally. */
+function toFieldPointer(pointer: string): string {
+  return pointer.startsWith("#/traits/") ? pointer : GLOBAL_POINTER;
+}
+
+/**
+ * Chooses the identity schema for a new identity: guards first (a schema the client asked for
+ * whose requirement fails is refused), then the first matching rule. Kratos re-validates the
+ * identity against the new `schema_id` after the hook (`selfservice/flow/registration/hook.go`),
+ * so the routed traits are trimmed to what the target declares and validated here first: the
+ * person gets our message on the right field instead of an opaque Kratos error.
+ */
+export function createRouteSchema(options: Options, schemas: IdentitySchemaSet): Policy {
+  const matches = createMatcher(options);
+  return {
+    name: "routeSchema",
+    hooks: new Set(["registration-after"]),
+    decide(input): Decision {
+      const identity = input.identity;
+      if (identity === undefined) return CONTINUE;
+      const requested = new Set([identity.schemaId, input.requestedSchemaId]);
+      for (const guard of options.guards) {
+        if (requested.has(guard.schema) && !matches(guard.require, input, identity)) {
+          const pointer = guard.field === null ? GLOBAL_POINTER : traitPointer(guard.field);
+          return deny("SCHEMA_NOT_ALLOWED", pointer, { reason: "schema_not_allowed", schema_id: guard.schema });
+        }
+      }
+      const rule = options.rules.find((r) => matches(r.when, input, identity));
+      if (rule === undefined) return CONTINUE;
+      const declared = schemas.declaredTraits(rule.schema);
+      const traits = options.dropUndeclaredTraits
+        ? Object.fromEntries(Object.entries(identity.traits).filter(([key]) => declared.has(key)))
+        : identity.traits;
+      const problems = schemas.validate(rule.schema, traits);
+      if (problems.length > 0) {
+        const seen = new Set<string>();
+        const messages: Denial[] = [];
+        for (const problem of problems) {
+          const pointer = toFieldPointer(problem.pointer);
+          if (seen.has(pointer)) continue;
+          seen.add(pointer);
+          messages.push({
+            key: "SCHEMA_TRAITS_INVALID",
+            pointer,
+            context: { reason: "schema_mismatch", schema_id: rule.schema, keyword: problem.keyword, detail: problem.detail },
+          });
+        }
+        return { kind: "deny", messages };
+      }
+      const patch: Partial<IdentityView> = { schemaId: rule.schema, traits };
+      if (rule.metadataPublic !== undefined) patch.metadataPublic = { ...identity.metadataPublic, ...rule.metadataPublic };
+      return { kind: "patch", identity: patch };
+    },
+  };
+}

@@ -1,0 +1,25 @@
+/**
+ * Masks for personal data in logs. A log line may say *which* number or address was involved,
+ * enough to correlate with a support request, never the value itself.
+ */
+
+/** `+4917612345678` → `+49******5678`; short or odd input keeps only its last two digits. */
+export function maskPhone(value: string): string {
+  const digits = value.replace(/\D/g, "");
+  if (digits.length < 8) return `******${digits.slice(-2)}`;
+  return `${value.trim().startsWith("+") ? "+" : ""}${digits.slice(0, 2)}******${digits.slice(-4)}`;
+}
+
+/** `jane.doe@example.com` → `j***@example.com`. The domain stays: it is what deny rules act on. */
+export function maskEmail(value: string): string {
+  const at = value.lastIndexOf("@");
+  if (at < 1) return "***";
+  return `${value.slice(0, 1)}***@${value.slice(at + 1)}`;
+}
+
+/** Masks email addresses and runs of 5+ digits in free text (error messages, stack traces). */
+export function maskText(text: string): string {
+  return text
+    .replace(/[^\s@"'<>()[\]]+@[^\s@"'<>()[\],;]+/g, (m) => maskEmail(m))
+    .replace(/\+?\d[\d\s().-]{3,}\d/g, (m) => (m.replace(/\D/g, "").length >= 5 ? maskPhone(m) : m));
+}

@@ -1,0 +1,162 @@
+import { Hono } from "hono";
+import type { Config } from "../config/schema.js";
+import { GLOBAL_POINTER, type HookInput } from "../core/decision.js";
+import { type HookId, isHookId } from "../core/hooks.js";
+import type { Logger } from "../core/logger.js";
+import { type PipelineResult, runPipeline } from "../core/pipeline.js";
+import { createPolicies } from "../core/policies/index.js";
+import type { Policy } from "../core/policy.js";
+import { maskEmail, maskPhone, maskText } from "../core/redact.js";
+import { parseHookPayload } from "../kratos/payload.js";
+import { type KratosAnswer, toKratosResponse, toMessagesBody, WIRE_KEYS } from "../kratos/response.js";
+import { createAuthenticator } from "./auth.js";
+import { MAX_BODY_BYTES, readBody } from "./body.js";
+import { errorResponse } from "./errors.js";
+
+export interface AppOptions {
+  config: Config;
+  apiKeys: readonly string[];
+  logger: Logger;
+  /** Replaces the configured policies (tests of the pipeline's edges: time budget, bugs). */
+  policies?: readonly Policy[];
+}
+
+const JSON_TYPE = /^application\/json\s*(;|$)/i;
+
+function answer(result: KratosAnswer): Response {
+  if (result.body === null) return new Response(null, { status: result.status });
+  return new Response(result.body, { status: result.status, headers: { "content-type": "application/json; charset=utf-8" } });
+}
+
+/** Kratos's per-attempt id when sent and well-formed, else our own. */
+function requestIdOf(request: Request): string {
+  const sent = request.headers.get("ory-webhook-request-id");
+  return sent !== null && /^[A-Za-z0-9._-]{1,128}$/.test(sent) ? sent : crypto.randomUUID();
+}
+
+/** Masked phone and email traits, so a log line can be matched to a person's report. */
+function subjectOf(input: HookInput, config: Config): Record<string, string> | undefined {
+  const traits = input.identity?.traits;
+  if (traits === undefined) return undefined;
+  const subject: Record<string, string> = {};
+  const phone = traits[config.normalizePhone.fields[0] ?? "phone"];
+  const email = traits[config.denyRules.emailTraits[0] ?? "email"];
+  if (typeof phone === "string") subject.phone = maskPhone(phone);
+  if (typeof email === "string") subject.email = maskEmail(email);
+  return subject;
+}
+
+type Timed = PipelineResult | { kind: "timeout" };
+
+function withBudget(run: Promise<PipelineResult>, budgetMs: number): Promise<Timed> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<Timed>((resolve) => {
+    timer = setTimeout(() => resolve({ kind: "timeout" }), budgetMs);
+  });
+  return Promise.race([run, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The whole service as a Hono app, the same on every runtime: authenticate, validate the
+ * payload, run the policies within the time budget, answer as Kratos reads it.
+ */
+export function createApp(options: AppOptions): Hono {
+  const { config, logger } = options;
+  const policies = options.policies ?? createPolicies(config);
+  const authenticate = createAuthenticator(options.apiKeys);
+  const app = new Hono();
+
+  app.get("/health", (c) => c.json({ status: "ok" }));
+
+  app.all("/hooks/:hook", async (c) => {
+    const started = performance.now();
+    const hook = c.req.param("hook");
+    if (!isHookId(hook)) return errorResponse(404, "not_found", `unknown hook "${hook.slice(0, 64)}"`, null);
+    if (c.req.method !== "POST") {
+      return errorResponse(405, "method_not_allowed", `use POST for /hooks/${hook}`, null, { allow: "POST" });
+    }
+    const requestId = requestIdOf(c.req.raw);
+    const log = (fields: Record<string, unknown>) =>
+      logger.info({ hook, requestId, ...fields, durationMs: Math.round((performance.now() - started) * 100) / 100 }, "hook call");
+    const reject = (response: Response, code: string) => {
+      log({ decision: "rejected", status: response.status, error: code });
+      return response;
+    };
+
+    if (!(await authenticate(c.req.header("authorization")))) {
+      return reject(
+        errorResponse(
+          401,
+          "unauthorized",
+          "missing or wrong credentials: send Authorization: Bearer <key>, or Basic auth with the key as password",
+          null,
+          {
+            "www-authenticate": 'Bearer realm="kratos-hooks", Basic realm="kratos-hooks"',
+          },
+        ),
+        "unauthorized",
+      );
+    }
+    const contentType = c.req.header("content-type") ?? "";
+    if (!JSON_TYPE.test(contentType)) {
+      return reject(
+        errorResponse(
+          400,
+          "unsupported_content_type",
+          `expected Content-Type: application/json, found ${JSON.stringify(contentType.slice(0, 64))}`,
+        ),
+        "unsupported_content_type",
+      );
+    }
+    const body = await readBody(c.req.raw, MAX_BODY_BYTES);
+    if (!body.ok) {
+      return reject(errorResponse(413, "payload_too_large", `request body exceeds ${MAX_BODY_BYTES} bytes`), "payload_too_large");
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body.bytes));
+    } catch {
+      // The parser's own message quotes the input, which may hold personal data: not repeated.
+      return reject(errorResponse(400, "invalid_json", "body is not valid UTF-8 JSON"), "invalid_json");
+    }
+    const parsed = parseHookPayload(hook as HookId, json);
+    if (!parsed.ok) {
+      return reject(errorResponse(400, "invalid_payload", parsed.problem.message, parsed.problem.path), "invalid_payload");
+    }
+
+    const input = parsed.input;
+    const result = await withBudget(runPipeline(policies, input), config.budgetMs);
+    const subject = subjectOf(input, config);
+    if (result.kind === "timeout") {
+      const closed = config.failMode === "closed";
+      const response = closed
+        ? answer({ status: 422, body: toMessagesBody([{ key: "HOOK_TIMEOUT", pointer: GLOBAL_POINTER, context: { reason: "timeout" } }]) })
+        : answer({ status: 204, body: null });
+      logger.warn({ hook, requestId, budgetMs: config.budgetMs, failMode: config.failMode }, "hook exceeded its time budget");
+      log({ decision: "timeout", status: response.status, messages: closed ? ["HOOK_TIMEOUT"] : [], subject });
+      return response;
+    }
+    const response = answer(toKratosResponse(input.hook, result));
+    log({
+      decision: result.kind,
+      status: response.status,
+      policy: result.kind === "continue" ? null : result.kind === "deny" ? result.by : result.by.join(","),
+      messages: result.kind === "deny" ? result.messages.map((m) => m.key) : [],
+      changes: result.kind === "patch" ? result.changed.map((field) => WIRE_KEYS[field]) : [],
+      subject,
+    });
+    return response;
+  });
+
+  app.all("/health", () => errorResponse(405, "method_not_allowed", "use GET for /health", null, { allow: "GET, HEAD" }));
+  app.notFound((c) => errorResponse(404, "not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname.slice(0, 128)}`));
+  app.onError((error, c) => {
+    const requestId = requestIdOf(c.req.raw);
+    logger.error(
+      { requestId, path: c.req.path, err: { type: error.name, stack: maskText(error.stack ?? error.message) } },
+      "internal error",
+    );
+    return errorResponse(500, "internal_error", `internal error (request ${requestId})`);
+  });
+  return app;
+}

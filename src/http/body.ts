@@ -1,0 +1,35 @@
+/** Largest hook body we read (Kratos's own Jsonnet output is capped at 64 KiB–512 KiB). */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export type BodyResult = { ok: true; bytes: Uint8Array } | { ok: false; tooLarge: true };
+
+/**
+ * Reads a request body, stopping as soon as it passes `limit` bytes, so an oversize or
+ * endless body costs at most `limit` bytes of memory. A declared Content-Length over the
+ * limit is refused before reading.
+ */
+export async function readBody(request: Request, limit: number): Promise<BodyResult> {
+  const declared = Number(request.headers.get("content-length") ?? Number.NaN);
+  if (declared > limit) return { ok: false, tooLarge: true };
+  if (request.body === null) return { ok: true, bytes: new Uint8Array() };
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      return { ok: false, tooLarge: true };
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return { ok: true, bytes };
+}

@@ -1,0 +1,75 @@
+import { z } from "zod";
+import type { HookInput } from "../core/decision.js";
+import { type HookId, isBeforeHook } from "../core/hooks.js";
+
+// The Kratos template context `ctx` (`selfservice/hook/web_hook.go` `templateContext`), reduced
+// to what we read. z.object drops every other key, so `request_cookies` is never read or kept.
+const object = z.record(z.string(), z.unknown());
+
+const flow = z.object({
+  transient_payload: object.nullable().optional(),
+  identity_schema: z.string().optional(),
+});
+
+const base = z.object({
+  flow,
+  // Kratos sends name → [values]; a hand-written template may send a plain string.
+  request_headers: z.record(z.string(), z.union([z.array(z.string()), z.string()])).optional(),
+});
+
+const identity = z.object({
+  schema_id: z.string().min(1),
+  traits: object,
+  metadata_public: object.nullable().optional(),
+});
+
+const withIdentity = base.extend({ identity });
+
+export type PayloadProblem = { message: string; path: string };
+
+function describeType(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return typeof value === "object" ? "an object" : `a ${typeof value}`;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let node = root;
+  for (const key of path) node = node !== null && typeof node === "object" ? (node as Record<PropertyKey, unknown>)[key] : undefined;
+  return node;
+}
+
+/**
+ * Validates a hook body and reduces it to the policies' input. Problems name the first
+ * offending path and the type found, never the value (it may be a phone number or an email).
+ */
+export function parseHookPayload(hook: HookId, body: unknown): { ok: true; input: HookInput } | { ok: false; problem: PayloadProblem } {
+  const result = (isBeforeHook(hook) ? base : withIdentity).safeParse(body);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const path = issue?.path.map(String).join(".") ?? "";
+    const found = valueAt(body, issue?.path ?? []);
+    const expected =
+      issue?.code === "invalid_type"
+        ? `expected ${issue.expected === "record" ? "object" : issue.expected}`
+        : (issue?.message ?? "invalid");
+    const what = found === undefined ? "it is missing" : `found ${describeType(found)}`;
+    return { ok: false, problem: { path, message: `${path === "" ? "body" : path}: ${expected}, ${what}` } };
+  }
+  const data = result.data;
+  const headers = new Map<string, string[]>();
+  for (const [name, values] of Object.entries(data.request_headers ?? {})) {
+    headers.set(name.toLowerCase(), typeof values === "string" ? [values] : values);
+  }
+  const id = "identity" in data ? (data.identity as z.infer<typeof identity>) : undefined;
+  return {
+    ok: true,
+    input: {
+      hook,
+      transientPayload: data.flow.transient_payload ?? undefined,
+      requestedSchemaId: data.flow.identity_schema,
+      headers,
+      identity: id && { schemaId: id.schema_id, traits: id.traits, metadataPublic: id.metadata_public ?? null },
+    },
+  };
+}
