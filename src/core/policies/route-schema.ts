@@ -77,9 +77,13 @@ export function createRouteSchema(options: Options, schemas: IdentitySchemaSet):
       const rule = options.rules.find((r) => matches(r.when, input, identity));
       if (rule === undefined) return CONTINUE;
       const declared = schemas.declaredTraits(rule.schema);
-      const traits = options.dropUndeclaredTraits
-        ? Object.fromEntries(Object.entries(identity.traits).filter(([key]) => declared.has(key)))
-        : identity.traits;
+      // Blank strings (an empty optional form field) count as absent here as in the conditions:
+      // kept, they would fail a `format` in the target schema.
+      const traits = Object.fromEntries(
+        Object.entries(identity.traits).filter(
+          ([key, value]) => !(typeof value === "string" && value.trim() === "") && (!options.dropUndeclaredTraits || declared.has(key)),
+        ),
+      );
       const problems = schemas.validate(rule.schema, traits);
       if (problems.length > 0) {
         const seen = new Set<string>();

@@ -1,0 +1,77 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { Writable } from "node:stream";
+import type { Hono } from "hono";
+import { createPinoLogger } from "../src/adapters/node-logger.js";
+import { parseConfig } from "../src/config/parse.js";
+import type { Config } from "../src/config/schema.js";
+import type { Policy } from "../src/core/policy.js";
+import { createApp } from "../src/http/app.js";
+
+export const FIXTURES_DIR = new URL("./fixtures/", import.meta.url);
+export const TEST_KEY = "test-key-0123456789abcdef";
+export const OTHER_KEY = "rotated-key-fedcba9876543210";
+
+/** Fixture names, `<hook>.<scenario>`. */
+export function fixtureNames(): string[] {
+  return readdirSync(FIXTURES_DIR)
+    .filter((f) => f.endsWith(".json"))
+    .map((f) => f.slice(0, -5))
+    .sort();
+}
+
+export function loadFixture(name: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(new URL(`${name}.json`, FIXTURES_DIR), "utf8"));
+}
+
+export interface TestApp {
+  app: Hono;
+  /** Every log line written so far, parsed. */
+  logs: () => Record<string, unknown>[];
+  /** The raw log output, exactly as written. */
+  rawLogs: () => string;
+  call: (hook: string, body: unknown, init?: { headers?: Record<string, string>; method?: string }) => Promise<Response>;
+}
+
+/** The real app with the real pino logger writing into memory. `config` is raw (validated here). */
+export function createTestApp(options: { config?: unknown; keys?: string[]; policies?: Policy[] } = {}): TestApp {
+  let output = "";
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      output += chunk.toString();
+      done();
+    },
+  });
+  const config: Config = parseConfig(options.config ?? {}, "test");
+  const app = createApp({
+    config,
+    apiKeys: options.keys ?? [TEST_KEY],
+    logger: createPinoLogger("info", sink),
+    ...(options.policies ? { policies: options.policies } : {}),
+  });
+  return {
+    app,
+    rawLogs: () => output,
+    logs: () =>
+      output
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => JSON.parse(line)),
+    call: (hook, body, init = {}) =>
+      Promise.resolve(
+        app.request(`/hooks/${hook}`, {
+          method: init.method ?? "POST",
+          headers: { authorization: `Bearer ${TEST_KEY}`, "content-type": "application/json", ...init.headers },
+          ...(init.method === "GET" || init.method === "HEAD" ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }),
+        }),
+      ),
+  };
+}
+
+/** A registration-after body with the given traits, built on a real fixture. */
+export function registration(traits: Record<string, unknown>, flow: Record<string, unknown> = {}, schemaId = "default") {
+  const body = loadFixture("registration-after.password-email") as {
+    flow: Record<string, unknown>;
+    identity: Record<string, unknown>;
+  };
+  return { ...body, flow: { ...body.flow, ...flow }, identity: { ...body.identity, schema_id: schemaId, traits } };
+}
