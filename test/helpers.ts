@@ -69,9 +69,14 @@ export function createTestApp(options: { config?: unknown; keys?: string[]; poli
 
 /** A registration-after body with the given traits, built on a real fixture. */
 export function registration(traits: Record<string, unknown>, flow: Record<string, unknown> = {}, schemaId = "default") {
-  const body = loadFixture("registration-after.password-email") as {
-    flow: Record<string, unknown>;
-    identity: Record<string, unknown>;
-  };
-  return { ...body, flow: { ...body.flow, ...flow }, identity: { ...body.identity, schema_id: schemaId, traits } };
+  const body = loadFixture("registration-after.password-email") as AnyJSON;
+  return { ...body, flow: { ...body.flow, ...flow }, identity: { ...body.identity, schema_id: schemaId, traits } } as AnyJSON;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: test bodies are checked by the assertions that read them.
+export type AnyJSON = any;
+
+/** A response body as JSON, for assertions. */
+export async function bodyOf(res: Response): Promise<AnyJSON> {
+  return res.json();
 }

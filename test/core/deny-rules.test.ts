@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { createTestApp, loadFixture, registration } from "../helpers.js";
+import { bodyOf, createTestApp, loadFixture, registration } from "../helpers.js";
 
 async function deniedWith(res: Response): Promise<[number, string, number] | number> {
   if (res.status !== 422) return res.status;
-  const json = await res.json();
+  const json = await bodyOf(res);
   return [res.status, json.messages[0].instance_ptr, json.messages[0].messages[0].id];
 }
 
@@ -55,7 +55,7 @@ describe("denyRules: login-after", () => {
     const app = createTestApp({ config: { denyRules: { login: { metadataPublic: [{ key: "blocked", equals: true }] } } } });
     const res = await app.call("login-after", loadFixture("login-after.blocked-account"));
     expect(res.status).toBe(422);
-    expect((await res.json()).messages[0].messages[0].context).toEqual({ reason: "metadata_flag", key: "blocked" });
+    expect((await bodyOf(res)).messages[0].messages[0].context).toEqual({ reason: "metadata_flag", key: "blocked" });
     expect((await app.call("login-after", loadFixture("login-after.password"))).status).toBe(204);
   });
 
@@ -87,7 +87,7 @@ describe("denyRules: before-hooks read request metadata only", () => {
       loadFixture("registration-before.api-script"),
     );
     expect(res.status).toBe(422);
-    const json = await res.json();
+    const json = await bodyOf(res);
     expect(json).toEqual({
       messages: [
         {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createTestApp, registration } from "../helpers.js";
+import { bodyOf, createTestApp, registration } from "../helpers.js";
 
 const STAFF_SCHEMA = {
   type: "object",
@@ -24,7 +24,7 @@ async function withRules(routeSchema: Record<string, unknown>) {
 async function routedTo(app: Awaited<ReturnType<typeof withRules>>, body: unknown): Promise<string | number> {
   const res = await app.call("registration-after", body);
   if (res.status === 204) return "unchanged";
-  const json = await res.json();
+  const json = await bodyOf(res);
   if (res.status === 200) return json.identity.schema_id ?? "unchanged";
   return json.messages[0].messages[0].id;
 }
@@ -50,7 +50,7 @@ describe("routeSchema: default rules", () => {
       registration({ email: "jane@example.com", phone: "+4917612345678" }),
     );
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ identity: { schema_id: "phone", traits: { phone: "+4917612345678" } } });
+    expect(await bodyOf(res)).toEqual({ identity: { schema_id: "phone", traits: { phone: "+4917612345678" } } });
   });
 
   it("denies, on the field, an identity the target schema would reject", async () => {
@@ -58,7 +58,7 @@ describe("routeSchema: default rules", () => {
     const app = createTestApp({ config: { routeSchema: { rules: [{ when: { traitPresent: ["email"] }, schema: "phone" }] } } });
     const res = await app.call("registration-after", registration({ email: "jane@example.com" }));
     expect(res.status).toBe(422);
-    expect(await res.json()).toEqual({
+    expect(await bodyOf(res)).toEqual({
       messages: [
         {
           instance_ptr: "#/traits/phone",
@@ -84,7 +84,7 @@ describe("routeSchema: default rules", () => {
     const app = createTestApp({ config: { normalizePhone: { enabled: false } } });
     const res = await app.call("registration-after", registration({ phone: "0176 12345678" }));
     expect(res.status).toBe(422);
-    const json = await res.json();
+    const json = await bodyOf(res);
     expect(json.messages[0].instance_ptr).toBe("#/traits/phone");
     expect(json.messages[0].messages[0].context.keyword).toBe("format");
   });
@@ -96,7 +96,7 @@ describe("routeSchema: default rules", () => {
     const body = registration({ phone: "+4917612345678" });
     body.identity.metadata_public = { plan: "free" };
     const res = await app.call("registration-after", body);
-    expect(await res.json()).toEqual({ identity: { schema_id: "phone", metadata_public: { plan: "free", signup: "phone" } } });
+    expect(await bodyOf(res)).toEqual({ identity: { schema_id: "phone", metadata_public: { plan: "free", signup: "phone" } } });
   });
 });
 
@@ -159,7 +159,7 @@ describe("routeSchema: guards", () => {
     const app = await guarded();
     const res = await app.call("registration-after", registration({ email: "eve@example.com", department: "eng" }, {}, "staff"));
     expect(res.status).toBe(422);
-    const json = await res.json();
+    const json = await bodyOf(res);
     expect(json.messages[0].instance_ptr).toBe("#/traits/email");
     expect(json.messages[0].messages[0]).toMatchObject({ id: 4100301, context: { reason: "schema_not_allowed", schema_id: "staff" } });
   });
@@ -179,6 +179,6 @@ describe("routeSchema: guards", () => {
   it("answers globally when the guard names no field", async () => {
     const app = await withRules({ rules: [], guards: [{ schema: "staff", require: { traitPresent: ["department"] } }] });
     const res = await app.call("registration-after", registration({ email: "bob@corp.example" }, {}, "staff"));
-    expect((await res.json()).messages[0].instance_ptr).toBe("#/");
+    expect((await bodyOf(res)).messages[0].instance_ptr).toBe("#/");
   });
 });

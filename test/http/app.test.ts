@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Policy } from "../../src/core/policy.js";
-import { createTestApp, loadFixture, OTHER_KEY, registration, TEST_KEY } from "../helpers.js";
+import { bodyOf, createTestApp, loadFixture, OTHER_KEY, TEST_KEY } from "../helpers.js";
 
 const national = () => loadFixture("registration-after.password-phone-national");
 
@@ -99,7 +99,7 @@ describe("auth", () => {
     });
     expect(res.status).toBe(401);
     expect(res.headers.get("www-authenticate")).toContain("Bearer");
-    expect(await res.json()).toEqual({
+    expect(await bodyOf(res)).toEqual({
       error: {
         code: "unauthorized",
         message: "missing or wrong credentials: send Authorization: Bearer <key>, or Basic auth with the key as password",
@@ -111,7 +111,7 @@ describe("auth", () => {
   it("health needs no auth", async () => {
     const res = await createTestApp().app.request("/health");
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ status: "ok" });
+    expect(await bodyOf(res)).toEqual({ status: "ok" });
   });
 });
 
@@ -177,7 +177,7 @@ describe("bad input: a clear 4xx that names the problem, never a 5xx", () => {
   ])("%s", async (_title, body, headers, status, error) => {
     const res = await createTestApp().call("registration-after", body, { headers });
     expect(res.status).toBe(status);
-    expect(await res.json()).toEqual({ error });
+    expect(await bodyOf(res)).toEqual({ error });
   });
 
   it("invalid UTF-8 is a 400", async () => {
@@ -199,7 +199,7 @@ describe("bad input: a clear 4xx that names the problem, never a 5xx", () => {
     const big = JSON.stringify({ ...national(), padding: "x".repeat(1024 * 1024) });
     const declared = await createTestApp().call("registration-after", big);
     expect(declared.status).toBe(413);
-    expect(await declared.json()).toEqual({
+    expect(await bodyOf(declared)).toEqual({
       error: { code: "payload_too_large", message: "request body exceeds 1048576 bytes", path: null },
     });
 
@@ -238,14 +238,14 @@ describe("bad input: a clear 4xx that names the problem, never a 5xx", () => {
   ])("unknown path %s → 404 JSON", async (path, method) => {
     const res = await createTestApp().app.request(path, { method });
     expect(res.status).toBe(404);
-    expect((await res.json()).error.code).toBe("not_found");
+    expect((await bodyOf(res)).error.code).toBe("not_found");
   });
 
   it.each(["GET", "PUT", "DELETE", "PATCH"])("%s on a hook path → 405 JSON with Allow", async (method) => {
     const res = await createTestApp().call("registration-after", national(), { method });
     expect(res.status).toBe(405);
     expect(res.headers.get("allow")).toBe("POST");
-    expect((await res.json()).error.code).toBe("method_not_allowed");
+    expect((await bodyOf(res)).error.code).toBe("method_not_allowed");
   });
 
   it("POST /health → 405", async () => {
@@ -264,7 +264,7 @@ describe("time budget and our own bugs", () => {
     const app = createTestApp({ config: { budgetMs: 20 }, policies: [slow] });
     const res = await app.call("registration-after", national());
     expect(res.status).toBe(422);
-    expect((await res.json()).messages).toEqual([
+    expect((await bodyOf(res)).messages).toEqual([
       {
         instance_ptr: "#/",
         messages: [{ id: 4100901, text: expect.any(String), type: "error", context: { reason: "timeout" } }],
@@ -291,7 +291,7 @@ describe("time budget and our own bugs", () => {
     const app = createTestApp({ policies: [broken] });
     const res = await app.call("registration-after", national(), { headers: { "ory-webhook-request-id": "req-123" } });
     expect(res.status).toBe(500);
-    expect(await res.json()).toEqual({ error: { code: "internal_error", message: "internal error (request req-123)", path: null } });
+    expect(await bodyOf(res)).toEqual({ error: { code: "internal_error", message: "internal error (request req-123)", path: null } });
     const line = app.logs().find((l) => l.msg === "internal error");
     expect(line).toMatchObject({ requestId: "req-123" });
     expect(app.rawLogs()).not.toContain("+4917612345678");

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { MESSAGES } from "../../src/core/messages.js";
-import { createTestApp, fixtureNames, loadFixture } from "../helpers.js";
+import { bodyOf, createTestApp, fixtureNames, loadFixture } from "../helpers.js";
 
 /** What the default configuration (a fresh `npm start`) answers for each shipped fixture. */
 const EXPECTED: Record<string, { status: number; identity?: unknown; messageIds?: number[] }> = {
@@ -39,9 +39,9 @@ describe("fixtures under the default configuration", () => {
     const expected = EXPECTED[name];
     const res = await createTestApp().call(hook, loadFixture(name));
     expect(res.status).toBe(expected?.status);
-    if (res.status === 200) expect(await res.json()).toEqual({ identity: expected?.identity });
+    if (res.status === 200) expect(await bodyOf(res)).toEqual({ identity: expected?.identity });
     if (res.status === 422) {
-      const body = await res.json();
+      const body = await bodyOf(res);
       expect(body.messages.flatMap((m: { messages: { id: number }[] }) => m.messages.map((x) => x.id))).toEqual(expected?.messageIds);
     }
   });
