@@ -65,6 +65,9 @@ function shutdown(signal: string): void {
     logger.info({}, "stopped");
     process.exit(0);
   });
+  // close() only drops connections idle at the time of the call; a keep-alive connection whose
+  // request finishes later would hold the process until its keep-alive timeout.
+  if ("closeIdleConnections" in server) setInterval(() => server.closeIdleConnections(), 50).unref();
   setTimeout(() => {
     logger.warn({ graceMs: SHUTDOWN_GRACE_MS }, "in-flight requests did not finish in time; closing connections");
     if ("closeAllConnections" in server) server.closeAllConnections();

@@ -35,6 +35,11 @@ export function parseRuntimeSettings(env: Env): RuntimeSettings {
     return { apiKeys: [DEV_API_KEY], usingDevKey: true, logLevel: logLevel as LogLevel };
   }
   const keys = raw.split(",").map((k) => k.trim());
+  if (env.NODE_ENV === "production" && keys.includes(DEV_API_KEY)) {
+    throw new ConfigError(
+      `HOOKS_API_KEYS: expected keys of your own because NODE_ENV=production, found the development key ${DEV_API_KEY}`,
+    );
+  }
   keys.forEach((key, i) => {
     if (key.length < 16 || !/^[\x21-\x7e]+$/.test(key)) {
       throw new ConfigError(

@@ -1,0 +1,48 @@
+import { describe, expect, it } from "vitest";
+import { toE164 } from "../../src/core/phone.js";
+import { type AnyJSON, createTestApp, fixtureNames, loadFixture, TEST_KEY } from "../helpers.js";
+
+/** Every value in a fixture that must never reach a log in clear. */
+function secretsOf(body: AnyJSON): string[] {
+  const values: string[] = [];
+  const identity = body.identity ?? {};
+  for (const value of Object.values(identity.traits ?? {})) if (typeof value === "string") values.push(value);
+  for (const address of [...(identity.verifiable_addresses ?? []), ...(identity.recovery_addresses ?? [])]) values.push(address.value);
+  for (const value of Object.values(body.request_cookies ?? {})) values.push(String(value));
+  for (const node of body.flow?.ui?.nodes ?? []) if (node.attributes?.name === "csrf_token") values.push(node.attributes.value);
+  const phones = values.map((v) => toE164(v, "DE")).flatMap((r) => (r.ok ? [r.e164] : []));
+  return [...values, ...phones, ...values.map((v) => v.toLowerCase())].filter((v) => v.length >= 6);
+}
+
+describe("logs hold no personal data, credentials or cookies in clear", () => {
+  it("over every fixture, under configs that allow, patch and deny them", async () => {
+    const configs = [
+      {},
+      { denyRules: { denyDomains: ["example.com", "example.org"], login: { metadataPublic: [{ key: "blocked", equals: true }] } } },
+      { normalizePhone: { defaultRegion: "DE", allowedTypes: ["FIXED_LINE"] } },
+    ];
+    const secrets = new Set<string>([TEST_KEY, "wrong-key-0123456789abcdef"]);
+    let output = "";
+    let calls = 0;
+    for (const config of configs) {
+      const app = createTestApp({ config });
+      for (const name of fixtureNames()) {
+        const body = loadFixture(name);
+        for (const secret of secretsOf(body)) secrets.add(secret);
+        const hook = name.split(".")[0] ?? "";
+        await app.call(hook, body);
+        await app.call(hook, body, { headers: { authorization: "Bearer wrong-key-0123456789abcdef" } });
+        await app.call(hook, JSON.stringify(body).slice(0, -3)); // broken JSON that still holds the values
+        calls += 3;
+      }
+      output += app.rawLogs();
+    }
+    const lines = output.split("\n").filter(Boolean);
+    expect(lines.filter((l) => l.includes('"hook call"'))).toHaveLength(calls);
+    expect(secrets.size).toBeGreaterThan(20);
+    for (const secret of secrets) expect(output, `log output contains ${JSON.stringify(secret)}`).not.toContain(secret);
+    // The masks are there, so the lines still identify whose call it was.
+    expect(output).toContain('"phone":"+49******5678"');
+    expect(output).toContain('"email":"J***@Example.com"');
+  });
+});
