@@ -4,7 +4,7 @@ import { GLOBAL_POINTER, type HookInput } from "../core/decision.js";
 import { type HookId, isHookId } from "../core/hooks.js";
 import type { Logger } from "../core/logger.js";
 import { type PipelineResult, runPipeline } from "../core/pipeline.js";
-import { createPolicies } from "../core/policies/index.js";
+import { createPolicies, warmUp } from "../core/policies/index.js";
 import type { Policy } from "../core/policy.js";
 import { maskEmail, maskPhone, maskText } from "../core/redact.js";
 import { parseHookPayload } from "../kratos/payload.js";
@@ -63,6 +63,7 @@ function withBudget(run: Promise<PipelineResult>, budgetMs: number): Promise<Tim
 export function createApp(options: AppOptions): Hono {
   const { config, logger } = options;
   const policies = options.policies ?? createPolicies(config);
+  warmUp();
   const authenticate = createAuthenticator(options.apiKeys);
   const app = new Hono();
 

@@ -24,6 +24,14 @@ function present(traits: JsonObject, path: string): boolean {
 }
 
 function createMatcher(options: Options) {
+  const domainSets = new WeakMap<readonly string[], ReadonlySet<string>>();
+  const domainsOf = (list: readonly string[]) => {
+    const known = domainSets.get(list);
+    if (known !== undefined) return known;
+    const set = new Set(list);
+    domainSets.set(list, set);
+    return set;
+  };
   return (when: Condition, input: HookInput, identity: IdentityView): boolean => {
     const { traits } = identity;
     if (when.traitPresent?.some((path) => !present(traits, path))) return false;
@@ -31,7 +39,7 @@ function createMatcher(options: Options) {
     if (when.schemaIdIn !== undefined && !when.schemaIdIn.includes(identity.schemaId)) return false;
     if (when.emailDomainIn !== undefined) {
       const domain = emailDomain(getPath(traits, options.emailTrait));
-      if (domain === undefined || !domainMatches(domain, new Set(when.emailDomainIn))) return false;
+      if (domain === undefined || !domainMatches(domain, domainsOf(when.emailDomainIn))) return false;
     }
     if (when.phoneCountryIn !== undefined) {
       const phone = getPath(traits, options.phoneTrait);
