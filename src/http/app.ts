@@ -77,8 +77,14 @@ export function createApp(options: AppOptions): Hono {
       return errorResponse(405, "method_not_allowed", `use POST for /hooks/${hook}`, null, { allow: "POST" });
     }
     const requestId = requestIdOf(c.req.raw);
+    // Kratos v25.4+: one id per hook execution, the same on each retry.
+    const trigger = c.req.header("ory-webhook-trigger-id");
+    const triggerId = trigger !== undefined && /^[A-Za-z0-9._-]{1,128}$/.test(trigger) ? trigger : undefined;
     const log = (fields: Record<string, unknown>) =>
-      logger.info({ hook, requestId, ...fields, durationMs: Math.round((performance.now() - started) * 100) / 100 }, "hook call");
+      logger.info(
+        { hook, requestId, triggerId, ...fields, durationMs: Math.round((performance.now() - started) * 100) / 100 },
+        "hook call",
+      );
     const reject = (response: Response, code: string) => {
       log({ decision: "rejected", status: response.status, error: code });
       return response;
