@@ -3,10 +3,19 @@ import { describe, expect, it } from "vitest";
 import { MESSAGES } from "../src/core/messages.js";
 
 const README = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+/** The README's table rows as trimmed cells (the formatter pads them). */
+const ROWS = README.split("\n")
+  .filter((line) => line.startsWith("|"))
+  .map((line) =>
+    line
+      .split("|")
+      .slice(1, -1)
+      .map((cell) => cell.trim()),
+  );
 
 describe("the README stays in step with the code", () => {
   it.each(Object.entries(MESSAGES))("lists %s with its id and exact text", (key, { id, text }) => {
-    expect(README).toContain(`| ${id} | \`${key}\` | ${text} |`);
+    expect(ROWS).toContainEqual(expect.arrayContaining([String(id), `\`${key}\``, text]));
   });
 
   it("message ids are unique and in our block", () => {
@@ -30,6 +39,10 @@ describe("every configuration key is documented", () => {
     };
     walk(parseConfig({}, "test"), "");
     expect(keys.length).toBeGreaterThan(20);
-    for (const key of keys) expect(README, key).toContain(`| \`${key}\` |`);
+    for (const key of keys)
+      expect(
+        ROWS.map((row) => row[0]),
+        key,
+      ).toContain(`\`${key}\``);
   });
 });
