@@ -5,7 +5,7 @@ import { createPinoLogger } from "../src/adapters/node-logger.js";
 import { parseConfig } from "../src/config/parse.js";
 import type { Config } from "../src/config/schema.js";
 import type { Policy } from "../src/core/policy.js";
-import { createApp } from "../src/http/app.js";
+import { type AppEnv, createApp } from "../src/http/app.js";
 
 export const FIXTURES_DIR = new URL("./fixtures/", import.meta.url);
 export const TEST_KEY = "test-key-0123456789abcdef";
@@ -24,7 +24,7 @@ export function loadFixture(name: string): Record<string, unknown> {
 }
 
 export interface TestApp {
-  app: Hono;
+  app: Hono<AppEnv>;
   /** Every log line written so far, parsed. */
   logs: () => Record<string, unknown>[];
   /** The raw log output, exactly as written. */

@@ -1,17 +1,16 @@
 import { Hono } from "hono";
 import type { Config } from "../config/schema.js";
 import { GLOBAL_POINTER, type HookInput } from "../core/decision.js";
-import { type HookId, isHookId } from "../core/hooks.js";
+import { isHookId } from "../core/hooks.js";
 import type { Logger } from "../core/logger.js";
 import { type PipelineResult, runPipeline } from "../core/pipeline.js";
 import { createPolicies, warmUp } from "../core/policies/index.js";
 import type { Policy } from "../core/policy.js";
 import { maskEmail, maskPhone, maskText } from "../core/redact.js";
-import { parseHookPayload } from "../kratos/payload.js";
 import { type KratosAnswer, toKratosResponse, toMessagesBody, WIRE_KEYS } from "../kratos/response.js";
 import { createAuthenticator } from "./auth.js";
-import { MAX_BODY_BYTES, readBody } from "./body.js";
 import { errorResponse } from "./errors.js";
+import { readHookRequest } from "./read-hook-request.js";
 
 export interface AppOptions {
   config: Config;
@@ -20,8 +19,6 @@ export interface AppOptions {
   /** Replaces the configured policies (tests of the pipeline's edges: time budget, bugs). */
   policies?: readonly Policy[];
 }
-
-const JSON_TYPE = /^application\/json\s*(;|$)/i;
 
 function answer(result: KratosAnswer): Response {
   if (result.body === null) return new Response(null, { status: result.status });
@@ -60,12 +57,15 @@ function withBudget(run: Promise<PipelineResult>, budgetMs: number): Promise<Tim
  * The whole service as a Hono app, the same on every runtime: authenticate, validate the
  * payload, run the policies within the time budget, answer as Kratos reads it.
  */
-export function createApp(options: AppOptions): Hono {
+/** Per-request values: the request id, so the error handler logs the same id the answer names. */
+export type AppEnv = { Variables: { requestId: string } };
+
+export function createApp(options: AppOptions): Hono<AppEnv> {
   const { config, logger } = options;
   const policies = options.policies ?? createPolicies(config);
   warmUp();
   const authenticate = createAuthenticator(options.apiKeys);
-  const app = new Hono();
+  const app = new Hono<AppEnv>();
 
   app.get("/health", (c) => c.json({ status: "ok" }));
 
@@ -77,6 +77,7 @@ export function createApp(options: AppOptions): Hono {
       return errorResponse(405, "method_not_allowed", `use POST for /hooks/${hook}`, null, { allow: "POST" });
     }
     const requestId = requestIdOf(c.req.raw);
+    c.set("requestId", requestId);
     // Kratos v25.4+: one id per hook execution, the same on each retry.
     const trigger = c.req.header("ory-webhook-trigger-id");
     const triggerId = trigger !== undefined && /^[A-Za-z0-9._-]{1,128}$/.test(trigger) ? trigger : undefined;
@@ -104,34 +105,10 @@ export function createApp(options: AppOptions): Hono {
         "unauthorized",
       );
     }
-    const contentType = c.req.header("content-type") ?? "";
-    if (!JSON_TYPE.test(contentType)) {
-      return reject(
-        errorResponse(
-          400,
-          "unsupported_content_type",
-          `expected Content-Type: application/json, found ${JSON.stringify(contentType.slice(0, 64))}`,
-        ),
-        "unsupported_content_type",
-      );
-    }
-    const body = await readBody(c.req.raw, MAX_BODY_BYTES);
-    if (!body.ok) {
-      return reject(errorResponse(413, "payload_too_large", `request body exceeds ${MAX_BODY_BYTES} bytes`), "payload_too_large");
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body.bytes));
-    } catch {
-      // The parser's own message quotes the input, which may hold personal data: not repeated.
-      return reject(errorResponse(400, "invalid_json", "body is not valid UTF-8 JSON"), "invalid_json");
-    }
-    const parsed = parseHookPayload(hook as HookId, json);
-    if (!parsed.ok) {
-      return reject(errorResponse(400, "invalid_payload", parsed.problem.message, parsed.problem.path), "invalid_payload");
-    }
+    const request = await readHookRequest(hook, c.req.raw);
+    if (!request.ok) return reject(request.response, request.code);
 
-    const input = parsed.input;
+    const input = request.input;
     const result = await withBudget(runPipeline(policies, input), config.budgetMs);
     const subject = subjectOf(input, config);
     if (result.kind === "timeout") {
@@ -158,9 +135,15 @@ export function createApp(options: AppOptions): Hono {
   app.all("/health", () => errorResponse(405, "method_not_allowed", "use GET for /health", null, { allow: "GET, HEAD" }));
   app.notFound((c) => errorResponse(404, "not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname.slice(0, 128)}`));
   app.onError((error, c) => {
-    const requestId = requestIdOf(c.req.raw);
+    const requestId = c.get("requestId") ?? requestIdOf(c.req.raw);
     logger.error(
-      { requestId, path: c.req.path, err: { type: error.name, stack: maskText(error.stack ?? error.message) } },
+      {
+        requestId,
+        path: c.req.path,
+        decision: "error",
+        status: 500,
+        err: { type: error.name, stack: maskText(error.stack ?? error.message) },
+      },
       "internal error",
     );
     return errorResponse(500, "internal_error", `internal error (request ${requestId})`);

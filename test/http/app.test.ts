@@ -296,6 +296,10 @@ describe("time budget and our own bugs", () => {
     expect(line).toMatchObject({ requestId: "req-123" });
     expect(app.rawLogs()).not.toContain("+4917612345678");
     expect(app.rawLogs()).not.toContain("jane@example.com");
+
+    const anonymous = await app.call("registration-after", national());
+    const id = /request ([0-9a-f-]{36})/.exec((await bodyOf(anonymous)).error.message)?.[1];
+    expect(app.logs().filter((l) => l.msg === "internal error").map((l) => l.requestId)).toContain(id);
   });
 
   it("a patch on login-after (which Kratos never persists) is a policy bug: 500, never an identity", async () => {
