@@ -1,4 +1,6 @@
 import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { serve } from "@hono/node-server";
 import { parseRuntimeSettings } from "../config/env.js";
 import { ConfigError, loadConfig } from "../config/parse.js";
@@ -13,10 +15,10 @@ function readSettings() {
   const env = process.env;
   const settings = parseRuntimeSettings(env);
   const path = env.HOOKS_CONFIG_FILE;
-  let file: { path: string; text: string } | undefined;
+  let file: { path: string; url: URL; text: string } | undefined;
   if (path !== undefined && path !== "") {
     try {
-      file = { path, text: readFileSync(path, "utf8") };
+      file = { path, url: pathToFileURL(resolve(path)), text: readFileSync(path, "utf8") };
     } catch (error) {
       throw new ConfigError(
         `HOOKS_CONFIG_FILE: expected a readable JSON file, found ${(error as NodeJS.ErrnoException).code ?? "an error"} for ${path}`,
@@ -27,7 +29,17 @@ function readSettings() {
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
     throw new ConfigError(`PORT: expected an integer from 0 to 65535, found ${JSON.stringify(env.PORT)}`);
   }
-  return { ...settings, config: loadConfig({ file, inline: env.HOOKS_CONFIG }), port, host: env.HOST || "0.0.0.0" };
+  return {
+    ...settings,
+    config: loadConfig({
+      file,
+      inline: env.HOOKS_CONFIG,
+      readFile: (url) => readFileSync(fileURLToPath(url), "utf8"),
+      cwd: pathToFileURL(`${process.cwd()}/`),
+    }),
+    port,
+    host: env.HOST || "0.0.0.0",
+  };
 }
 
 let settings: ReturnType<typeof readSettings>;

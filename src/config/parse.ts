@@ -69,7 +69,8 @@ function formatIssue(issue: z.core.$ZodIssue, input: unknown): string {
       .join("\n");
   }
   const expected = issue.message.replace(/^[A-Z][a-z]+(?: [a-z]+)?: /, "").replace(/, received \w+$/, "");
-  return `${where}: ${expected}, found ${describe(valueAt(input, issue.path))}`;
+  const found = "input" in issue && issue.input !== undefined ? issue.input : valueAt(input, issue.path);
+  return `${where}: ${expected}, found ${describe(found)}`;
 }
 
 /** Validates a raw configuration object. Throws `ConfigError` with one line per problem. */
@@ -80,11 +81,15 @@ export function parseConfig(raw: unknown, source: string): Config {
   throw new ConfigError(`Invalid configuration in ${source}:\n  ${lines.join("\n  ")}`);
 }
 
-/** Objects merge key by key; anything else (arrays included) is replaced. */
-export function mergeConfig(base: unknown, override: unknown): unknown {
+/**
+ * Objects merge key by key; anything else (arrays included) is replaced. Identity schemas are
+ * documents, not settings: each one is replaced whole.
+ */
+export function mergeConfig(base: unknown, override: unknown, path = ""): unknown {
   if (!isPlainObject(base) || !isPlainObject(override)) return override;
+  if (path === "identitySchemas") return { ...base, ...override };
   const merged: Record<string, unknown> = { ...base };
-  for (const [key, value] of Object.entries(override)) merged[key] = mergeConfig(base[key], value);
+  for (const [key, value] of Object.entries(override)) merged[key] = mergeConfig(base[key], value, path === "" ? key : `${path}.${key}`);
   return merged;
 }
 
@@ -97,10 +102,57 @@ function parseJSON(text: string, source: string): unknown {
 }
 
 export interface ConfigSources {
-  /** `HOOKS_CONFIG_FILE`: path and contents of a JSON file. */
-  file?: { path: string; text: string } | undefined;
+  /** `HOOKS_CONFIG_FILE`: its path, its absolute `file:` URL and its contents. */
+  file?: { path: string; url: URL; text: string } | undefined;
   /** `HOOKS_CONFIG`: inline JSON. */
   inline?: string | undefined;
+  /** Reads a schema file named in `identitySchemas` (Node only; Workers inline their schemas). */
+  readFile?: ((url: URL) => string) | undefined;
+  /** Where paths in inline JSON are resolved from: the working directory, as a `file:` URL ending in `/`. */
+  cwd?: URL | undefined;
+}
+
+/**
+ * Replaces `identitySchemas` values given as a path or `file://` URL by the JSON they name.
+ * Paths resolve from the config file's directory (inline JSON: the working directory), and
+ * Kratos's own `file://./x.json` form is read as the relative path `./x.json`.
+ */
+function readSchemaFiles(raw: unknown, base: URL | undefined, sources: ConfigSources, source: string): unknown {
+  if (!isPlainObject(raw) || !isPlainObject(raw.identitySchemas)) return raw;
+  const fail = (id: string, message: string) => new ConfigError(`Invalid configuration in ${source}:\n  identitySchemas.${id}: ${message}`);
+  const schemas: Record<string, unknown> = {};
+  for (const [id, value] of Object.entries(raw.identitySchemas)) {
+    if (typeof value !== "string") {
+      schemas[id] = value;
+      continue;
+    }
+    if (sources.readFile === undefined || base === undefined) {
+      throw fail(id, `expected an inline JSON Schema object (file references need the Node runtime), found ${describe(value)}`);
+    }
+    const relative = value.replace(/^file:\/\/(?=\.\.?\/)/, "");
+    let url: URL;
+    try {
+      url = new URL(relative, base);
+    } catch {
+      throw fail(id, `expected a path or a file:// URL, found ${describe(value)}`);
+    }
+    if (url.protocol !== "file:") throw fail(id, `expected a path or a file:// URL, found ${describe(value)}`);
+    let text: string;
+    try {
+      text = sources.readFile(url);
+    } catch (error) {
+      throw fail(
+        id,
+        `expected a readable JSON file, found ${(error as { code?: string }).code ?? "an error"} for ${decodeURIComponent(url.pathname)}`,
+      );
+    }
+    try {
+      schemas[id] = JSON.parse(text);
+    } catch {
+      throw fail(id, `expected JSON, found a parse error in ${decodeURIComponent(url.pathname)}`);
+    }
+  }
+  return { ...raw, identitySchemas: schemas };
 }
 
 /** Defaults ← file ← inline JSON, then validation. */
@@ -108,12 +160,13 @@ export function loadConfig(sources: ConfigSources): Config {
   const names: string[] = [];
   let raw: unknown = {};
   if (sources.file !== undefined) {
-    names.push(`HOOKS_CONFIG_FILE (${sources.file.path})`);
-    raw = mergeConfig(raw, parseJSON(sources.file.text, names.at(-1) ?? ""));
+    const name = `HOOKS_CONFIG_FILE (${sources.file.path})`;
+    names.push(name);
+    raw = mergeConfig(raw, readSchemaFiles(parseJSON(sources.file.text, name), sources.file.url, sources, name));
   }
   if (sources.inline !== undefined && sources.inline.trim() !== "") {
     names.push("HOOKS_CONFIG");
-    raw = mergeConfig(raw, parseJSON(sources.inline, "HOOKS_CONFIG"));
+    raw = mergeConfig(raw, readSchemaFiles(parseJSON(sources.inline, "HOOKS_CONFIG"), sources.cwd, sources, "HOOKS_CONFIG"));
   }
   if (!isPlainObject(raw)) {
     throw new ConfigError(`Invalid configuration in ${names.join(" + ")}: expected a JSON object, found ${describe(raw)}`);

@@ -133,6 +133,8 @@ export const configSchema = z
           if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem, input: schema });
         }),
       )
+      // Added to the bundled schemas, each id replacing the bundled one of the same id.
+      .transform((given) => ({ ...BUNDLED_IDENTITY_SCHEMAS, ...given }))
       .default(BUNDLED_IDENTITY_SCHEMAS),
     normalizePhone: normalizePhone.prefault({}),
     routeSchema: routeSchema.prefault({}),

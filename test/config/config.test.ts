@@ -1,3 +1,7 @@
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { DEV_API_KEY, parseRuntimeSettings } from "../../src/config/env.js";
 import { ConfigError, loadConfig, parseConfig } from "../../src/config/parse.js";
@@ -37,6 +41,7 @@ describe("configuration: defaults", () => {
     const config = loadConfig({
       file: {
         path: "hooks.json",
+        url: new URL("file:///etc/hooks.json"),
         text: JSON.stringify({ normalizePhone: { defaultRegion: "DE", fields: ["phone", "mobile"] }, budgetMs: 500 }),
       },
       inline: JSON.stringify({ normalizePhone: { fields: ["mobile"] } }),
@@ -44,6 +49,30 @@ describe("configuration: defaults", () => {
     expect(config.normalizePhone.defaultRegion).toBe("DE");
     expect(config.normalizePhone.fields).toEqual(["mobile"]);
     expect(config.budgetMs).toBe(500);
+  });
+});
+
+describe("configuration: identity schemas", () => {
+  const schema = (trait: string) => ({
+    type: "object",
+    properties: { traits: { type: "object", properties: { [trait]: { type: "string" } } } },
+  });
+
+  it("are added to the bundled ones", () => {
+    expect(Object.keys(parseConfig({ identitySchemas: { staff: schema("email") } }, "test").identitySchemas)).toEqual([
+      "default",
+      "email",
+      "phone",
+      "staff",
+    ]);
+  });
+
+  it("replace a bundled or earlier schema of the same id whole, never merged", () => {
+    const config = loadConfig({
+      file: { path: "h.json", url: new URL("file:///h.json"), text: JSON.stringify({ identitySchemas: { phone: schema("mobile") } }) },
+      inline: JSON.stringify({ identitySchemas: { phone: schema("landline") } }),
+    });
+    expect(config.identitySchemas.phone).toEqual(schema("landline"));
   });
 });
 
@@ -142,7 +171,9 @@ describe("configuration errors name the key, what was expected and what was foun
   });
 
   it("a file that does not parse names the file", () => {
-    expect(errorOf(() => loadConfig({ file: { path: "/etc/hooks.json", text: "nope" } }))).toContain("HOOKS_CONFIG_FILE (/etc/hooks.json)");
+    expect(
+      errorOf(() => loadConfig({ file: { path: "/etc/hooks.json", url: new URL("file:///etc/hooks.json"), text: "nope" } })),
+    ).toContain("HOOKS_CONFIG_FILE (/etc/hooks.json)");
   });
 
   it("JSON that is not an object", () => {
@@ -179,6 +210,64 @@ describe("runtime settings from the environment", () => {
   it("an unknown LOG_LEVEL", () => {
     expect(errorOf(() => parseRuntimeSettings({ LOG_LEVEL: "verbose" }))).toBe(
       'LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent, found "verbose"',
+    );
+  });
+});
+
+describe("identity schemas named by file (Node)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "kratos-hooks-config-"));
+  mkdirSync(join(dir, "schemas"));
+  const staff = { type: "object", properties: { traits: { type: "object", properties: { email: { type: "string" } } } } };
+  writeFileSync(join(dir, "schemas", "staff.json"), JSON.stringify(staff));
+  writeFileSync(join(dir, "schemas", "broken.json"), "{");
+  const readFile = (url: URL) => readFileSync(fileURLToPath(url), "utf8");
+  const fromFile = (identitySchemas: Record<string, unknown>) =>
+    loadConfig({
+      file: { path: join(dir, "hooks.json"), url: pathToFileURL(join(dir, "hooks.json")), text: JSON.stringify({ identitySchemas }) },
+      readFile,
+    });
+
+  it.each([
+    ["a path relative to the config file", "schemas/staff.json"],
+    ["Kratos's file://./ form", "file://./schemas/staff.json"],
+    ["an absolute file:// URL", pathToFileURL(join(dir, "schemas", "staff.json")).href],
+    ["an absolute path", join(dir, "schemas", "staff.json")],
+  ])("reads %s", (_title, ref) => {
+    expect(fromFile({ staff: ref }).identitySchemas.staff).toEqual(staff);
+  });
+
+  it("resolves inline JSON paths from the working directory", () => {
+    const config = loadConfig({
+      inline: JSON.stringify({ identitySchemas: { staff: "./schemas/staff.json" } }),
+      readFile,
+      cwd: pathToFileURL(`${dir}/`),
+    });
+    expect(config.identitySchemas.staff).toEqual(staff);
+  });
+
+  it.each([
+    [
+      "a missing file",
+      "schemas/none.json",
+      `identitySchemas.x: expected a readable JSON file, found ENOENT for ${join(dir, "schemas", "none.json")}`,
+    ],
+    [
+      "a file that is not JSON",
+      "schemas/broken.json",
+      `identitySchemas.x: expected JSON, found a parse error in ${join(dir, "schemas", "broken.json")}`,
+    ],
+    [
+      "an https URL",
+      "https://example.com/s.json",
+      'identitySchemas.x: expected a path or a file:// URL, found "https://example.com/s.json"',
+    ],
+  ])("refuses %s", (_title, ref, message) => {
+    expect(errorOf(() => fromFile({ x: ref }))).toContain(message);
+  });
+
+  it("without a file reader (Workers), a reference is refused", () => {
+    expect(errorOf(() => loadConfig({ inline: JSON.stringify({ identitySchemas: { x: "schemas/a.json" } }) }))).toContain(
+      "identitySchemas.x: expected an inline JSON Schema object (file references need the Node runtime)",
     );
   });
 });

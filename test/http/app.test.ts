@@ -299,7 +299,12 @@ describe("time budget and our own bugs", () => {
 
     const anonymous = await app.call("registration-after", national());
     const id = /request ([0-9a-f-]{36})/.exec((await bodyOf(anonymous)).error.message)?.[1];
-    expect(app.logs().filter((l) => l.msg === "internal error").map((l) => l.requestId)).toContain(id);
+    expect(
+      app
+        .logs()
+        .filter((l) => l.msg === "internal error")
+        .map((l) => l.requestId),
+    ).toContain(id);
   });
 
   it("a patch on login-after (which Kratos never persists) is a policy bug: 500, never an identity", async () => {
