@@ -8,7 +8,7 @@ const object = z.record(z.string(), z.unknown());
 
 const flow = z.object({
   transient_payload: object.nullable().optional(),
-  identity_schema: z.string().optional(),
+  identity_schema: z.string().nullable().optional(),
 });
 
 const base = z.object({
@@ -52,7 +52,7 @@ export function parseHookPayload(hook: HookId, body: unknown): { ok: true; input
     const expected =
       issue?.code === "invalid_type"
         ? `expected ${issue.expected === "record" ? "object" : issue.expected}`
-        : (issue?.message ?? "invalid");
+        : (issue?.message ?? "invalid").replace(/^[A-Z][a-z]+(?: [a-z]+)?: /, "");
     const what = found === undefined ? "it is missing" : `found ${describeType(found)}`;
     return { ok: false, problem: { path, message: `${path === "" ? "body" : path}: ${expected}, ${what}` } };
   }
@@ -67,7 +67,7 @@ export function parseHookPayload(hook: HookId, body: unknown): { ok: true; input
     input: {
       hook,
       transientPayload: data.flow.transient_payload ?? undefined,
-      requestedSchemaId: data.flow.identity_schema,
+      requestedSchemaId: data.flow.identity_schema ?? undefined,
       headers,
       identity: id && { schemaId: id.schema_id, traits: id.traits, metadataPublic: id.metadata_public ?? null },
     },

@@ -161,6 +161,17 @@ describe("bad input: a clear 4xx that names the problem, never a 5xx", () => {
       { code: "invalid_payload", message: "identity.schema_id: expected string, it is missing", path: "identity.schema_id" },
     ],
     [
+      "empty schema_id",
+      '{"flow":{},"identity":{"schema_id":"","traits":{}}}',
+      {},
+      400,
+      {
+        code: "invalid_payload",
+        message: "identity.schema_id: expected string to have >=1 characters, found a string",
+        path: "identity.schema_id",
+      },
+    ],
+    [
       "transient_payload not an object",
       '{"flow":{"transient_payload":"DE"},"identity":{"schema_id":"default","traits":{}}}',
       {},
