@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { isPlainObject } from "../core/json.js";
+import { isPlainObject, valueAtPath } from "../core/json.js";
 import { type Config, configSchema } from "./schema.js";
 
 /** An operator's mistake in configuration: the message names the key, what was expected and what was found. */
@@ -11,15 +11,6 @@ function describe(value: unknown): string {
   if (value === undefined) return "nothing";
   const json = JSON.stringify(value) ?? String(value);
   return json.length > 80 ? `${json.slice(0, 77)}…` : json;
-}
-
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  let node = root;
-  for (const key of path) {
-    if (node === null || typeof node !== "object") return undefined;
-    node = (node as Record<PropertyKey, unknown>)[key];
-  }
-  return node;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: walking zod's public `def` tree, whose node types vary.
@@ -56,28 +47,26 @@ function editDistance(a: string, b: string): number {
   return row[b.length] ?? 0;
 }
 
-function formatIssue(issue: z.core.$ZodIssue, input: unknown): string {
+function formatIssue(issue: z.core.$ZodIssue, input: unknown): string[] {
   const where = issue.path.length === 0 ? "(top level)" : issue.path.join(".");
   if (issue.code === "unrecognized_keys") {
     const known = knownKeysAt(issue.path);
-    return issue.keys
-      .map((key) => {
-        const guess = known.find((k) => editDistance(k, key) <= 2);
-        const hint = guess === undefined ? `expected one of: ${known.join(", ")}` : `did you mean "${guess}"?`;
-        return `${issue.path.length === 0 ? key : `${where}.${key}`}: unknown key (${hint})`;
-      })
-      .join("\n");
+    return issue.keys.map((key) => {
+      const guess = known.find((k) => editDistance(k, key) <= 2);
+      const hint = guess === undefined ? `expected one of: ${known.join(", ")}` : `did you mean "${guess}"?`;
+      return `${issue.path.length === 0 ? key : `${where}.${key}`}: unknown key (${hint})`;
+    });
   }
   const expected = issue.message.replace(/^[A-Z][a-z]+(?: [a-z]+)?: /, "").replace(/, received \w+$/, "");
-  const found = "input" in issue && issue.input !== undefined ? issue.input : valueAt(input, issue.path);
-  return `${where}: ${expected}, found ${describe(found)}`;
+  const found = "input" in issue && issue.input !== undefined ? issue.input : valueAtPath(input, issue.path);
+  return [`${where}: ${expected}, found ${describe(found)}`];
 }
 
 /** Validates a raw configuration object. Throws `ConfigError` with one line per problem. */
 export function parseConfig(raw: unknown, source: string): Config {
   const result = configSchema.safeParse(raw ?? {});
   if (result.success) return result.data;
-  const lines = result.error.issues.map((issue) => formatIssue(issue, raw));
+  const lines = result.error.issues.flatMap((issue) => formatIssue(issue, raw));
   throw new ConfigError(`Invalid configuration in ${source}:\n  ${lines.join("\n  ")}`);
 }
 

@@ -34,3 +34,13 @@ export function setPath(root: JsonObject, path: string, value: unknown): JsonObj
   const child = root[head];
   return { ...root, [head]: setPath(isPlainObject(child) ? child : {}, rest.join("."), value) };
 }
+
+/** Reads a value at a path of keys and indices, as reported by zod; undefined where it stops. */
+export function valueAtPath(root: unknown, path: readonly PropertyKey[]): unknown {
+  let node = root;
+  for (const key of path) {
+    if (node === null || typeof node !== "object") return undefined;
+    node = (node as Record<PropertyKey, unknown>)[key];
+  }
+  return node;
+}

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { HookInput } from "../core/decision.js";
 import { type HookId, isBeforeHook } from "../core/hooks.js";
+import { valueAtPath } from "../core/json.js";
 
 // The Kratos template context `ctx` (`selfservice/hook/web_hook.go` `templateContext`), reduced
 // to what we read. z.object drops every other key, so `request_cookies` is never read or kept.
@@ -33,12 +34,6 @@ function describeType(value: unknown): string {
   return typeof value === "object" ? "an object" : `a ${typeof value}`;
 }
 
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  let node = root;
-  for (const key of path) node = node !== null && typeof node === "object" ? (node as Record<PropertyKey, unknown>)[key] : undefined;
-  return node;
-}
-
 /**
  * Validates a hook body and reduces it to the policies' input. Problems name the first
  * offending path and the type found, never the value (it may be a phone number or an email).
@@ -48,7 +43,7 @@ export function parseHookPayload(hook: HookId, body: unknown): { ok: true; input
   if (!result.success) {
     const issue = result.error.issues[0];
     const path = issue?.path.map(String).join(".") ?? "";
-    const found = valueAt(body, issue?.path ?? []);
+    const found = valueAtPath(body, issue?.path ?? []);
     const expected =
       issue?.code === "invalid_type"
         ? `expected ${issue.expected === "record" ? "object" : issue.expected}`

@@ -159,6 +159,14 @@ describe("configuration errors name the key, what was expected and what was foun
     expect(error).toContain(message);
   });
 
+  it("reports several unknown keys in one object on lines of their own", () => {
+    const error = inline({ normalizePhone: { regoin: "DE", feilds: [] } });
+    expect(error.split("\n").slice(1)).toEqual([
+      "  normalizePhone.regoin: unknown key (expected one of: enabled, fields, defaultRegion, regionHeader, allowedTypes, allowedCountries, deniedCountries)",
+      '  normalizePhone.feilds: unknown key (did you mean "fields"?)',
+    ]);
+  });
+
   it("reports every problem, one per line", () => {
     const error = inline({ budgetMs: "x", failMode: "y" });
     expect(error.split("\n")).toHaveLength(3);
