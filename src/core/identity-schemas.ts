@@ -11,7 +11,6 @@ export interface SchemaProblem {
 }
 
 export interface IdentitySchemaSet {
-  has(id: string): boolean;
   /** Top-level trait names the schema declares under `properties.traits.properties`. */
   declaredTraits(id: string): ReadonlySet<string>;
   /** Validates `{traits}` the way Kratos re-validates an identity after a hook changed it. */
@@ -52,6 +51,24 @@ function toProblem(unit: OutputUnit): SchemaProblem {
   return { pointer, keyword: unit.keyword, detail: unit.error };
 }
 
+/** The JSON Schema draft a schema declares in `$schema`; Kratos's own examples use draft-07. */
+function draftOf(schema: JsonObject): "4" | "7" | "2019-09" | "2020-12" {
+  const uri = typeof schema.$schema === "string" ? schema.$schema : "";
+  if (uri.includes("2020-12")) return "2020-12";
+  if (uri.includes("2019-09")) return "2019-09";
+  if (uri.includes("draft-04")) return "4";
+  return "7";
+}
+
+/**
+ * Kratos's `format: tel` (ory/jsonschema): phonenumbers.Parse with no region, then
+ * IsValidNumber. Without a region only `+…` (or `tel:+…`) parses; `00…` does not.
+ */
+function isKratosTel(value: string): boolean {
+  const trimmed = value.normalize("NFKC").trim();
+  return /^(tel:)?\+/i.test(trimmed) && toE164(trimmed, undefined).ok;
+}
+
 // Wrapper errors that only say "a child failed"; the child error says what.
 const WRAPPERS = new Set(["properties", "items", "allOf", "$ref", "additionalProperties"]);
 
@@ -68,7 +85,8 @@ export function createIdentitySchemaSet(schemas: Readonly<Record<string, JsonObj
         const p = properties[k];
         return isPlainObject(p) && p.format === "tel";
       });
-      return [id, { validator: new Validator(schema, "7", false), declared: new Set(Object.keys(properties)), telTraits }];
+      const validator = new Validator(schema, draftOf(schema), false);
+      return [id, { validator, declared: new Set(Object.keys(properties)), telTraits }];
     }),
   );
   const get = (id: string) => {
@@ -77,7 +95,6 @@ export function createIdentitySchemaSet(schemas: Readonly<Record<string, JsonObj
     return entry;
   };
   return {
-    has: (id) => compiled.has(id),
     declaredTraits: (id) => get(id).declared,
     validate(id, traits) {
       const entry = get(id);
@@ -85,7 +102,7 @@ export function createIdentitySchemaSet(schemas: Readonly<Record<string, JsonObj
       const problems = result.valid ? [] : result.errors.filter((e) => !WRAPPERS.has(e.keyword)).map(toProblem);
       for (const name of entry.telTraits) {
         const value = traits[name];
-        if (typeof value === "string" && !toE164(value, undefined).ok) {
+        if (typeof value === "string" && !isKratosTel(value)) {
           problems.push({ pointer: `#/traits/${name}`, keyword: "format", detail: 'String does not match format "tel".' });
         }
       }
