@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { isPlainObject, valueAtPath } from "../core/json.js";
+import { isPlainObject, valueAtPath, withoutZodPrefix } from "../core/json.js";
 import { type Config, configSchema } from "./schema.js";
 
 /** An operator's mistake in configuration: the message names the key, what was expected and what was found. */
@@ -57,7 +57,7 @@ function formatIssue(issue: z.core.$ZodIssue, input: unknown): string[] {
       return `${issue.path.length === 0 ? key : `${where}.${key}`}: unknown key (${hint})`;
     });
   }
-  const expected = issue.message.replace(/^[A-Z][a-z]+(?: [a-z]+)?: /, "").replace(/, received \w+$/, "");
+  const expected = withoutZodPrefix(issue.message).replace(/, received \w+$/, "");
   const found = "input" in issue && issue.input !== undefined ? issue.input : valueAtPath(input, issue.path);
   return [`${where}: ${expected}, found ${describe(found)}`];
 }

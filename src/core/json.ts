@@ -4,6 +4,14 @@ export function isPlainObject(value: unknown): value is JsonObject {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/**
+ * True for a trait value that holds nothing: missing, null, or a blank string (an empty optional
+ * form field). Policies treat such traits as absent and leave them to the identity schema.
+ */
+export function isBlank(value: unknown): boolean {
+  return value === undefined || value === null || (typeof value === "string" && value.trim() === "");
+}
+
 /** Structural equality of JSON values (key order ignored). */
 export function jsonEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
@@ -43,4 +51,9 @@ export function valueAtPath(root: unknown, path: readonly PropertyKey[]): unknow
     node = (node as Record<PropertyKey, unknown>)[key];
   }
   return node;
+}
+
+/** A zod message without its category prefix ("Too small: expected …" → "expected …"). */
+export function withoutZodPrefix(message: string): string {
+  return message.replace(/^[A-Z][a-z]+(?: [a-z]+)?: /, "");
 }

@@ -53,13 +53,13 @@ function withBudget(run: Promise<PipelineResult>, budgetMs: number): Promise<Tim
   return Promise.race([run, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** Per-request values: the request id, so the error handler logs the same id the answer names. */
+export type AppEnv = { Variables: { requestId: string } };
+
 /**
  * The whole service as a Hono app, the same on every runtime: authenticate, validate the
  * payload, run the policies within the time budget, answer as Kratos reads it.
  */
-/** Per-request values: the request id, so the error handler logs the same id the answer names. */
-export type AppEnv = { Variables: { requestId: string } };
-
 export function createApp(options: AppOptions): Hono<AppEnv> {
   const { config, logger } = options;
   const policies = options.policies ?? createPolicies(config);

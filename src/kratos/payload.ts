@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { HookInput } from "../core/decision.js";
 import { type HookId, isBeforeHook } from "../core/hooks.js";
-import { valueAtPath } from "../core/json.js";
+import { valueAtPath, withoutZodPrefix } from "../core/json.js";
 
 // The Kratos template context `ctx` (`selfservice/hook/web_hook.go` `templateContext`), reduced
 // to what we read. z.object drops every other key, so `request_cookies` is never read or kept.
@@ -47,7 +47,7 @@ export function parseHookPayload(hook: HookId, body: unknown): { ok: true; input
     const expected =
       issue?.code === "invalid_type"
         ? `expected ${issue.expected === "record" ? "object" : issue.expected}`
-        : (issue?.message ?? "invalid").replace(/^[A-Z][a-z]+(?: [a-z]+)?: /, "");
+        : withoutZodPrefix(issue?.message ?? "invalid");
     const what = found === undefined ? "it is missing" : `found ${describeType(found)}`;
     return { ok: false, problem: { path, message: `${path === "" ? "body" : path}: ${expected}, ${what}` } };
   }

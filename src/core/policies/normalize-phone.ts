@@ -1,7 +1,7 @@
 import type { CountryCode } from "libphonenumber-js/max";
 import type { Config } from "../../config/schema.js";
 import { CONTINUE, type Decision, type Denial, type HookInput, traitPointer } from "../decision.js";
-import { getPath, setPath } from "../json.js";
+import { getPath, isBlank, setPath } from "../json.js";
 import { isPhoneRegion, toE164 } from "../phone.js";
 import type { Policy } from "../policy.js";
 
@@ -66,7 +66,7 @@ export function createNormalizePhone(options: Options): Policy {
       const denials: Denial[] = [];
       for (const field of options.fields) {
         const value = getPath(traits, field);
-        if (value === undefined || value === null || (typeof value === "string" && value.trim() === "")) continue;
+        if (isBlank(value)) continue;
         const pointer = traitPointer(field);
         if (typeof value !== "string") {
           denials.push({ key: "PHONE_INVALID", pointer, context: { reason: "invalid_phone", detail: "NOT_A_STRING" } });

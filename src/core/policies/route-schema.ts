@@ -12,15 +12,14 @@ import {
 } from "../decision.js";
 import { domainMatches, emailDomain } from "../email.js";
 import type { IdentitySchemaSet } from "../identity-schemas.js";
-import { getPath } from "../json.js";
+import { getPath, isBlank } from "../json.js";
 import { toE164 } from "../phone.js";
 import type { Policy } from "../policy.js";
 
 type Options = Config["routeSchema"];
 
 function present(traits: JsonObject, path: string): boolean {
-  const value = getPath(traits, path);
-  return value !== undefined && value !== null && !(typeof value === "string" && value.trim() === "");
+  return !isBlank(getPath(traits, path));
 }
 
 function createMatcher(options: Options) {
@@ -89,7 +88,7 @@ export function createRouteSchema(options: Options, schemas: IdentitySchemaSet):
       // kept, they would fail a `format` in the target schema.
       const traits = Object.fromEntries(
         Object.entries(identity.traits).filter(
-          ([key, value]) => !(typeof value === "string" && value.trim() === "") && (!options.dropUndeclaredTraits || declared.has(key)),
+          ([key, value]) => !(typeof value === "string" && isBlank(value)) && (!options.dropUndeclaredTraits || declared.has(key)),
         ),
       );
       const problems = schemas.validate(rule.schema, traits);
