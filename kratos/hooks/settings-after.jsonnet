@@ -1,0 +1,20 @@
+// Body of the settings-after web_hook (kratos-hooks route /hooks/settings-after): the parts of Kratos's ctx
+// that kratos-hooks reads. request_cookies (session and CSRF cookies) and the session are left out on purpose.
+// Kratos disables import, so every template stands alone.
+function(ctx) {
+  flow: {
+    id: ctx.flow.id,
+    type: ctx.flow.type,
+    [if std.objectHas(ctx.flow, 'transient_payload') then 'transient_payload']: ctx.flow.transient_payload,
+    // Kratos v25.4+: the schema the client asked for with ?identity_schema=.
+    [if std.objectHas(ctx.flow, 'identity_schema') then 'identity_schema']: ctx.flow.identity_schema,
+  },
+  identity: {
+    schema_id: ctx.identity.schema_id,
+    traits: ctx.identity.traits,
+    metadata_public: ctx.identity.metadata_public,
+  },
+  request_headers: ctx.request_headers,
+  request_method: ctx.request_method,
+  request_url: ctx.request_url,
+}

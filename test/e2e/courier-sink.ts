@@ -1,0 +1,73 @@
+import { once } from "node:events";
+import { createServer, type Server } from "node:http";
+
+/** A message Kratos's courier delivered over HTTP (kratos/courier/*.jsonnet shape the body). */
+export interface CourierMessage {
+  channel: "sms" | "email";
+  to: string;
+  body: string;
+  subject?: string;
+  template_type: string;
+}
+
+/**
+ * The HTTP endpoint kratos.yml points the courier at (emails to /email, SMS to /sms), so the suite
+ * can read the codes Kratos sends.
+ */
+export class CourierSink {
+  private constructor(
+    private readonly server: Server,
+    readonly url: string,
+    readonly messages: readonly CourierMessage[],
+  ) {}
+
+  static async start(): Promise<CourierSink> {
+    const messages: CourierMessage[] = [];
+    const server = createServer((req, res) => {
+      let raw = "";
+      req.setEncoding("utf8");
+      req.on("data", (chunk) => {
+        raw += chunk;
+      });
+      req.on("end", () => {
+        const channel = req.url === "/sms" ? "sms" : req.url === "/email" ? "email" : undefined;
+        if (channel === undefined) {
+          res.writeHead(404).end();
+          return;
+        }
+        messages.push({ channel, ...(JSON.parse(raw) as Omit<CourierMessage, "channel">) });
+        res.writeHead(200).end();
+      });
+    });
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    const address = server.address();
+    if (address === null || typeof address === "string") throw new Error("no sink address");
+    return new CourierSink(server, `http://127.0.0.1:${address.port}`, messages);
+  }
+
+  /** Waits for the next message to `to` of the given template, delivered after `since` messages. */
+  async waitFor(to: string, templateType: string, since = 0, timeoutMs = 15_000): Promise<CourierMessage> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const found = this.messages.slice(since).find((m) => m.to === to && m.template_type === templateType);
+      if (found) return found;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const seen = this.messages.map((m) => `${m.channel} ${m.template_type} → ${m.to}`).join("; ") || "none";
+    throw new Error(`no ${templateType} message to ${to} within ${timeoutMs} ms (seen: ${seen})`);
+  }
+
+  async close(): Promise<void> {
+    this.server.close();
+    this.server.closeAllConnections();
+    await once(this.server, "close");
+  }
+}
+
+/** The six-digit code in a Kratos code message. */
+export function codeIn(message: CourierMessage): string {
+  const match = /\b(\d{6})\b/.exec(message.body);
+  if (!match?.[1]) throw new Error(`no code in ${message.template_type} message`);
+  return match[1];
+}

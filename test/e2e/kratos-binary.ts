@@ -1,0 +1,104 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { accessSync, constants, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The Kratos release the suite builds; the Go module in kratos-build/ pins the same. */
+export const KRATOS_VERSION = "v1.3.1";
+
+const BUILD_DIR = fileURLToPath(new URL("./kratos-build/", import.meta.url));
+
+export interface KratosBinary {
+  path: string;
+  /** Where it came from: the user's KRATOS_BIN, the cache, or a build just now. */
+  source: "KRATOS_BIN" | "cache" | "built";
+  buildSeconds?: number;
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function goEnv(name: string): string {
+  return execFileSync("go", ["env", name], { encoding: "utf8" }).trim();
+}
+
+/**
+ * The cache key covers everything that changes the binary: the pinned module graph (go.mod,
+ * go.sum), our main.go, and the Go toolchain and platform. A new Go release rebuilds once.
+ */
+function cacheDir(): string {
+  const hash = createHash("sha256");
+  for (const file of ["go.mod", "go.sum", "main.go"]) hash.update(readFileSync(join(BUILD_DIR, file)));
+  hash.update(`${goEnv("GOVERSION")} ${goEnv("GOOS")}/${goEnv("GOARCH")}`);
+  const root = process.env.XDG_CACHE_HOME || join(homedir(), ".cache");
+  return join(root, "kratos-hooks", `kratos-${KRATOS_VERSION}-${hash.digest("hex").slice(0, 12)}`);
+}
+
+/**
+ * Finds a Kratos binary for the end-to-end suite: `KRATOS_BIN` if set, else the cached build,
+ * else builds Kratos from its Go module (`github.com/ory/kratos`, with the sqlite tag) into the
+ * cache. The build goes to a temporary name and is renamed when complete, so an interrupted
+ * build never leaves a broken binary behind.
+ */
+export function resolveKratos(log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): KratosBinary {
+  const fromEnv = process.env.KRATOS_BIN;
+  if (fromEnv) {
+    if (!isExecutable(fromEnv)) throw new Error(`KRATOS_BIN=${fromEnv} is not an executable file`);
+    return { path: fromEnv, source: "KRATOS_BIN" };
+  }
+  const dir = cacheDir();
+  const path = join(dir, "kratos");
+  if (isExecutable(path)) return { path, source: "cache" };
+
+  mkdirSync(dir, { recursive: true });
+  const partial = join(dir, `kratos.partial-${process.pid}`);
+  log(`Building Ory Kratos ${KRATOS_VERSION} from its Go module into ${dir} (first run only; a few minutes)…`);
+  const started = Date.now();
+  const result = spawnSync(
+    "go",
+    [
+      "build",
+      "-tags",
+      "sqlite",
+      "-trimpath",
+      "-ldflags",
+      `-s -w -X github.com/ory/kratos/driver/config.Version=${KRATOS_VERSION}`,
+      "-o",
+      partial,
+      ".",
+    ],
+    {
+      cwd: BUILD_DIR,
+      // CGO for go-sqlite3; never switch toolchains behind the user's back.
+      env: { ...process.env, CGO_ENABLED: "1", GOTOOLCHAIN: "local", GOFLAGS: "-mod=readonly" },
+      stdio: ["ignore", "inherit", "inherit"],
+    },
+  );
+  if (result.status !== 0) {
+    rmSync(partial, { force: true });
+    throw new Error(`go build of Kratos ${KRATOS_VERSION} failed (exit ${result.status ?? result.signal}); see the go output above`);
+  }
+  renameSync(partial, path);
+  const buildSeconds = Math.round((Date.now() - started) / 1000);
+  writeFileSync(
+    join(dir, "build.json"),
+    `${JSON.stringify({ version: KRATOS_VERSION, buildSeconds, builtAt: new Date().toISOString() })}\n`,
+  );
+  log(`Built Kratos ${KRATOS_VERSION} in ${buildSeconds} s: ${path}`);
+  return { path, source: "built", buildSeconds };
+}
+
+// `npm run kratos:build` (or `tsx test/e2e/kratos-binary.ts`): build or find it, print the path.
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const binary = resolveKratos();
+  process.stdout.write(`${binary.path}\n`);
+  if (binary.source === "cache") process.stderr.write(`(cached in ${dirname(binary.path)})\n`);
+}

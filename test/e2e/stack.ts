@@ -1,0 +1,150 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { inject } from "vitest";
+import { CourierSink } from "./courier-sink.js";
+import { freePort, type Running, startProcess, waitUntilReady } from "./processes.js";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** Path of the Kratos binary, found or built by test/e2e/global-setup.ts. */
+    kratosBin: string;
+  }
+}
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+/** Kratos runs from kratos/, so the shipped relative file:// URLs resolve as the README says. */
+export const KRATOS_DIR = join(ROOT, "kratos");
+const SHIPPED_CONFIG = join(KRATOS_DIR, "kratos.yml");
+const SERVER_ENTRY = join(ROOT, "dist/src/adapters/node.js");
+
+/** The addresses written in the shipped kratos.yml; the suite moves each to a free port. */
+const SHIPPED = {
+  hooks: "http://127.0.0.1:8787",
+  sink: "http://127.0.0.1:4480",
+  public: "http://127.0.0.1:4433",
+  admin: "http://127.0.0.1:4434",
+} as const;
+
+/**
+ * The shipped kratos.yml with only its addresses replaced. Each address must occur, so the
+ * suite breaks (rather than silently testing something else) if kratos.yml changes shape.
+ */
+export function renderKratosConfig(addresses: Record<keyof typeof SHIPPED, string>): string {
+  let text = readFileSync(SHIPPED_CONFIG, "utf8");
+  for (const key of Object.keys(SHIPPED) as (keyof typeof SHIPPED)[]) {
+    if (!text.includes(SHIPPED[key])) throw new Error(`kratos.yml no longer contains ${SHIPPED[key]}`);
+    text = text.replaceAll(SHIPPED[key], addresses[key]);
+  }
+  return text;
+}
+
+export interface HooksService {
+  readonly url: string;
+  readonly port: number;
+  process: Running;
+}
+
+/** The compiled service (`npm start` runs the same file) on a given port. */
+export async function startHooks(port: number, config: unknown): Promise<Running> {
+  const proc = startProcess("kratos-hooks", process.execPath, [SERVER_ENTRY], {
+    env: { PATH: process.env.PATH, PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "info", HOOKS_CONFIG: JSON.stringify(config) },
+  });
+  await waitUntilReady(proc, `http://127.0.0.1:${port}/health`);
+  return proc;
+}
+
+export interface Stack {
+  kratosPublic: string;
+  kratosAdmin: string;
+  hooks: HooksService;
+  sink: CourierSink;
+  kratos: Running;
+  /** Kratos log lines (JSON) that show a hook answer Kratos could not read. */
+  misreadAnswers(): string[];
+  stop(): Promise<void>;
+}
+
+/** Log messages Kratos writes when a parse hook's answer is not what it expects (contract §2.2, §3). */
+const MISREAD = [/got no validation errors/i, /could not be unmarshal/i, /unable to unmarshal/i, /cannot unmarshal/i];
+
+/**
+ * Starts the courier sink, our Node service and a real Kratos (DSN=memory) on free loopback
+ * ports, and waits until each is healthy. `stop()` ends all three; an exit handler kills any
+ * child left behind if the test process dies first.
+ */
+export async function startStack(hooksConfig: unknown): Promise<Stack> {
+  const [hooksPort, publicPort, adminPort] = [await freePort(), await freePort(), await freePort()];
+  const sink = await CourierSink.start();
+  const started: { hooks?: Running; kratos?: Running } = {};
+  const dir = mkdtempSync(join(tmpdir(), "kratos-hooks-e2e-"));
+  const cleanup = async () => {
+    await Promise.all([started.kratos?.stop(), started.hooks?.stop()]);
+    await sink.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const hooks: HooksService = {
+      url: `http://127.0.0.1:${hooksPort}`,
+      port: hooksPort,
+      process: await startHooks(hooksPort, hooksConfig),
+    };
+    started.hooks = hooks.process;
+    const kratosPublic = `http://127.0.0.1:${publicPort}`;
+    const kratosAdmin = `http://127.0.0.1:${adminPort}`;
+    const configPath = join(dir, "kratos.yml");
+    writeFileSync(configPath, renderKratosConfig({ hooks: hooks.url, sink: sink.url, public: kratosPublic, admin: kratosAdmin }));
+    const kratos = startProcess("kratos", inject("kratosBin"), ["serve", "--dev", "--watch-courier", "--config", configPath], {
+      cwd: KRATOS_DIR,
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        DSN: "memory",
+        SERVE_PUBLIC_HOST: "127.0.0.1",
+        SERVE_PUBLIC_PORT: String(publicPort),
+        SERVE_ADMIN_HOST: "127.0.0.1",
+        SERVE_ADMIN_PORT: String(adminPort),
+      },
+    });
+    started.kratos = kratos;
+    await waitUntilReady(kratos, `${kratosAdmin}/admin/health/ready`, 60_000);
+    return {
+      kratosPublic,
+      kratosAdmin,
+      hooks,
+      sink,
+      kratos,
+      misreadAnswers: () =>
+        kratos
+          .output()
+          .split("\n")
+          .filter((line) => MISREAD.some((pattern) => pattern.test(line))),
+      stop: cleanup,
+    };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}
+
+/**
+ * The service's configuration in the suite: the defaults (the seed routing rules, disposable
+ * domains refused) plus one login rule and one client rule, so the suite can see them refused.
+ */
+export const E2E_HOOKS_CONFIG = {
+  denyRules: {
+    login: { metadataPublic: [{ key: "blocked", equals: true }] },
+    request: { denyUserAgents: ["^BadBot/"] },
+  },
+};
+
+/** The service's "hook call" log lines, parsed (one JSON object per line, pino). */
+export function hookLog(stack: Stack): Record<string, unknown>[] {
+  return stack.hooks.process
+    .output()
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .filter((line) => line.msg === "hook call");
+}
