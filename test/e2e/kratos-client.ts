@@ -21,6 +21,8 @@ export interface KratosAnswer {
   session_token?: string;
   session?: { id: string; identity: Identity };
   identity?: Identity;
+  /** What the client should do next, e.g. `show_verification_ui` with the verification flow. */
+  continue_with?: { action: string; flow?: { id: string; verifiable_address?: string } }[];
   error?: { code: number; reason?: string; message: string };
 }
 

@@ -61,6 +61,10 @@ export interface Stack {
   hooks: HooksService;
   sink: CourierSink;
   kratos: Running;
+  /** Stops our service (SIGTERM) and resolves when its port is free. */
+  stopHooks(): Promise<void>;
+  /** Starts our service again on the same port, where kratos.yml points. */
+  restartHooks(): Promise<void>;
   /** Kratos log lines (JSON) that show a hook answer Kratos could not read. */
   misreadAnswers(): string[];
   stop(): Promise<void>;
@@ -120,6 +124,13 @@ export async function startStack(hooksConfig: unknown): Promise<Stack> {
           .output()
           .split("\n")
           .filter((line) => MISREAD.some((pattern) => pattern.test(line))),
+      stopHooks: async () => {
+        await hooks.process.stop();
+      },
+      restartHooks: async () => {
+        hooks.process = await startHooks(hooksPort, hooksConfig);
+        started.hooks = hooks.process;
+      },
       stop: cleanup,
     };
   } catch (error) {
