@@ -1,24 +1,14 @@
-import { randomUUID } from "node:crypto";
 import { once } from "node:events";
 import { createServer } from "node:http";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { allMessageIds, type KratosAnswer, KratosClient } from "./kratos-client.js";
-import { E2E_HOOKS_CONFIG, type Stack, startStack } from "./stack.js";
+import { describe, expect, it } from "vitest";
+import { allMessageIds, type KratosAnswer, newPassword } from "./kratos-client.js";
+import { useStack } from "./stack.js";
 
-let stack: Stack;
-let kratos: KratosClient;
-
-beforeAll(async () => {
-  stack = await startStack(E2E_HOOKS_CONFIG);
-  kratos = new KratosClient(stack.kratosPublic, stack.kratosAdmin);
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+const e2e = useStack();
 
 const signUp = (phone: string) => ({
   method: "password",
-  password: `e2e ${randomUUID()}`,
+  password: newPassword(),
   traits: { phone },
   transient_payload: { phone_region: "DE" },
 });
@@ -38,37 +28,37 @@ function expectGaveUp(res: { status: number; body: KratosAnswer }, hook: string)
 
 describe("when our service is down or answers 5xx", () => {
   it("down: no registration flow starts, a started one fails with an internal error, nothing is stored", async () => {
-    const flow = await kratos.createFlow("registration");
+    const flow = await e2e.kratos.createFlow("registration");
     expect(flow.status).toBe(200);
-    const before = (await kratos.allIdentities()).length;
-    await stack.stopHooks();
+    const before = (await e2e.kratos.allIdentities()).length;
+    await e2e.stack.stopHooks();
     try {
-      expectGaveUp(await kratos.submit("registration", flow.body.id ?? "", signUp("0176 1234 5680")), "registration-after");
-      expect((await kratos.allIdentities()).length).toBe(before);
+      expectGaveUp(await e2e.kratos.submit("registration", flow.body.id ?? "", signUp("0176 1234 5680")), "registration-after");
+      expect((await e2e.kratos.allIdentities()).length).toBe(before);
       // registration-before cannot be reached either, so no new flow starts.
-      expect((await kratos.createFlow("registration")).status).toBe(500);
+      expect((await e2e.kratos.createFlow("registration")).status).toBe(500);
     } finally {
-      await stack.restartHooks();
+      await e2e.stack.restartHooks();
     }
     // Back up: the same sign-up goes through.
-    expect((await kratos.run("registration", signUp("0176 1234 5680"))).status).toBe(200);
+    expect((await e2e.kratos.run("registration", signUp("0176 1234 5680"))).status).toBe(200);
   });
 
   it("down: login fails with an internal error and issues no session", async () => {
-    const password = `e2e ${randomUUID()}`;
-    const registered = await kratos.run("registration", { ...signUp("0176 1234 5681"), password });
+    const password = newPassword();
+    const registered = await e2e.kratos.run("registration", { ...signUp("0176 1234 5681"), password });
     expect(registered.status).toBe(200);
     const id = registered.body.identity?.id ?? "";
-    await kratos.admin.deleteIdentitySessions({ id });
-    const flow = await kratos.createFlow("login");
-    await stack.stopHooks();
+    await e2e.kratos.admin.deleteIdentitySessions({ id });
+    const flow = await e2e.kratos.createFlow("login");
+    await e2e.stack.stopHooks();
     try {
-      const res = await kratos.submit("login", flow.body.id ?? "", { method: "password", identifier: "+4917612345681", password });
+      const res = await e2e.kratos.submit("login", flow.body.id ?? "", { method: "password", identifier: "+4917612345681", password });
       expectGaveUp(res, "login-after");
       expect(res.body.session_token).toBeUndefined();
-      expect((await kratos.admin.listIdentitySessions({ id })).data).toEqual([]);
+      expect((await e2e.kratos.admin.listIdentitySessions({ id })).data).toEqual([]);
     } finally {
-      await stack.restartHooks();
+      await e2e.stack.restartHooks();
     }
   });
 
@@ -88,26 +78,26 @@ describe("when our service is down or answers 5xx", () => {
         res.end(JSON.stringify({ messages: [{ instance_ptr: "#/traits/phone", messages: [{ id: 4100001, text: "x", type: "error" }] }] }));
       });
     });
-    const before = (await kratos.allIdentities()).length;
-    await stack.stopHooks();
-    standIn.listen(stack.hooks.port, "127.0.0.1");
+    const before = (await e2e.kratos.allIdentities()).length;
+    await e2e.stack.stopHooks();
+    standIn.listen(e2e.stack.hooks.port, "127.0.0.1");
     await once(standIn, "listening");
     try {
-      const res = await kratos.run("registration", signUp("0176 1234 5682"));
+      const res = await e2e.kratos.run("registration", signUp("0176 1234 5682"));
       expectGaveUp(res, "registration-after");
       expect(JSON.stringify(res.body)).not.toContain("4100001");
       expect(allMessageIds(res.body)).toEqual([]);
       expect(attempts).toEqual(["/hooks/registration-after", "/hooks/registration-after", "/hooks/registration-after"]);
-      expect((await kratos.allIdentities()).length).toBe(before);
+      expect((await e2e.kratos.allIdentities()).length).toBe(before);
     } finally {
       standIn.close();
       standIn.closeAllConnections();
       await once(standIn, "close");
-      await stack.restartHooks();
+      await e2e.stack.restartHooks();
     }
   });
 
   it("Kratos never failed to read one of our answers", () => {
-    expect(stack.misreadAnswers()).toEqual([]);
+    expect(e2e.stack.misreadAnswers()).toEqual([]);
   });
 });

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { Configuration, type Identity, IdentityApi } from "@ory/client";
 
 /** A UI message as Kratos renders it (`text.Message`). */
@@ -27,6 +28,11 @@ export interface KratosAnswer {
 }
 
 export type FlowKind = "registration" | "login" | "settings" | "verification";
+
+/** A fresh password Kratos accepts (long, and unlike any identifier). */
+export function newPassword(): string {
+  return `e2e ${randomUUID()}`;
+}
 
 /** Messages attached to the input node `name` (e.g. `traits.phone`). */
 export function nodeMessages(flow: KratosAnswer, name: string): UiText[] {

@@ -1,22 +1,12 @@
-import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { KratosClient } from "./kratos-client.js";
-import { E2E_HOOKS_CONFIG, type Stack, startStack } from "./stack.js";
+import { describe, expect, it } from "vitest";
+import { newPassword } from "./kratos-client.js";
+import { useStack } from "./stack.js";
 
-let stack: Stack;
-let kratos: KratosClient;
-
-beforeAll(async () => {
-  stack = await startStack(E2E_HOOKS_CONFIG);
-  kratos = new KratosClient(stack.kratosPublic, stack.kratosAdmin);
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+const e2e = useStack();
 
 /** Registers through Kratos and returns the identity id and session token. */
 async function register(traits: Record<string, string>, password: string, region?: string): Promise<{ id: string; token: string }> {
-  const res = await kratos.run("registration", {
+  const res = await e2e.kratos.run("registration", {
     method: "password",
     password,
     traits,
@@ -28,37 +18,37 @@ async function register(traits: Record<string, string>, password: string, region
 
 describe("login through real Kratos", () => {
   it("signs in with the E.164 phone and the password: login-after lets it through", async () => {
-    const password = `e2e ${randomUUID()}`;
+    const password = newPassword();
     const { id } = await register({ phone: "0176 1234 5670" }, password, "DE");
-    const res = await kratos.run("login", { method: "password", identifier: "+4917612345670", password });
+    const res = await e2e.kratos.run("login", { method: "password", identifier: "+4917612345670", password });
     expect(res.status).toBe(200);
     expect(res.body.session_token).toEqual(expect.any(String));
     expect(res.body.session?.identity.id).toBe(id);
   });
 
   it("refuses a login our deny rule matches: no session, our global message", async () => {
-    const password = `e2e ${randomUUID()}`;
+    const password = newPassword();
     const { id } = await register({ email: "flagged@example.org" }, password);
     // The registration issued a session; revoke it so that any session left must be the login's.
-    await kratos.admin.deleteIdentitySessions({ id });
-    await kratos.admin.patchIdentity({ id, jsonPatch: [{ op: "add", path: "/metadata_public", value: { blocked: true } }] });
+    await e2e.kratos.admin.deleteIdentitySessions({ id });
+    await e2e.kratos.admin.patchIdentity({ id, jsonPatch: [{ op: "add", path: "/metadata_public", value: { blocked: true } }] });
 
-    const res = await kratos.run("login", { method: "password", identifier: "flagged@example.org", password });
+    const res = await e2e.kratos.run("login", { method: "password", identifier: "flagged@example.org", password });
     expect(res.status).toBe(400);
     expect(res.body.session_token).toBeUndefined();
     expect(res.body.ui?.messages).toEqual([
       expect.objectContaining({ id: 4100201, type: "error", context: { reason: "metadata_flag", key: "blocked" } }),
     ]);
-    expect((await kratos.admin.listIdentitySessions({ id })).data).toEqual([]);
+    expect((await e2e.kratos.admin.listIdentitySessions({ id })).data).toEqual([]);
   });
 });
 
 describe("settings through real Kratos", () => {
   it("stores a phone changed to national format as E.164", async () => {
-    const { id, token } = await register({ email: "settings@example.org" }, `e2e ${randomUUID()}`);
-    const flow = await kratos.createFlow("settings", { "X-Session-Token": token });
+    const { id, token } = await register({ email: "settings@example.org" }, newPassword());
+    const flow = await e2e.kratos.createFlow("settings", { "X-Session-Token": token });
     expect(flow.status).toBe(200);
-    const res = await kratos.submit(
+    const res = await e2e.kratos.submit(
       "settings",
       flow.body.id ?? "",
       { method: "profile", traits: { email: "settings@example.org", phone: "0176 1234 5671" }, transient_payload: { phone_region: "DE" } },
@@ -66,15 +56,15 @@ describe("settings through real Kratos", () => {
     );
     expect(res.status).toBe(200);
     expect(res.body.state).toBe("success");
-    const stored = (await kratos.admin.getIdentity({ id })).data;
+    const stored = (await e2e.kratos.admin.getIdentity({ id })).data;
     expect(stored.traits).toEqual({ email: "settings@example.org", phone: "+4917612345671" });
     expect(stored.schema_id).toBe("email");
   });
 
   it("refuses an invalid phone in settings with our message on traits.phone and keeps the stored traits", async () => {
-    const { id, token } = await register({ email: "settings-invalid@example.org" }, `e2e ${randomUUID()}`);
-    const flow = await kratos.createFlow("settings", { "X-Session-Token": token });
-    const res = await kratos.submit(
+    const { id, token } = await register({ email: "settings-invalid@example.org" }, newPassword());
+    const flow = await e2e.kratos.createFlow("settings", { "X-Session-Token": token });
+    const res = await e2e.kratos.submit(
       "settings",
       flow.body.id ?? "",
       { method: "profile", traits: { email: "settings-invalid@example.org", phone: "0176 12" }, transient_payload: { phone_region: "DE" } },
@@ -83,10 +73,10 @@ describe("settings through real Kratos", () => {
     expect(res.status).toBe(400);
     const phoneNode = res.body.ui?.nodes.find((n) => n.attributes.name === "traits.phone");
     expect(phoneNode?.messages).toEqual([expect.objectContaining({ id: 4100001, type: "error" })]);
-    expect((await kratos.admin.getIdentity({ id })).data.traits).toEqual({ email: "settings-invalid@example.org" });
+    expect((await e2e.kratos.admin.getIdentity({ id })).data.traits).toEqual({ email: "settings-invalid@example.org" });
   });
 
   it("Kratos never failed to read one of our answers", () => {
-    expect(stack.misreadAnswers()).toEqual([]);
+    expect(e2e.stack.misreadAnswers()).toEqual([]);
   });
 });

@@ -1,19 +1,9 @@
-import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { codeIn } from "./courier-sink.js";
-import { KratosClient } from "./kratos-client.js";
-import { E2E_HOOKS_CONFIG, type Stack, startStack } from "./stack.js";
+import { newPassword } from "./kratos-client.js";
+import { useStack } from "./stack.js";
 
-let stack: Stack;
-let kratos: KratosClient;
-
-beforeAll(async () => {
-  stack = await startStack(E2E_HOOKS_CONFIG);
-  kratos = new KratosClient(stack.kratosPublic, stack.kratosAdmin);
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+const e2e = useStack();
 
 // Kratos v1.3.1 cannot send a registration code by SMS: its code sender hands the SMS channel an
 // email template and answers 500 "Expected sms template" (README, "Wire it into Kratos"). So a
@@ -21,18 +11,18 @@ afterAll(async () => {
 describe("passwordless flows through real Kratos (code method)", () => {
   it("registers with a code: hook runs on registration.after.code, phone stored as E.164, address verified", async () => {
     const traits = { email: "code-signup@example.org", phone: "0176 1234 5672" };
-    const flow = await kratos.createFlow("registration");
-    const sent = stack.sink.messages.length;
-    const first = await kratos.submit("registration", flow.body.id ?? "", {
+    const flow = await e2e.kratos.createFlow("registration");
+    const sent = e2e.stack.sink.messages.length;
+    const first = await e2e.kratos.submit("registration", flow.body.id ?? "", {
       method: "code",
       traits,
       transient_payload: { phone_region: "DE" },
     });
     expect(first.status).toBe(400); // the flow, now waiting for the code
     expect(first.body.state).toBe("sent_email");
-    const code = codeIn(await stack.sink.waitFor("code-signup@example.org", "registration_code_valid", sent));
+    const code = codeIn(await e2e.stack.sink.waitFor("code-signup@example.org", "registration_code_valid", sent));
 
-    const done = await kratos.submit("registration", flow.body.id ?? "", {
+    const done = await e2e.kratos.submit("registration", flow.body.id ?? "", {
       method: "code",
       code,
       traits,
@@ -40,7 +30,7 @@ describe("passwordless flows through real Kratos (code method)", () => {
     });
     expect(done.status).toBe(200);
     expect(done.body.session_token).toEqual(expect.any(String));
-    const stored = (await kratos.admin.getIdentity({ id: done.body.identity?.id ?? "" })).data;
+    const stored = (await e2e.kratos.admin.getIdentity({ id: done.body.identity?.id ?? "" })).data;
     expect(stored.schema_id).toBe("email");
     expect(stored.traits).toEqual({ email: "code-signup@example.org", phone: "+4917612345672" });
     expect(stored.verifiable_addresses).toEqual([
@@ -49,9 +39,9 @@ describe("passwordless flows through real Kratos (code method)", () => {
   });
 
   it("signs in by SMS code sent to the normalized number, and verifies that number by SMS", async () => {
-    const registered = await kratos.run("registration", {
+    const registered = await e2e.kratos.run("registration", {
       method: "password",
-      password: `e2e ${randomUUID()}`,
+      password: newPassword(),
       traits: { phone: "0176 1234 5673" },
       transient_payload: { phone_region: "DE" },
     });
@@ -63,27 +53,27 @@ describe("passwordless flows through real Kratos (code method)", () => {
     // and texted its code there. (v1.3.1 cannot start an SMS verification on request.)
     const verification = registered.body.continue_with?.find((c) => c.action === "show_verification_ui")?.flow;
     expect(verification?.verifiable_address).toBe(number);
-    const verificationCode = codeIn(await stack.sink.waitFor(number, "verification_code_valid"));
-    const verified = await kratos.submit("verification", verification?.id ?? "", { method: "code", code: verificationCode });
+    const verificationCode = codeIn(await e2e.stack.sink.waitFor(number, "verification_code_valid"));
+    const verified = await e2e.kratos.submit("verification", verification?.id ?? "", { method: "code", code: verificationCode });
     expect(verified.status).toBe(200);
     expect(verified.body.state).toBe("passed_challenge");
-    expect((await kratos.admin.getIdentity({ id })).data.verifiable_addresses).toEqual([
+    expect((await e2e.kratos.admin.getIdentity({ id })).data.verifiable_addresses).toEqual([
       expect.objectContaining({ value: number, via: "sms", verified: true, status: "completed" }),
     ]);
 
     // Login without the password: the code goes by SMS to the number we normalized.
-    const login = await kratos.createFlow("login");
-    const sent = stack.sink.messages.length;
-    const asked = await kratos.submit("login", login.body.id ?? "", { method: "code", identifier: number });
+    const login = await e2e.kratos.createFlow("login");
+    const sent = e2e.stack.sink.messages.length;
+    const asked = await e2e.kratos.submit("login", login.body.id ?? "", { method: "code", identifier: number });
     expect(asked.status).toBe(400);
-    const message = await stack.sink.waitFor(number, "login_code_valid", sent);
+    const message = await e2e.stack.sink.waitFor(number, "login_code_valid", sent);
     expect(message.channel).toBe("sms");
-    const res = await kratos.submit("login", login.body.id ?? "", { method: "code", identifier: number, code: codeIn(message) });
+    const res = await e2e.kratos.submit("login", login.body.id ?? "", { method: "code", identifier: number, code: codeIn(message) });
     expect(res.status).toBe(200);
     expect(res.body.session?.identity.id).toBe(id);
   });
 
   it("Kratos never failed to read one of our answers", () => {
-    expect(stack.misreadAnswers()).toEqual([]);
+    expect(e2e.stack.misreadAnswers()).toEqual([]);
   });
 });

@@ -1,53 +1,41 @@
-import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { allMessageIds, CookieJar, type KratosAnswer, KratosClient, nodeMessages } from "./kratos-client.js";
-import { E2E_HOOKS_CONFIG, hookLog, type Stack, startStack } from "./stack.js";
+import { describe, expect, it, vi } from "vitest";
+import { allMessageIds, CookieJar, type KratosAnswer, newPassword, nodeMessages } from "./kratos-client.js";
+import { hookLog, useStack } from "./stack.js";
 
-let stack: Stack;
-let kratos: KratosClient;
-
-beforeAll(async () => {
-  stack = await startStack(E2E_HOOKS_CONFIG);
-  kratos = new KratosClient(stack.kratosPublic, stack.kratosAdmin);
-});
-afterAll(async () => {
-  await stack?.stop();
-});
-
-const password = () => `e2e ${randomUUID()}`;
+const e2e = useStack();
 
 describe("registration through real Kratos", () => {
   it("stores a national-format phone with phone_region as E.164 on the phone schema", async () => {
-    const res = await kratos.run("registration", {
+    const res = await e2e.kratos.run("registration", {
       method: "password",
-      password: password(),
+      password: newPassword(),
       traits: { phone: "06 12 34 56 78" },
       transient_payload: { phone_region: "FR" },
     });
     expect(res.status).toBe(200);
     const id = res.body.identity?.id ?? "";
-    const stored = (await kratos.admin.getIdentity({ id })).data;
+    const stored = (await e2e.kratos.admin.getIdentity({ id })).data;
     expect(stored.schema_id).toBe("phone");
     expect(stored.traits).toEqual({ phone: "+33612345678" });
     // Kratos derived the SMS address from the normalized trait, and texts that number.
     expect(stored.verifiable_addresses?.map((a) => [a.via, a.value])).toEqual([["sms", "+33612345678"]]);
-    await stack.sink.waitFor("+33612345678", "verification_code_valid");
+    await e2e.stack.sink.waitFor("+33612345678", "verification_code_valid");
   });
 
   it("routes an email sign-up to the email schema with the traits exactly as submitted", async () => {
     const traits = { email: "Jane.Doe@Example.org" };
-    const res = await kratos.run("registration", { method: "password", password: password(), traits });
+    const res = await e2e.kratos.run("registration", { method: "password", password: newPassword(), traits });
     expect(res.status).toBe(200);
-    const stored = (await kratos.admin.getIdentity({ id: res.body.identity?.id ?? "" })).data;
+    const stored = (await e2e.kratos.admin.getIdentity({ id: res.body.identity?.id ?? "" })).data;
     expect(stored.schema_id).toBe("email");
     expect(stored.traits).toEqual(traits);
   });
 
   it("refuses an invalid phone with our message on traits.phone and creates no identity", async () => {
-    const before = (await kratos.allIdentities()).length;
-    const res = await kratos.run("registration", {
+    const before = (await e2e.kratos.allIdentities()).length;
+    const res = await e2e.kratos.run("registration", {
       method: "password",
-      password: password(),
+      password: newPassword(),
       traits: { phone: "06 12" },
       transient_payload: { phone_region: "FR" },
     });
@@ -57,50 +45,58 @@ describe("registration through real Kratos", () => {
     ]);
     // Kratos puts the submitted value back into the form for the person to correct.
     expect(res.body.ui?.nodes.find((n) => n.attributes.name === "traits.phone")?.attributes.value).toBe("06 12");
-    expect((await kratos.allIdentities()).length).toBe(before);
+    expect((await e2e.kratos.allIdentities()).length).toBe(before);
   });
 
   it("refuses a disposable email domain with our message on traits.email", async () => {
-    const before = (await kratos.allIdentities()).length;
-    const res = await kratos.run("registration", { method: "password", password: password(), traits: { email: "someone@mailinator.com" } });
+    const before = (await e2e.kratos.allIdentities()).length;
+    const res = await e2e.kratos.run("registration", {
+      method: "password",
+      password: newPassword(),
+      traits: { email: "someone@mailinator.com" },
+    });
     expect(res.status).toBe(400);
     expect(nodeMessages(res.body, "traits.email")).toEqual([
       expect.objectContaining({ id: 4100101, type: "error", context: { reason: "disposable_domain", domain: "mailinator.com" } }),
     ]);
-    expect((await kratos.allIdentities()).length).toBe(before);
+    expect((await e2e.kratos.allIdentities()).length).toBe(before);
   });
 
   it("lets Kratos refuse the same phone written another way as a duplicate (only because we normalized)", async () => {
-    const first = await kratos.run("registration", { method: "password", password: password(), traits: { phone: "+33 6 12 34 56 79" } });
-    expect(first.status).toBe(200);
-    const second = await kratos.run("registration", {
+    const first = await e2e.kratos.run("registration", {
       method: "password",
-      password: password(),
+      password: newPassword(),
+      traits: { phone: "+33 6 12 34 56 79" },
+    });
+    expect(first.status).toBe(200);
+    const second = await e2e.kratos.run("registration", {
+      method: "password",
+      password: newPassword(),
       traits: { phone: "06.12.34.56.79" },
       transient_payload: { phone_region: "FR" },
     });
     expect(second.status).toBe(400);
     // 4000007: "An account with the same identifier (email, phone, username, ...) exists already."
     expect(allMessageIds(second.body)).toContain(4000007);
-    expect(await kratos.identitiesWith("+33612345679")).toHaveLength(1);
+    expect(await e2e.kratos.identitiesWith("+33612345679")).toHaveLength(1);
   });
 
   it("works as a browser flow too: CSRF cookie and token, then a session cookie", async () => {
     const jar = new CookieJar();
-    const init = await fetch(`${stack.kratosPublic}/self-service/registration/browser`, { headers: { Accept: "application/json" } });
+    const init = await fetch(`${e2e.stack.kratosPublic}/self-service/registration/browser`, { headers: { Accept: "application/json" } });
     expect(init.status).toBe(200);
     jar.store(init);
     const flow = (await init.json()) as KratosAnswer;
     const csrf = flow.ui?.nodes.find((n) => n.attributes.name === "csrf_token")?.attributes.value;
     expect(csrf).toEqual(expect.any(String));
     const submit = (cookie: string) =>
-      fetch(`${stack.kratosPublic}/self-service/registration?flow=${flow.id}`, {
+      fetch(`${e2e.stack.kratosPublic}/self-service/registration?flow=${flow.id}`, {
         method: "POST",
         headers: { Accept: "application/json", "Content-Type": "application/json", Cookie: cookie },
         body: JSON.stringify({
           csrf_token: csrf,
           method: "password",
-          password: password(),
+          password: newPassword(),
           traits: { phone: "06 12 34 56 77" },
           transient_payload: { phone_region: "FR" },
         }),
@@ -114,7 +110,9 @@ describe("registration through real Kratos", () => {
     expect(res.status).toBe(200);
     jar.store(res);
     expect(jar.names()).toContain("ory_kratos_session");
-    const whoami = await fetch(`${stack.kratosPublic}/sessions/whoami`, { headers: { Accept: "application/json", Cookie: jar.header() } });
+    const whoami = await fetch(`${e2e.stack.kratosPublic}/sessions/whoami`, {
+      headers: { Accept: "application/json", Cookie: jar.header() },
+    });
     expect(whoami.status).toBe(200);
     const session = (await whoami.json()) as NonNullable<KratosAnswer["session"]>;
     expect(session.identity.schema_id).toBe("phone");
@@ -122,26 +120,26 @@ describe("registration through real Kratos", () => {
   });
 
   it.each(["registration", "login"] as const)("runs %s-before: a denied client gets no flow, only Kratos's error page", async (kind) => {
-    const api = await fetch(`${stack.kratosPublic}/self-service/${kind}/api`, {
+    const api = await fetch(`${e2e.stack.kratosPublic}/self-service/${kind}/api`, {
       headers: { "User-Agent": "BadBot/1.0", Accept: "application/json" },
     });
     await api.arrayBuffer();
     // v1.3.1 answers API clients 500 (registration) or 404 (login), without our text (README).
     expect(api.status).toBeGreaterThanOrEqual(400);
-    const browser = await fetch(`${stack.kratosPublic}/self-service/${kind}/browser`, {
+    const browser = await fetch(`${e2e.stack.kratosPublic}/self-service/${kind}/browser`, {
       headers: { "User-Agent": "BadBot/1.0" },
       redirect: "manual",
     });
     expect(browser.status).toBe(303);
     expect(browser.headers.get("location")).toMatch(/\/error\?id=/);
     // Our log line may reach the pipe a moment after Kratos has answered.
-    const refusals = () => hookLog(stack).filter((l) => l.hook === `${kind}-before` && l.decision === "deny");
+    const refusals = () => hookLog(e2e.stack).filter((l) => l.hook === `${kind}-before` && l.decision === "deny");
     await vi.waitFor(() => expect(refusals().map((l) => l.messages)).toEqual([["REQUEST_DENIED"], ["REQUEST_DENIED"]]));
     // An ordinary client still gets a flow.
-    expect((await kratos.createFlow(kind, { "User-Agent": "Mozilla/5.0" })).status).toBe(200);
+    expect((await e2e.kratos.createFlow(kind, { "User-Agent": "Mozilla/5.0" })).status).toBe(200);
   });
 
   it("Kratos never failed to read one of our answers", () => {
-    expect(stack.misreadAnswers()).toEqual([]);
+    expect(e2e.stack.misreadAnswers()).toEqual([]);
   });
 });

@@ -2,8 +2,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { inject } from "vitest";
+import { afterAll, beforeAll, inject } from "vitest";
 import { CourierSink } from "./courier-sink.js";
+import { KratosClient } from "./kratos-client.js";
 import { freePort, type Running, startProcess, waitUntilReady } from "./processes.js";
 
 declare module "vitest" {
@@ -158,4 +159,20 @@ export function hookLog(stack: Stack): Record<string, unknown>[] {
     .filter((line) => line.startsWith("{"))
     .map((line) => JSON.parse(line) as Record<string, unknown>)
     .filter((line) => line.msg === "hook call");
+}
+
+/**
+ * Gives a test file its own stack: started before its first test, stopped after its last. Read
+ * `stack` and `kratos` inside tests (they are set once beforeAll has run).
+ */
+export function useStack(hooksConfig: unknown = E2E_HOOKS_CONFIG): { stack: Stack; kratos: KratosClient } {
+  const context = {} as { stack: Stack; kratos: KratosClient };
+  beforeAll(async () => {
+    context.stack = await startStack(hooksConfig);
+    context.kratos = new KratosClient(context.stack.kratosPublic, context.stack.kratosAdmin);
+  });
+  afterAll(async () => {
+    await context.stack?.stop();
+  });
+  return context;
 }
