@@ -26,8 +26,16 @@ function isExecutable(path: string): boolean {
   }
 }
 
+function noGo(why: string): Error {
+  return new Error(`cannot run go (${why}): install Go 1.23+ and gcc, or set KRATOS_BIN to a Kratos binary`);
+}
+
 function goEnv(name: string): string {
-  return execFileSync("go", ["env", name], { encoding: "utf8" }).trim();
+  try {
+    return execFileSync("go", ["env", name], { encoding: "utf8" }).trim();
+  } catch (error) {
+    throw noGo((error as Error).message);
+  }
 }
 
 /**
@@ -84,6 +92,7 @@ export function resolveKratos(log: (line: string) => void = (line) => process.st
   );
   if (result.status !== 0) {
     rmSync(partial, { force: true });
+    if (result.error) throw noGo(result.error.message);
     throw new Error(`go build of Kratos ${KRATOS_VERSION} failed (exit ${result.status ?? result.signal}); see the go output above`);
   }
   renameSync(partial, path);
