@@ -1,11 +1,37 @@
+import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { configDefaults, defineConfig } from "vitest/config";
+import { SHARED_CONFIG, SHARED_KEY } from "./test/shared/hook-cases.js";
+
+// Keep wrangler and Miniflare off the network: no telemetry, no error reports, no `request.cf` fetch.
+process.env.WRANGLER_SEND_METRICS ??= "false";
+process.env.WRANGLER_SEND_ERROR_REPORTS ??= "false";
+process.env.DO_NOT_TRACK ??= "1";
+process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
 
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
-    // The end-to-end suite needs Kratos: `npm run test:e2e` (vitest.e2e.config.ts).
-    exclude: [...configDefaults.exclude, "test/e2e/**"],
-    globalSetup: ["test/global-setup.ts"],
-    testTimeout: 20_000,
+    projects: [
+      {
+        test: {
+          name: "node",
+          include: ["test/**/*.test.ts"],
+          // The end-to-end suite needs Kratos: `npm run test:e2e` (vitest.e2e.config.ts).
+          exclude: [...configDefaults.exclude, "test/e2e/**", "test/**/*.worker.test.ts"],
+          globalSetup: ["test/global-setup.ts"],
+          testTimeout: 20_000,
+        },
+      },
+      {
+        // Inside workerd, through the Worker's own entry and wrangler.toml, with the shared
+        // cases' key and configuration as bindings.
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: { bindings: { HOOKS_API_KEYS: SHARED_KEY, HOOKS_CONFIG: JSON.stringify(SHARED_CONFIG) } },
+          }),
+        ],
+        test: { name: "workerd", include: ["test/**/*.worker.test.ts"] },
+      },
+    ],
   },
 });

@@ -1,6 +1,7 @@
 import pino, { type DestinationStream } from "pino";
 import type { LogLevel } from "../config/env.js";
 import type { Logger } from "../core/logger.js";
+import { REDACTED_KEYS } from "../core/redact.js";
 
 /**
  * pino behind our Logger interface. We never pass personal data to the logger; the redact
@@ -13,18 +14,7 @@ export function createPinoLogger(level: LogLevel, destination?: DestinationStrea
       base: { service: "kratos-hooks" },
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: {
-        paths: [
-          "authorization",
-          "*.authorization",
-          "cookie",
-          "*.cookie",
-          "password",
-          "*.password",
-          "request_cookies",
-          "*.request_cookies",
-          "apiKeys",
-          "*.apiKeys",
-        ],
+        paths: REDACTED_KEYS.flatMap((key) => [key, `*.${key}`]),
         censor: "[redacted]",
       },
     },

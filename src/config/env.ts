@@ -15,29 +15,40 @@ export interface RuntimeSettings {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/** Whether the runtime is in production (no development key) and the setting that says so. */
+export interface ProductionMode {
+  on: boolean;
+  /** Named in errors, e.g. `NODE_ENV=production`. */
+  because: string;
+}
+
 /**
  * Reads the settings every runtime shares from environment variables (Node) or bindings
- * (Workers). Key values never appear in an error message.
+ * (Workers). Key values never appear in an error message. Node is in production when
+ * `NODE_ENV=production`; the Worker passes its own rule.
  */
-export function parseRuntimeSettings(env: Env): RuntimeSettings {
+export function parseRuntimeSettings(
+  env: Env,
+  production: ProductionMode = { on: env.NODE_ENV === "production", because: "NODE_ENV=production" },
+): RuntimeSettings {
   const logLevel = (env.LOG_LEVEL ?? "info").trim().toLowerCase();
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     throw new ConfigError(`LOG_LEVEL: expected one of ${LOG_LEVELS.join(", ")}, found ${JSON.stringify(env.LOG_LEVEL)}`);
   }
   const raw = env.HOOKS_API_KEYS;
   if (raw === undefined || raw.trim() === "") {
-    if (env.NODE_ENV === "production") {
+    if (production.on) {
       throw new ConfigError(
-        "HOOKS_API_KEYS: expected at least one API key (comma-separated) because NODE_ENV=production, found nothing. " +
+        `HOOKS_API_KEYS: expected at least one API key (comma-separated) because ${production.because}, found nothing. ` +
           "Generate one with `openssl rand -base64 32` and set the same value in kratos.yml.",
       );
     }
     return { apiKeys: [DEV_API_KEY], usingDevKey: true, logLevel: logLevel as LogLevel };
   }
   const keys = raw.split(",").map((k) => k.trim());
-  if (env.NODE_ENV === "production" && keys.includes(DEV_API_KEY)) {
+  if (production.on && keys.includes(DEV_API_KEY)) {
     throw new ConfigError(
-      `HOOKS_API_KEYS: expected keys of your own because NODE_ENV=production, found the development key ${DEV_API_KEY}`,
+      `HOOKS_API_KEYS: expected keys of your own because ${production.because}, found the development key ${DEV_API_KEY}`,
     );
   }
   keys.forEach((key, i) => {

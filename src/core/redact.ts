@@ -3,6 +3,12 @@
  * enough to correlate with a support request, never the value itself.
  */
 
+/**
+ * Keys whose values are never logged, at the top level or one level down (e.g.
+ * `headers.authorization`). A second line of defence: we never pass such values to a logger.
+ */
+export const REDACTED_KEYS = ["authorization", "cookie", "password", "request_cookies", "apiKeys"] as const;
+
 /** `+4917612345678` → `+49******5678`; short or odd input keeps only its last two digits. */
 export function maskPhone(value: string): string {
   const digits = value.replace(/\D/g, "");

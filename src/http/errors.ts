@@ -7,7 +7,8 @@ export type ErrorCode =
   | "invalid_json"
   | "invalid_payload"
   | "payload_too_large"
-  | "internal_error";
+  | "internal_error"
+  | "misconfigured";
 
 /** `{"error": {"code", "message", "path"}}`: the body of every non-hook answer. */
 export function errorResponse(

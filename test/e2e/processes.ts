@@ -5,8 +5,17 @@ import { createServer } from "node:net";
 /** Every child the suite starts, so that nothing outlives the test process, whatever happens. */
 const children = new Set<ChildProcess>();
 process.once("exit", () => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) signal(child, "SIGKILL");
 });
+
+/** Signals the child's whole process group (wrangler starts workerd), or the child alone. */
+function signal(child: ChildProcess, name: NodeJS.Signals): void {
+  try {
+    if (child.pid !== undefined) process.kill(-child.pid, name);
+  } catch {
+    child.kill(name);
+  }
+}
 
 /** A free loopback port: bind to port 0, read the port, close. */
 export async function freePort(): Promise<number> {
@@ -29,8 +38,9 @@ export interface Running {
   stop(graceMs?: number): Promise<number | null>;
 }
 
+/** Starts `command` in a process group of its own, so that stopping it stops what it started. */
 export function startProcess(name: string, command: string, args: string[], options: { cwd?: string; env: NodeJS.ProcessEnv }): Running {
-  const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"], detached: true });
   children.add(child);
   let output = "";
   child.stdout?.on("data", (chunk) => {
@@ -49,8 +59,8 @@ export function startProcess(name: string, command: string, args: string[], opti
     output: () => output,
     async stop(graceMs = 5_000) {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+      signal(child, "SIGTERM");
+      const timer = setTimeout(() => signal(child, "SIGKILL"), graceMs);
       const code = await exited;
       clearTimeout(timer);
       return code;

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, inject } from "vitest";
+import { startWranglerDev } from "../worker/wrangler-dev.js";
 import { CourierSink } from "./courier-sink.js";
 import { KratosClient } from "./kratos-client.js";
 import { freePort, type Running, startProcess, waitUntilReady } from "./processes.js";
@@ -47,8 +48,15 @@ export interface HooksService {
   process: Running;
 }
 
-/** The compiled service (`npm start` runs the same file) on a given port. */
+/**
+ * Which runtime serves the hooks: `E2E_HOOKS=worker` (`npm run test:e2e:worker`) runs the
+ * Worker in `wrangler dev` (local workerd, the development key from .dev.vars) in place of Node.
+ */
+export const HOOKS_RUNTIME: "node" | "worker" = process.env.E2E_HOOKS === "worker" ? "worker" : "node";
+
+/** Our service on a given port: the compiled Node server (what `npm start` runs), or the Worker. */
 export async function startHooks(port: number, config: unknown): Promise<Running> {
+  if (HOOKS_RUNTIME === "worker") return startWranglerDev(port, { HOOKS_CONFIG: JSON.stringify(config) });
   const proc = startProcess("kratos-hooks", process.execPath, [SERVER_ENTRY], {
     env: { PATH: process.env.PATH, PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "info", HOOKS_CONFIG: JSON.stringify(config) },
   });

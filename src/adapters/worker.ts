@@ -1,0 +1,60 @@
+import { z } from "zod";
+import { parseRuntimeSettings } from "../config/env.js";
+import { ConfigError, loadConfig } from "../config/parse.js";
+import { createApp } from "../http/app.js";
+import { errorResponse } from "../http/errors.js";
+import { createConsoleLogger } from "./worker-logger.js";
+
+/** The Worker's bindings (wrangler.toml `[vars]`, `wrangler secret put`, `.dev.vars`). */
+export interface Env {
+  /** Secret: comma-separated keys, as on Node. */
+  HOOKS_API_KEYS?: string;
+  /** The configuration: a JSON string, or a TOML table that wrangler passes as an object. */
+  HOOKS_CONFIG?: string | Record<string, unknown>;
+  LOG_LEVEL?: string;
+  /** `true` only in `.dev.vars`: accept the development key under `wrangler dev`. */
+  HOOKS_DEV_MODE?: string;
+}
+
+type Handler = (request: Request) => Response | Promise<Response>;
+
+// Workers forbid run-time code generation; zod would otherwise probe for it (it also sniffs the
+// Workers user agent, but the setting makes it explicit).
+z.config({ jitless: true });
+
+/**
+ * Builds the same app as Node from the bindings. A bad configuration answers every request
+ * with 503 (Kratos retries, then fails the flow: closed, not open) and logs the reason.
+ */
+function build(env: Env, inlineConfig: string | undefined): Handler {
+  const logger = createConsoleLogger("info");
+  try {
+    const settings = parseRuntimeSettings(
+      { HOOKS_API_KEYS: env.HOOKS_API_KEYS, LOG_LEVEL: env.LOG_LEVEL },
+      {
+        on: env.HOOKS_DEV_MODE !== "true",
+        because: "a deployed Worker needs keys of its own (`wrangler secret put HOOKS_API_KEYS`; HOOKS_DEV_MODE=true only in .dev.vars)",
+      },
+    );
+    const config = loadConfig({ inline: inlineConfig });
+    const app = createApp({ config, apiKeys: settings.apiKeys, logger: createConsoleLogger(settings.logLevel) });
+    if (settings.usingDevKey) logger.warn({}, "HOOKS_DEV_MODE: accepting only the development key dev-only-insecure-key");
+    return (request) => app.fetch(request);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    logger.error({ error: error.message }, "invalid configuration: answering 503 until it is fixed");
+    return () => errorResponse(503, "misconfigured", "the service is not configured; see its logs", null);
+  }
+}
+
+let built: { key: string; handler: Handler } | undefined;
+
+/** Bindings are fixed per deployment; the app is built once per isolate, on first use. */
+export default {
+  fetch(request: Request, env: Env): Response | Promise<Response> {
+    const config = typeof env.HOOKS_CONFIG === "object" ? JSON.stringify(env.HOOKS_CONFIG) : env.HOOKS_CONFIG;
+    const key = JSON.stringify([env.HOOKS_API_KEYS, config, env.LOG_LEVEL, env.HOOKS_DEV_MODE]);
+    if (built?.key !== key) built = { key, handler: build(env, config) };
+    return built.handler(request);
+  },
+};
