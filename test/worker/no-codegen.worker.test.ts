@@ -1,11 +1,12 @@
 import { SELF } from "cloudflare:test";
-import { expect, it } from "vitest";
+import { expect, it, vi } from "vitest";
 import { CASES, checkCase } from "../shared/hook-cases.js";
 
 // Deployed Workers refuse `eval` and `new Function`; the test pool allows them (its module
 // runner needs them), so this file watches for any attempt instead. The Worker runs in this
 // isolate, and this file's first request builds its app, so construction is covered too.
 it("nothing builds or answers a request with run-time code generation", async () => {
+  const quiet = vi.spyOn(console, "log").mockImplementation(() => {});
   const attempts: string[] = [];
   const OriginalFunction = globalThis.Function;
   // biome-ignore lint/security/noGlobalEval: saved to wrap it, not called.
@@ -36,6 +37,7 @@ it("nothing builds or answers a request with run-time code generation", async ()
   } finally {
     globalThis.Function = OriginalFunction;
     globalThis.eval = originalEval;
+    quiet.mockRestore();
   }
   expect(attempts).toEqual([]);
 });
