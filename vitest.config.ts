@@ -1,12 +1,10 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { configDefaults, defineConfig } from "vitest/config";
 import { SHARED_CONFIG, SHARED_KEY } from "./test/shared/hook-cases.js";
+import { WRANGLER_OFFLINE_ENV } from "./test/worker/wrangler-dev.js";
 
-// Keep wrangler and Miniflare off the network: no telemetry, no error reports, no `request.cf` fetch.
-process.env.WRANGLER_SEND_METRICS ??= "false";
-process.env.WRANGLER_SEND_ERROR_REPORTS ??= "false";
-process.env.DO_NOT_TRACK ??= "1";
-process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
+// Keep wrangler and Miniflare off the network (test/worker/wrangler-dev.ts says what each does).
+for (const [name, value] of Object.entries(WRANGLER_OFFLINE_ENV)) process.env[name] ??= value;
 
 export default defineConfig({
   test: {
