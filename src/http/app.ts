@@ -91,7 +91,7 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
       return response;
     };
 
-    if (!(await authenticate(c.req.header("authorization")))) {
+    if (!authenticate(c.req.header("authorization"))) {
       return reject(
         errorResponse(
           401,
