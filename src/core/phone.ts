@@ -13,7 +13,9 @@ import {
 export type PhoneFailure = "invalid" | "needs_international" | "extension";
 
 export type PhoneResult =
-  | { ok: true; e164: string; country: string | undefined; type: NumberType | undefined }
+  // `type` is computed on first read: matching every number-type pattern is the costliest step,
+  // and only `allowedTypes` needs it.
+  | { ok: true; e164: string; country: string | undefined; readonly type: NumberType | undefined }
   | { ok: false; reason: PhoneFailure; detail?: string };
 
 /** True for an ISO 3166-1 alpha-2 code that libphonenumber has metadata for ("DE", not "de"). */
@@ -26,6 +28,8 @@ const EXTENSION = /(?:;\s*ext\s*=|\bext(?:n|ension)?\.?|\bx\.?|#)\s*:?\s*\d+\s*$
 // Visual separators: white space (incl. no-break and zero-width), dashes, dots, brackets, slashes.
 const SEPARATORS = /[\s\u00a0\u200b-\u200d\u2060\ufeff\-\u2010-\u2015\u2212.()[\]/]/gu;
 const DECIMAL_DIGIT = /\p{Nd}/u;
+/** Anything but printable ASCII: only then can a number hold non-ASCII digits. */
+const NOT_PRINTABLE_ASCII = /[^ -~]/;
 
 /**
  * Maps any Unicode decimal digit (Arabic-Indic, Devanagari, full-width, …) to ASCII.
@@ -76,7 +80,11 @@ function fromTelURI(value: string): { number: string; extension: boolean } {
  * `needs_international`, as they would in Kratos, which never assumes a region.
  */
 export function toE164(raw: string, region: CountryCode | undefined): PhoneResult {
-  let value = toASCIIDigits(raw.normalize("NFKC")).trim();
+  // Checking a routed identity's `format: tel` re-reads the E.164 string this function has
+  // just produced; the answer cannot differ (a number with + ignores the region).
+  if (raw === lastAccepted?.e164) return lastAccepted.result;
+  const nfkc = raw.normalize("NFKC");
+  let value = (NOT_PRINTABLE_ASCII.test(nfkc) ? toASCIIDigits(nfkc) : nfkc).trim();
   if (/^tel:/i.test(value)) {
     const tel = fromTelURI(value);
     if (tel.extension) return { ok: false, reason: "extension" };
@@ -107,5 +115,17 @@ export function toE164(raw: string, region: CountryCode | undefined): PhoneResul
   if (!parsed.isValid()) {
     return { ok: false, reason: "invalid", detail: validatePhoneNumberLength(candidate, country) ?? "INVALID_NUMBER" };
   }
-  return { ok: true, e164: parsed.number, country: parsed.country, type: parsed.getType() };
+  const result: PhoneResult = {
+    ok: true,
+    e164: parsed.number,
+    country: parsed.country,
+    get type() {
+      return parsed.getType();
+    },
+  };
+  lastAccepted = { e164: parsed.number, result };
+  return result;
 }
+
+/** The last number `toE164` accepted, with its result (a memo of one, see `toE164`). */
+let lastAccepted: { e164: string; result: PhoneResult } | undefined;

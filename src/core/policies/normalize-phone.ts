@@ -33,9 +33,11 @@ function check(value: string, region: ReturnType<typeof resolveRegion>, options:
       ? { key: "PHONE_NEEDS_INTERNATIONAL_FORMAT", pointer, context: { reason: "region_required" } }
       : { key: "PHONE_REGION_UNKNOWN", pointer, context: { reason: "unknown_region", region: region.unknown } };
   }
-  const type = result.type ?? "UNKNOWN";
-  if (options.allowedTypes !== null && !(options.allowedTypes as readonly string[]).includes(type)) {
-    return { key: "PHONE_TYPE_NOT_ALLOWED", pointer, context: { reason: "type_not_allowed", type, allowed: options.allowedTypes } };
+  if (options.allowedTypes !== null) {
+    const type = result.type ?? "UNKNOWN";
+    if (!(options.allowedTypes as readonly string[]).includes(type)) {
+      return { key: "PHONE_TYPE_NOT_ALLOWED", pointer, context: { reason: "type_not_allowed", type, allowed: options.allowedTypes } };
+    }
   }
   const country = result.country ?? null;
   if (options.allowedCountries !== null && (country === null || !(options.allowedCountries as readonly string[]).includes(country))) {
