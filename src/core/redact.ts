@@ -8,6 +8,24 @@
  * `headers.authorization`). A second line of defence: we never pass such values to a logger.
  */
 export const REDACTED_KEYS = ["authorization", "cookie", "password", "request_cookies", "apiKeys"] as const;
+const REDACTED = new Set<string>(REDACTED_KEYS);
+
+/** A log line's fields with the values of `REDACTED_KEYS` replaced, at the top level and one down. */
+export function redactFields(fields: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  let changed = false;
+  for (const key in fields) {
+    const value = fields[key];
+    if (REDACTED.has(key)) {
+      out[key] = "[redacted]";
+      changed = true;
+    } else if (value !== null && typeof value === "object" && !Array.isArray(value) && Object.keys(value).some((k) => REDACTED.has(k))) {
+      out[key] = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, REDACTED.has(k) ? "[redacted]" : v]));
+      changed = true;
+    } else out[key] = value;
+  }
+  return changed ? out : fields;
+}
 
 /** `+4917612345678` → `+49******5678`; short or odd input keeps only its last two digits. */
 export function maskPhone(value: string): string {
