@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { createPinoLogger } from "../../src/adapters/node-logger.js";
+import { createConsoleLogger } from "../../src/adapters/worker-logger.js";
 import { toE164 } from "../../src/core/phone.js";
 import { type AnyJSON, createTestApp, fixtureNames, loadFixture, TEST_KEY } from "../helpers.js";
 
@@ -44,5 +46,29 @@ describe("logs hold no personal data, credentials or cookies in clear", () => {
     // The masks are there, so the lines still identify whose call it was.
     expect(output).toContain('"phone":"+49******5678"');
     expect(output).toContain('"email":"J***@Example.com"');
+  });
+});
+
+describe("both loggers redact credentials and cookies a caller might pass by mistake", () => {
+  const fields = {
+    hook: "login-after",
+    authorization: "Bearer leaked-key-0123456789",
+    headers: { cookie: "ory_kratos_session=leaked" },
+    n: 1,
+  };
+
+  it.each([
+    ["pino (Node)", (write: (line: string) => void) => createPinoLogger("info", { write })],
+    ["console JSON (Workers)", (write: (line: string) => void) => createConsoleLogger("info", write)],
+  ])("%s", (_name, create) => {
+    let output = "";
+    create((line) => {
+      output += line;
+    }).info(fields, "hook call");
+    const line = JSON.parse(output);
+    expect(line).toMatchObject({ level: 30, service: "kratos-hooks", msg: "hook call", hook: "login-after", n: 1 });
+    expect(line.authorization).toBe("[redacted]");
+    expect(line.headers).toEqual({ cookie: "[redacted]" });
+    expect(output).not.toContain("leaked");
   });
 });
