@@ -4,9 +4,18 @@ import { createServer } from "node:net";
 
 /** Every child the suite starts, so that nothing outlives the test process, whatever happens. */
 const children = new Set<ChildProcess>();
-process.once("exit", () => {
+function killAll(): void {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) signal(child, "SIGKILL");
-});
+}
+process.once("exit", killAll);
+// A runner that stops this process with a signal skips "exit" handlers; the children run in
+// process groups of their own, so nothing else would stop them.
+for (const name of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  process.once(name, () => {
+    killAll();
+    process.exit(128 + (name === "SIGINT" ? 2 : name === "SIGTERM" ? 15 : 1));
+  });
+}
 
 /** Signals the child's whole process group (wrangler starts workerd), or the child alone. */
 function signal(child: ChildProcess, name: NodeJS.Signals): void {
