@@ -1,9 +1,9 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { configDefaults, defineConfig } from "vitest/config";
 import { SHARED_CONFIG, SHARED_KEY } from "./test/shared/hook-cases.js";
-import { WRANGLER_OFFLINE_ENV } from "./test/worker/wrangler-dev.js";
+import { WRANGLER_OFFLINE_ENV } from "./test/worker/offline-env.js";
 
-// Keep wrangler and Miniflare off the network (test/worker/wrangler-dev.ts says what each does).
+// Keep wrangler and Miniflare off the network (test/worker/offline-env.ts says what each does).
 for (const [name, value] of Object.entries(WRANGLER_OFFLINE_ENV)) process.env[name] ??= value;
 
 export default defineConfig({

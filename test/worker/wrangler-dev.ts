@@ -1,19 +1,8 @@
 import { fileURLToPath } from "node:url";
 import { type Running, startProcess, waitUntilReady } from "../e2e/processes.js";
+import { WRANGLER_OFFLINE_ENV } from "./offline-env.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-
-/**
- * What keeps wrangler off the network: no telemetry, no error reports, no `request.cf` fetch,
- * and no banner (printing it checks the npm registry for a newer wrangler).
- */
-export const WRANGLER_OFFLINE_ENV = {
-  WRANGLER_SEND_METRICS: "false",
-  WRANGLER_HIDE_BANNER: "true",
-  WRANGLER_SEND_ERROR_REPORTS: "false",
-  DO_NOT_TRACK: "1",
-  CLOUDFLARE_CF_FETCH_ENABLED: "false",
-};
 
 /**
  * `wrangler dev` (local workerd, as deployed: no code generation) with the repository's
