@@ -27,7 +27,6 @@ z.config({ jitless: true });
  * with 503 (Kratos retries, then fails the flow: closed, not open) and logs the reason.
  */
 function build(env: Env, inlineConfig: string | undefined): Handler {
-  const logger = createConsoleLogger("info");
   try {
     const settings = parseRuntimeSettings(
       { HOOKS_API_KEYS: env.HOOKS_API_KEYS, LOG_LEVEL: env.LOG_LEVEL },
@@ -37,12 +36,14 @@ function build(env: Env, inlineConfig: string | undefined): Handler {
       },
     );
     const config = loadConfig({ inline: inlineConfig });
-    const app = createApp({ config, apiKeys: settings.apiKeys, logger: createConsoleLogger(settings.logLevel) });
-    if (settings.usingDevKey) logger.warn({}, "HOOKS_DEV_MODE: accepting only the development key dev-only-insecure-key");
+    const appLogger = createConsoleLogger(settings.logLevel);
+    const app = createApp({ config, apiKeys: settings.apiKeys, logger: appLogger });
+    if (settings.usingDevKey) appLogger.warn({}, "HOOKS_DEV_MODE: accepting only the development key dev-only-insecure-key");
     return (request) => app.fetch(request);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    logger.error({ error: error.message }, "invalid configuration: answering 503 until it is fixed");
+    // LOG_LEVEL may be what is wrong, so this line is always written.
+    createConsoleLogger("info").error({ error: error.message }, "invalid configuration: answering 503 until it is fixed");
     return () => errorResponse(503, "misconfigured", "the service is not configured; see its logs", null);
   }
 }
