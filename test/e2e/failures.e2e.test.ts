@@ -1,17 +1,12 @@
 import { once } from "node:events";
 import { createServer } from "node:http";
 import { describe, expect, it } from "vitest";
-import { allMessageIds, type KratosAnswer, newPassword } from "./kratos-client.js";
+import { allMessageIds, type KratosAnswer, newPassword, passwordSignUp } from "./kratos-client.js";
 import { useStack } from "./stack.js";
 
 const e2e = useStack();
 
-const signUp = (phone: string) => ({
-  method: "password",
-  password: newPassword(),
-  traits: { phone },
-  transient_payload: { phone_region: "DE" },
-});
+const signUp = (phone: string, password?: string) => passwordSignUp({ phone }, "DE", password);
 
 /**
  * What the README promises when the service cannot answer (contract §2.2, §4.1): Kratos tries
@@ -46,7 +41,7 @@ describe("when our service is down or answers 5xx", () => {
 
   it("down: login fails with an internal error and issues no session", async () => {
     const password = newPassword();
-    const registered = await e2e.kratos.run("registration", { ...signUp("0176 1234 5681"), password });
+    const registered = await e2e.kratos.run("registration", signUp("0176 1234 5681", password));
     expect(registered.status).toBe(200);
     const id = registered.body.identity?.id ?? "";
     await e2e.kratos.admin.deleteIdentitySessions({ id });

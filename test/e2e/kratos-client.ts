@@ -34,6 +34,11 @@ export function newPassword(): string {
   return `e2e ${randomUUID()}`;
 }
 
+/** A password sign-up as a form submits it; `region` goes where our service reads it. */
+export function passwordSignUp(traits: Record<string, string>, region?: string, password = newPassword()) {
+  return { method: "password", password, traits, ...(region !== undefined && { transient_payload: { phone_region: region } }) };
+}
+
 /** Messages attached to the input node `name` (e.g. `traits.phone`). */
 export function nodeMessages(flow: KratosAnswer, name: string): UiText[] {
   return flow.ui?.nodes.find((n) => n.attributes.name === name)?.messages ?? [];

@@ -1,19 +1,19 @@
 import { describe, expect, it } from "vitest";
-import { newPassword } from "./kratos-client.js";
+import { newPassword, nodeMessages, passwordSignUp } from "./kratos-client.js";
 import { useStack } from "./stack.js";
 
 const e2e = useStack();
 
 /** Registers through Kratos and returns the identity id and session token. */
-async function register(traits: Record<string, string>, password: string, region?: string): Promise<{ id: string; token: string }> {
-  const res = await e2e.kratos.run("registration", {
-    method: "password",
-    password,
-    traits,
-    ...(region && { transient_payload: { phone_region: region } }),
-  });
+async function register(traits: Record<string, string>, password = newPassword(), region?: string): Promise<{ id: string; token: string }> {
+  const res = await e2e.kratos.run("registration", passwordSignUp(traits, region, password));
   expect(res.status).toBe(200);
   return { id: res.body.identity?.id ?? "", token: res.body.session_token ?? "" };
+}
+
+/** Saves the profile form with a phone written nationally, in a German sign-up form. */
+function saveProfile(token: string, traits: Record<string, string>) {
+  return e2e.kratos.run("settings", { method: "profile", traits, transient_payload: { phone_region: "DE" } }, { "X-Session-Token": token });
 }
 
 describe("login through real Kratos", () => {
@@ -45,15 +45,8 @@ describe("login through real Kratos", () => {
 
 describe("settings through real Kratos", () => {
   it("stores a phone changed to national format as E.164", async () => {
-    const { id, token } = await register({ email: "settings@example.org" }, newPassword());
-    const flow = await e2e.kratos.createFlow("settings", { "X-Session-Token": token });
-    expect(flow.status).toBe(200);
-    const res = await e2e.kratos.submit(
-      "settings",
-      flow.body.id ?? "",
-      { method: "profile", traits: { email: "settings@example.org", phone: "0176 1234 5671" }, transient_payload: { phone_region: "DE" } },
-      { "X-Session-Token": token },
-    );
+    const { id, token } = await register({ email: "settings@example.org" });
+    const res = await saveProfile(token, { email: "settings@example.org", phone: "0176 1234 5671" });
     expect(res.status).toBe(200);
     expect(res.body.state).toBe("success");
     const stored = (await e2e.kratos.admin.getIdentity({ id })).data;
@@ -62,17 +55,10 @@ describe("settings through real Kratos", () => {
   });
 
   it("refuses an invalid phone in settings with our message on traits.phone and keeps the stored traits", async () => {
-    const { id, token } = await register({ email: "settings-invalid@example.org" }, newPassword());
-    const flow = await e2e.kratos.createFlow("settings", { "X-Session-Token": token });
-    const res = await e2e.kratos.submit(
-      "settings",
-      flow.body.id ?? "",
-      { method: "profile", traits: { email: "settings-invalid@example.org", phone: "0176 12" }, transient_payload: { phone_region: "DE" } },
-      { "X-Session-Token": token },
-    );
+    const { id, token } = await register({ email: "settings-invalid@example.org" });
+    const res = await saveProfile(token, { email: "settings-invalid@example.org", phone: "0176 12" });
     expect(res.status).toBe(400);
-    const phoneNode = res.body.ui?.nodes.find((n) => n.attributes.name === "traits.phone");
-    expect(phoneNode?.messages).toEqual([expect.objectContaining({ id: 4100001, type: "error" })]);
+    expect(nodeMessages(res.body, "traits.phone")).toEqual([expect.objectContaining({ id: 4100001, type: "error" })]);
     expect((await e2e.kratos.admin.getIdentity({ id })).data.traits).toEqual({ email: "settings-invalid@example.org" });
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { codeIn } from "./courier-sink.js";
-import { newPassword } from "./kratos-client.js";
+import { passwordSignUp } from "./kratos-client.js";
 import { useStack } from "./stack.js";
 
 const e2e = useStack();
@@ -39,12 +39,7 @@ describe("passwordless flows through real Kratos (code method)", () => {
   });
 
   it("signs in by SMS code sent to the normalized number, and verifies that number by SMS", async () => {
-    const registered = await e2e.kratos.run("registration", {
-      method: "password",
-      password: newPassword(),
-      traits: { phone: "0176 1234 5673" },
-      transient_payload: { phone_region: "DE" },
-    });
+    const registered = await e2e.kratos.run("registration", passwordSignUp({ phone: "0176 1234 5673" }, "DE"));
     expect(registered.status).toBe(200);
     const id = registered.body.identity?.id ?? "";
     const number = "+4917612345673";

@@ -1,17 +1,12 @@
 import { describe, expect, it, vi } from "vitest";
-import { allMessageIds, CookieJar, type KratosAnswer, newPassword, nodeMessages } from "./kratos-client.js";
+import { allMessageIds, CookieJar, type KratosAnswer, nodeMessages, passwordSignUp } from "./kratos-client.js";
 import { hookLog, useStack } from "./stack.js";
 
 const e2e = useStack();
 
 describe("registration through real Kratos", () => {
   it("stores a national-format phone with phone_region as E.164 on the phone schema", async () => {
-    const res = await e2e.kratos.run("registration", {
-      method: "password",
-      password: newPassword(),
-      traits: { phone: "06 12 34 56 78" },
-      transient_payload: { phone_region: "FR" },
-    });
+    const res = await e2e.kratos.run("registration", passwordSignUp({ phone: "06 12 34 56 78" }, "FR"));
     expect(res.status).toBe(200);
     const id = res.body.identity?.id ?? "";
     const stored = (await e2e.kratos.admin.getIdentity({ id })).data;
@@ -24,7 +19,7 @@ describe("registration through real Kratos", () => {
 
   it("routes an email sign-up to the email schema with the traits exactly as submitted", async () => {
     const traits = { email: "Jane.Doe@Example.org" };
-    const res = await e2e.kratos.run("registration", { method: "password", password: newPassword(), traits });
+    const res = await e2e.kratos.run("registration", passwordSignUp(traits));
     expect(res.status).toBe(200);
     const stored = (await e2e.kratos.admin.getIdentity({ id: res.body.identity?.id ?? "" })).data;
     expect(stored.schema_id).toBe("email");
@@ -33,12 +28,7 @@ describe("registration through real Kratos", () => {
 
   it("refuses an invalid phone with our message on traits.phone and creates no identity", async () => {
     const before = (await e2e.kratos.allIdentities()).length;
-    const res = await e2e.kratos.run("registration", {
-      method: "password",
-      password: newPassword(),
-      traits: { phone: "06 12" },
-      transient_payload: { phone_region: "FR" },
-    });
+    const res = await e2e.kratos.run("registration", passwordSignUp({ phone: "06 12" }, "FR"));
     expect(res.status).toBe(400);
     expect(nodeMessages(res.body, "traits.phone")).toEqual([
       expect.objectContaining({ id: 4100001, type: "error", context: expect.objectContaining({ reason: "invalid_phone" }) }),
@@ -50,11 +40,7 @@ describe("registration through real Kratos", () => {
 
   it("refuses a disposable email domain with our message on traits.email", async () => {
     const before = (await e2e.kratos.allIdentities()).length;
-    const res = await e2e.kratos.run("registration", {
-      method: "password",
-      password: newPassword(),
-      traits: { email: "someone@mailinator.com" },
-    });
+    const res = await e2e.kratos.run("registration", passwordSignUp({ email: "someone@mailinator.com" }));
     expect(res.status).toBe(400);
     expect(nodeMessages(res.body, "traits.email")).toEqual([
       expect.objectContaining({ id: 4100101, type: "error", context: { reason: "disposable_domain", domain: "mailinator.com" } }),
@@ -63,18 +49,9 @@ describe("registration through real Kratos", () => {
   });
 
   it("lets Kratos refuse the same phone written another way as a duplicate (only because we normalized)", async () => {
-    const first = await e2e.kratos.run("registration", {
-      method: "password",
-      password: newPassword(),
-      traits: { phone: "+33 6 12 34 56 79" },
-    });
+    const first = await e2e.kratos.run("registration", passwordSignUp({ phone: "+33 6 12 34 56 79" }));
     expect(first.status).toBe(200);
-    const second = await e2e.kratos.run("registration", {
-      method: "password",
-      password: newPassword(),
-      traits: { phone: "06.12.34.56.79" },
-      transient_payload: { phone_region: "FR" },
-    });
+    const second = await e2e.kratos.run("registration", passwordSignUp({ phone: "06.12.34.56.79" }, "FR"));
     expect(second.status).toBe(400);
     // 4000007: "An account with the same identifier (email, phone, username, ...) exists already."
     expect(allMessageIds(second.body)).toContain(4000007);
@@ -93,13 +70,7 @@ describe("registration through real Kratos", () => {
       fetch(`${e2e.stack.kratosPublic}/self-service/registration?flow=${flow.id}`, {
         method: "POST",
         headers: { Accept: "application/json", "Content-Type": "application/json", Cookie: cookie },
-        body: JSON.stringify({
-          csrf_token: csrf,
-          method: "password",
-          password: newPassword(),
-          traits: { phone: "06 12 34 56 77" },
-          transient_payload: { phone_region: "FR" },
-        }),
+        body: JSON.stringify({ csrf_token: csrf, ...passwordSignUp({ phone: "06 12 34 56 77" }, "FR") }),
       });
 
     // Without the CSRF cookie Kratos refuses before any hook runs.
