@@ -78,6 +78,8 @@ describe("the Node server, as a real process", () => {
     });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ identity: { schema_id: "phone", traits: { phone: "+4917612345678" } } });
+    // Idle connections outlive Kratos's own 90 s idle timeout (Node's default would be 5 s).
+    expect(res.headers.get("keep-alive")).toBe("timeout=95");
     expect((await fetch(`http://127.0.0.1:${server.port}/health`)).status).toBe(200);
     expect(server.lines.some((l) => l.msg === "hook call" && l.decision === "patch")).toBe(true);
   });
