@@ -66,8 +66,9 @@ const server = serve({ fetch: app.fetch, port: settings.port, hostname: settings
 if ("requestTimeout" in server) {
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;
-  // Kratos's pooled Go client keeps idle connections 90 s. Closing them first (Node's default is
-  // 5 s) races with the next hook call on that connection and turns it into a Kratos retry.
+  // Kratos's Go client keeps idle connections 90 s (ory/x httpx/ssrf.go, newDefaultTransport).
+  // Closing them first (Node's default is 5 s) races with the next hook call on that connection
+  // and turns it into a Kratos retry.
   server.keepAliveTimeout = 95_000;
 }
 
