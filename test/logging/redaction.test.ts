@@ -1,20 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { createPinoLogger } from "../../src/adapters/node-logger.js";
 import { createConsoleLogger } from "../../src/adapters/worker-logger.js";
-import { toE164 } from "../../src/core/phone.js";
-import { type AnyJSON, createTestApp, fixtureNames, loadFixture, TEST_KEY } from "../helpers.js";
-
-/** Every value in a fixture that must never reach a log in clear. */
-function secretsOf(body: AnyJSON): string[] {
-  const values: string[] = [];
-  const identity = body.identity ?? {};
-  for (const value of Object.values(identity.traits ?? {})) if (typeof value === "string") values.push(value);
-  for (const address of [...(identity.verifiable_addresses ?? []), ...(identity.recovery_addresses ?? [])]) values.push(address.value);
-  for (const value of Object.values(body.request_cookies ?? {})) values.push(String(value));
-  for (const node of body.flow?.ui?.nodes ?? []) if (node.attributes?.name === "csrf_token") values.push(node.attributes.value);
-  const phones = values.map((v) => toE164(v, "DE")).flatMap((r) => (r.ok ? [r.e164] : []));
-  return [...values, ...phones, ...values.map((v) => v.toLowerCase())].filter((v) => v.length >= 6);
-}
+import { createTestApp, fixtureNames, loadFixture, TEST_KEY } from "../helpers.js";
+import { secretsIn } from "../shared/hook-cases.js";
 
 describe("logs hold no personal data, credentials or cookies in clear", () => {
   it("over every fixture, under configs that allow, patch and deny them", async () => {
@@ -30,7 +18,7 @@ describe("logs hold no personal data, credentials or cookies in clear", () => {
       const app = createTestApp({ config });
       for (const name of fixtureNames()) {
         const body = loadFixture(name);
-        for (const secret of secretsOf(body)) secrets.add(secret);
+        for (const secret of secretsIn(body)) secrets.add(secret);
         const hook = name.split(".")[0] ?? "";
         await app.call(hook, body);
         await app.call(hook, body, { headers: { authorization: "Bearer wrong-key-0123456789abcdef" } });

@@ -1,6 +1,7 @@
-// One table of HTTP cases that both runtimes answer identically: the Node suite runs it through
-// `app.request()` (test/http/shared-cases.test.ts), the Worker suite inside workerd through the
-// Worker's own entry (test/worker/shared-cases.worker.test.ts). Nothing here may import node:*.
+// One table of HTTP cases that both runtimes answer identically: on Node through `app.request()`
+// (test/http/shared-cases.test.ts), inside workerd through the Worker's own entry
+// (test/worker/shared-cases.worker.test.ts) and against `wrangler dev`
+// (test/worker/wrangler-dev.test.ts). Nothing here may import node:*.
 import { expect } from "vitest";
 import { isHookId } from "../../src/core/hooks.js";
 import { toE164 } from "../../src/core/phone.js";
@@ -248,20 +249,31 @@ export function toRequest(c: HookCase): Request {
   return new Request(`http://kratos-hooks.test${c.path}`, { method: c.method ?? "POST", headers, body });
 }
 
-/** Every value in the cases that must never reach a log in clear: traits, cookies, keys. */
-function secretsOf(cases: readonly HookCase[]): Set<string> {
-  const secrets = new Set<string>([SHARED_KEY, WRONG_KEY, btoa(`kratos:${SHARED_KEY}`)]);
-  for (const c of cases) {
-    const body = c.body as { identity?: { traits?: Record<string, unknown> }; request_cookies?: Record<string, unknown> } | undefined;
-    const values = [...Object.values(body?.identity?.traits ?? {}), ...Object.values(body?.request_cookies ?? {})].filter(
-      (v): v is string => typeof v === "string",
-    );
-    for (const value of values) {
-      const e164 = toE164(value, "DE");
-      for (const v of [value, value.toLowerCase(), ...(e164.ok ? [e164.e164] : [])]) if (v.length >= 6) secrets.add(v);
-    }
-  }
-  return secrets;
+interface CtxLike {
+  identity?: {
+    traits?: Record<string, unknown>;
+    verifiable_addresses?: { value: string }[];
+    recovery_addresses?: { value: string }[];
+  };
+  request_cookies?: Record<string, unknown>;
+  flow?: { ui?: { nodes?: { attributes?: { name?: string; value?: unknown } }[] } };
+}
+
+/**
+ * Every value in a hook body that must never reach a log in clear: traits (as sent, lower-cased
+ * and as E.164), addresses, cookies and the CSRF token.
+ */
+export function secretsIn(body: unknown): string[] {
+  const ctx = (body ?? {}) as CtxLike;
+  const identity = ctx.identity ?? {};
+  const values = [
+    ...Object.values(identity.traits ?? {}),
+    ...[...(identity.verifiable_addresses ?? []), ...(identity.recovery_addresses ?? [])].map((a) => a.value),
+    ...Object.values(ctx.request_cookies ?? {}),
+    ...(ctx.flow?.ui?.nodes ?? []).filter((n) => n.attributes?.name === "csrf_token").map((n) => n.attributes?.value),
+  ].filter((v): v is string => typeof v === "string");
+  const phones = values.map((v) => toE164(v, "DE")).flatMap((r) => (r.ok ? [r.e164] : []));
+  return [...values, ...phones, ...values.map((v) => v.toLowerCase())].filter((v) => v.length >= 6);
 }
 
 /**
@@ -280,7 +292,7 @@ export function checkLogs(output: string): void {
     expect(line).toMatchObject({ level: 30, service: "kratos-hooks", time: expect.any(String), requestId: expect.any(String) });
     expect(Object.keys(line)).toEqual(expect.arrayContaining(["hook", "decision", "status", "durationMs"]));
   }
-  const secrets = secretsOf(CASES);
+  const secrets = new Set([SHARED_KEY, WRONG_KEY, btoa(`kratos:${SHARED_KEY}`), ...CASES.flatMap((c) => secretsIn(c.body))]);
   expect(secrets.size).toBeGreaterThan(10);
   for (const secret of secrets) expect(output, `log output contains ${JSON.stringify(secret)}`).not.toContain(secret);
   expect(output).toContain('"phone":"01******5678"');
