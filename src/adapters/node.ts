@@ -1,9 +1,6 @@
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import { serve } from "@hono/node-server";
-import { parseRuntimeSettings } from "../config/env.js";
-import { ConfigError, loadConfig } from "../config/parse.js";
+import { type NodeSettings, readNodeSettings } from "../config/node-settings.js";
+import { ConfigError } from "../config/parse.js";
 import { createApp } from "../http/app.js";
 import { createPinoLogger } from "./node-logger.js";
 
@@ -11,40 +8,9 @@ import { createPinoLogger } from "./node-logger.js";
 const EX_CONFIG = 78;
 const SHUTDOWN_GRACE_MS = 10_000;
 
-function readSettings() {
-  const env = process.env;
-  const settings = parseRuntimeSettings(env);
-  const path = env.HOOKS_CONFIG_FILE;
-  let file: { path: string; url: URL; text: string } | undefined;
-  if (path !== undefined && path !== "") {
-    try {
-      file = { path, url: pathToFileURL(resolve(path)), text: readFileSync(path, "utf8") };
-    } catch (error) {
-      throw new ConfigError(
-        `HOOKS_CONFIG_FILE: expected a readable JSON file, found ${(error as NodeJS.ErrnoException).code ?? "an error"} for ${path}`,
-      );
-    }
-  }
-  const port = Number(env.PORT ?? 8787);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new ConfigError(`PORT: expected an integer from 0 to 65535, found ${JSON.stringify(env.PORT)}`);
-  }
-  return {
-    ...settings,
-    config: loadConfig({
-      file,
-      inline: env.HOOKS_CONFIG,
-      readFile: (url) => readFileSync(fileURLToPath(url), "utf8"),
-      cwd: pathToFileURL(`${process.cwd()}/`),
-    }),
-    port,
-    host: env.HOST || "0.0.0.0",
-  };
-}
-
-let settings: ReturnType<typeof readSettings>;
+let settings: NodeSettings;
 try {
-  settings = readSettings();
+  settings = readNodeSettings(process.env);
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   process.stderr.write(`kratos-hooks: ${error.message}\n`);

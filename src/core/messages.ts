@@ -1,7 +1,8 @@
 /**
  * Every message a person can see comes from this table. Ids are stable integers in our own
- * block 4100000–4199999, outside Kratos's ranges 1010000–1089999 and 4000000–5099999
- * (`text/id.go`), so a UI that localises Kratos ids never swaps in a Kratos text for ours.
+ * block 4100000–4199999, which Kratos does not allocate (`text/id.go` uses the 10000-id blocks
+ * 1010000–1080000, 4000000–4070000 and 5000000), so a UI that localises Kratos ids never
+ * swaps in a Kratos text for ours.
  * Never renumber or reuse an id: UIs and analytics key on them.
  */
 export const MESSAGES = {

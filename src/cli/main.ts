@@ -1,0 +1,167 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { type ParseArgsConfig, parseArgs } from "node:util";
+import { HOOK_IDS } from "../core/hooks.js";
+import { formatConfigCheck, runConfigCheck } from "./config-check.js";
+import { formatDoctor, runDoctor } from "./doctor.js";
+import { JsonnetUnavailableError } from "./jsonnet.js";
+import { formatTry, runTry } from "./try.js";
+import { PACKAGE_ROOT, UsageError } from "./usage.js";
+
+const HELP = {
+  main: `kratos-hooks: try Kratos web_hook payloads locally and check the wiring before deploying
+
+Usage:
+  kratos-hooks try <hook> <ctx.json> [options]     what Kratos does with the hook's answer
+  kratos-hooks try <hook> --example <scenario>     the same with a shipped example ctx
+  kratos-hooks doctor [kratos.yml] [options]       check kratos.yml and its identity schemas
+  kratos-hooks config check [file]                 check our own config as the server does at start
+
+Run \`kratos-hooks <command> --help\` for a command's options.
+Exit codes: 0 Kratos continues / no errors, 1 Kratos stops or fails / errors found, 2 usage error.
+`,
+  try: `kratos-hooks try <hook> <ctx.json> [options]
+kratos-hooks try <hook> --example <scenario> [options]
+
+Renders the Jsonnet body template that kratos.yml wires for <hook> with the ctx as Kratos's
+top-level argument, sends it to the handler and says what Kratos would do with the answer.
+
+  <hook>               ${HOOK_IDS.join(", ")}
+  <ctx.json>           a ctx as Kratos builds it (flow, identity, request_headers, …)
+  --example <name>     a shipped ctx from test/fixtures (run without one to list them)
+  --config <file>      our JSON config (default: HOOKS_CONFIG_FILE / HOOKS_CONFIG, else the defaults)
+  --kratos <file>      kratos.yml (default: ./kratos/kratos.yml, else the shipped one)
+  --cwd <dir>          Kratos's working directory for relative file:// URLs
+                       (default: the folder of kratos.yml)
+  --url <url>          call a running service (Node or wrangler dev) instead of the in-process
+                       handler, with the auth and headers kratos.yml configures
+  --json               print the report as JSON
+  -h, --help           this help
+
+Exit codes: 0 Kratos continues or saves, 1 Kratos stops or fails the flow, 2 usage error.
+`,
+  doctor: `kratos-hooks doctor [kratos.yml] [options]
+
+Checks a Kratos config for the keys kratos-hooks depends on (identity, schemas, selfservice
+flows and their hooks), the web_hook traps Kratos does not warn about, each identity schema it
+points at, and our routing rules against the schema ids it declares.
+
+  [kratos.yml]         default: ./kratos/kratos.yml, else the shipped one
+  --cwd <dir>          Kratos's working directory for relative file:// URLs
+                       (default: the folder of kratos.yml)
+  --schemas <dir>      also check every *.json in <dir> as an identity schema
+  --config <file>      our JSON config whose routing rules to check (default: as the server)
+  --json               print the findings as JSON
+  -h, --help           this help
+
+One line per finding: file:line  severity  path  message  (fix: …).
+Exit codes: 0 no errors (warnings alone pass), 1 errors found, 2 usage error.
+`,
+  config: `kratos-hooks config check [file] [options]
+
+Validates our configuration with the messages the server prints at start. With [file], checks
+it as HOOKS_CONFIG_FILE; without, checks what the server would read from the environment
+(HOOKS_CONFIG_FILE, HOOKS_CONFIG, HOOKS_API_KEYS, LOG_LEVEL, PORT).
+
+  --json               print the result as JSON
+  -h, --help           this help
+
+Exit codes: 0 valid, 1 invalid, 2 usage error.
+`,
+};
+
+const COMMON = { json: { type: "boolean" }, help: { type: "boolean", short: "h" } } satisfies ParseArgsConfig["options"];
+
+function parse<T extends NonNullable<ParseArgsConfig["options"]>>(args: string[], options: T) {
+  try {
+    return parseArgs({ args, options: { ...COMMON, ...options }, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+function tooMany(positionals: string[], max: number, usage: string): void {
+  if (positionals.length > max) throw new UsageError(`unexpected argument "${positionals[max]}"; usage: ${usage}`);
+}
+
+export interface Output {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+function help(out: (text: string) => void, topic: keyof typeof HELP): 0 {
+  out(HELP[topic]);
+  return 0;
+}
+
+async function run(argv: string[], { out, err }: Output): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined) {
+    err(HELP.main);
+    return 2;
+  }
+  if (command === "help" || command === "--help" || command === "-h") {
+    const topic = command === "help" ? rest[0] : undefined;
+    out(topic !== undefined && topic in HELP ? HELP[topic as keyof typeof HELP] : HELP.main);
+    return 0;
+  }
+  if (command === "--version" || command === "-v") {
+    out(`${(JSON.parse(readFileSync(join(PACKAGE_ROOT, "package.json"), "utf8")) as { version: string }).version}\n`);
+    return 0;
+  }
+  if (command === "try") {
+    const { values, positionals } = parse(rest, {
+      example: { type: "string" },
+      config: { type: "string" },
+      kratos: { type: "string" },
+      cwd: { type: "string" },
+      url: { type: "string" },
+    });
+    if (values.help) return help(out, "try");
+    tooMany(positionals, 2, "kratos-hooks try <hook> <ctx.json>");
+    const [hook, ctxFile] = positionals;
+    if (hook === undefined) throw new UsageError(`name a hook: ${HOOK_IDS.join(", ")}`);
+    if (ctxFile !== undefined && values.example !== undefined) throw new UsageError("give either a ctx file or --example, not both");
+    const report = await runTry({ hook, ctxFile, ...values });
+    out(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatTry(report));
+    return report.exitCode;
+  }
+  if (command === "doctor") {
+    const { values, positionals } = parse(rest, { cwd: { type: "string" }, schemas: { type: "string" }, config: { type: "string" } });
+    if (values.help) return help(out, "doctor");
+    tooMany(positionals, 1, "kratos-hooks doctor [kratos.yml]");
+    const report = runDoctor({ kratos: positionals[0], ...values });
+    out(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatDoctor(report));
+    return report.exitCode;
+  }
+  if (command === "config") {
+    const [sub, ...more] = rest;
+    if (sub === "--help" || sub === "-h" || sub === undefined) {
+      if (sub === undefined) throw new UsageError("usage: kratos-hooks config check [file]");
+      return help(out, "config");
+    }
+    if (sub !== "check") throw new UsageError(`unknown config command "${sub}"; usage: kratos-hooks config check [file]`);
+    const { values, positionals } = parse(more, {});
+    if (values.help) return help(out, "config");
+    tooMany(positionals, 1, "kratos-hooks config check [file]");
+    const report = runConfigCheck(positionals[0]);
+    out(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatConfigCheck(report));
+    return report.exitCode;
+  }
+  throw new UsageError(`unknown command "${command}"; the commands are: try, doctor, config check (see kratos-hooks --help)`);
+}
+
+const STDIO: Output = { out: (text) => void process.stdout.write(text), err: (text) => void process.stderr.write(text) };
+
+/** Runs the CLI; returns the exit code instead of exiting, so tests can call it. */
+export async function main(argv: string[], io: Output = STDIO): Promise<number> {
+  try {
+    return await run(argv, io);
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof JsonnetUnavailableError) {
+      io.err(`kratos-hooks: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,274 @@
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Config } from "../config/schema.js";
+import { HOOK_IDS, type HookId, isBeforeHook, isHookId } from "../core/hooks.js";
+import { createIdentitySchemaSet } from "../core/identity-schemas.js";
+import { isPlainObject } from "../core/json.js";
+import { createApp } from "../http/app.js";
+import { exitCodeOf, type HookOutcome, toVerdict, type Verdict } from "../kratos/verdict.js";
+import { loadCliConfig } from "./cli-config.js";
+import { renderTemplate } from "./jsonnet.js";
+import { defaultKratosCwd, fetchKratosURL, type KratosConfig, listHooks, pathText, readKratosConfig, routeOf } from "./kratos-config.js";
+import { displayPath, PACKAGE_ROOT, UsageError } from "./usage.js";
+
+export interface TryOptions {
+  hook: string;
+  ctxFile?: string | undefined;
+  example?: string | undefined;
+  config?: string | undefined;
+  kratos?: string | undefined;
+  cwd?: string | undefined;
+  url?: string | undefined;
+}
+
+export interface TryReport {
+  hook: HookId;
+  ctx: string;
+  template: { file: string; wiredAt: string };
+  handler: string;
+  request: { method: string; url: string; body: unknown } | null;
+  answer: { status: number; body: string } | null;
+  verdict: Verdict;
+  exitCode: 0 | 1;
+}
+
+export const FIXTURES_DIR = join(PACKAGE_ROOT, "test", "fixtures");
+
+/** The shipped example contexts for a hook: `test/fixtures/<hook>.<scenario>.json`. */
+export function examplesOf(hook: string): string[] {
+  return readdirSync(FIXTURES_DIR)
+    .filter((f) => f.startsWith(`${hook}.`) && f.endsWith(".json"))
+    .map((f) => f.slice(hook.length + 1, -5))
+    .sort();
+}
+
+function readCtx(options: TryOptions, hook: HookId): { ctx: Record<string, unknown>; name: string } {
+  let file: string;
+  if (options.example !== undefined) {
+    const examples = examplesOf(hook);
+    if (!examples.includes(options.example)) {
+      throw new UsageError(`no example "${options.example}" for ${hook}; the examples are: ${examples.join(", ")}`);
+    }
+    file = join(FIXTURES_DIR, `${hook}.${options.example}.json`);
+  } else if (options.ctxFile !== undefined) {
+    file = options.ctxFile;
+  } else {
+    throw new UsageError(`give a ctx file or --example <scenario> (for ${hook}: ${examplesOf(hook).join(", ")})`);
+  }
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new UsageError(`cannot read the ctx file ${file} (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+  }
+  let ctx: unknown;
+  try {
+    ctx = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`the ctx file ${file} is not JSON: ${(error as Error).message}`);
+  }
+  if (!isPlainObject(ctx))
+    throw new UsageError(
+      `the ctx file ${file} must hold a JSON object (Kratos's ctx), found ${Array.isArray(ctx) ? "an array" : typeof ctx}`,
+    );
+  if (!isBeforeHook(hook) && !isPlainObject(ctx.identity)) {
+    throw new UsageError(`the ctx file ${file} has no "identity" object, which Kratos always sends to ${hook}`);
+  }
+  return { ctx, name: displayPath(file) };
+}
+
+/** kratos.yml: the one given, else ./kratos/kratos.yml, else the one this package ships. */
+export function findKratosYml(given: string | undefined): string {
+  if (given !== undefined) return given;
+  const local = join(process.cwd(), "kratos", "kratos.yml");
+  return existsSync(local) ? local : join(PACKAGE_ROOT, "kratos", "kratos.yml");
+}
+
+/** The web_hook wired to our route for `hook`, preferring the place the hook belongs. */
+function findWiring(kratos: KratosConfig, hook: HookId) {
+  const wired = listHooks(kratos.data).filter((e) => {
+    const route = e.name === "web_hook" ? routeOf(e.config?.url) : null;
+    return route !== null && "id" in route && route.id === hook;
+  });
+  const entry = wired.find((e) => `${e.flow}-${e.when}` === hook) ?? wired[0];
+  if (entry?.config === undefined) {
+    throw new UsageError(`${kratos.file} wires no web_hook to /hooks/${hook}; run \`kratos-hooks doctor ${kratos.file}\``);
+  }
+  return entry as typeof entry & { config: Record<string, unknown> };
+}
+
+function schemasOf(kratos: KratosConfig, cwd: string) {
+  const identity = isPlainObject(kratos.data.identity) ? kratos.data.identity : {};
+  const list = Array.isArray(identity.schemas) ? identity.schemas.filter(isPlainObject) : [];
+  const ids = list.map((s) => s.id).filter((id): id is string => typeof id === "string");
+  const documents: Record<string, Record<string, unknown>> = {};
+  for (const schema of list) {
+    if (typeof schema.id !== "string" || typeof schema.url !== "string") continue;
+    const fetched = fetchKratosURL(schema.url, cwd);
+    if (!fetched.ok) continue;
+    try {
+      const parsed = JSON.parse(fetched.text);
+      if (isPlainObject(parsed)) documents[schema.id] = parsed;
+    } catch {}
+  }
+  return { ids, schemas: createIdentitySchemaSet(documents) };
+}
+
+/** The headers Kratos sends for a web_hook config (`request/builder.go`, `request/auth.go`). */
+function kratosHeaders(config: Record<string, unknown>): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (isPlainObject(config.headers)) {
+    for (const [k, v] of Object.entries(config.headers)) if (typeof v === "string") headers[k] = v;
+  }
+  if (!Object.keys(headers).some((k) => k.toLowerCase() === "content-type")) headers["Content-Type"] = "application/json";
+  const auth = isPlainObject(config.auth) ? config.auth : {};
+  const settings = isPlainObject(auth.config) ? auth.config : {};
+  if (auth.type === "api_key" && typeof settings.name === "string" && typeof settings.value === "string") {
+    if (settings.in === "cookie") headers.Cookie = `${settings.name}=${settings.value}`;
+    else headers[settings.name] = settings.value;
+  } else if (auth.type === "basic_auth") {
+    headers.Authorization = `Basic ${Buffer.from(`${String(settings.user)}:${String(settings.password)}`).toString("base64")}`;
+  }
+  return headers;
+}
+
+async function callInProcess(hook: HookId, config: Config, body: unknown): Promise<HookOutcome> {
+  const key = `try-${crypto.randomUUID()}`;
+  const quiet = { info() {}, warn() {}, error() {} };
+  const app = createApp({ config, apiKeys: [key], logger: quiet });
+  const response = await app.request(`/hooks/${hook}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  return { kind: "answered", status: response.status, body: await response.text() };
+}
+
+export function hookURL(base: string, hook: HookId): string {
+  let url: URL;
+  try {
+    url = new URL(base);
+  } catch {
+    throw new UsageError(`--url must be an http(s) URL such as http://127.0.0.1:8787, found ${JSON.stringify(base)}`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new UsageError(`--url must be an http(s) URL, found ${base}`);
+  if (/\/hooks\/[^/]+\/?$/.test(url.pathname)) return url.href;
+  return new URL(`hooks/${hook}`, url.href.endsWith("/") ? url.href : `${url.href}/`).href;
+}
+
+async function callOver(url: string, method: string, headers: Record<string, string>, body: unknown): Promise<HookOutcome> {
+  try {
+    const response = await fetch(url, {
+      method,
+      headers,
+      body: method === "TRACE" ? null : JSON.stringify(body, null, 3),
+      redirect: "manual",
+      signal: AbortSignal.timeout(30_000),
+    });
+    return {
+      kind: "answered",
+      status: response.status,
+      body: await response.text(),
+      location: response.headers.get("location") ?? undefined,
+    };
+  } catch (error) {
+    if ((error as Error).name === "TimeoutError") return { kind: "timeout" };
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    return { kind: "unreachable", message: cause?.code ?? cause?.message ?? (error as Error).message };
+  }
+}
+
+/** Renders the ctx, calls the handler and says what Kratos would do with the answer. */
+export async function runTry(options: TryOptions): Promise<TryReport> {
+  if (!isHookId(options.hook)) throw new UsageError(`unknown hook "${options.hook}"; the hooks are: ${HOOK_IDS.join(", ")}`);
+  const hook = options.hook;
+  const { ctx, name } = readCtx(options, hook);
+  const config = loadCliConfig(options.config);
+  let kratos: KratosConfig;
+  try {
+    kratos = readKratosConfig(findKratosYml(options.kratos));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const cwd = options.cwd ?? defaultKratosCwd(kratos.file);
+  const wiring = findWiring(kratos, hook);
+  const bodyURL = wiring.config.body;
+  if (typeof bodyURL !== "string") throw new UsageError(`${pathText(wiring.path)}.config has no body template in ${kratos.file}`);
+  const template = fetchKratosURL(bodyURL, cwd);
+  if (!template.ok)
+    throw new UsageError(
+      `the body template of ${pathText(wiring.path)}: ${template.why} (Kratos's working directory assumed: ${cwd}; change it with --cwd)`,
+    );
+  const templateName = template.where === "base64://…" ? bodyURL.slice(0, 24) : displayPath(template.where);
+
+  const rendered = await renderTemplate(template.text, template.where, ctx);
+  const method = typeof wiring.config.method === "string" ? wiring.config.method : "POST";
+  const target = options.url === undefined ? `in-process (/hooks/${hook})` : hookURL(options.url, hook);
+  let outcome: HookOutcome;
+  let request: TryReport["request"] = null;
+  if (rendered.kind === "cancel") outcome = { kind: "cancelled" };
+  else if (rendered.kind === "error") outcome = { kind: "template-error", message: rendered.message };
+  else {
+    request = { method, url: target, body: rendered.value };
+    outcome =
+      options.url === undefined
+        ? await callInProcess(hook, config.config, rendered.value)
+        : await callOver(target, method, kratosHeaders(wiring.config), rendered.value);
+  }
+  const identity = isPlainObject(ctx.identity) ? ctx.identity : undefined;
+  const flow = isPlainObject(ctx.flow) ? ctx.flow : {};
+  const ui = isPlainObject(flow.ui) ? flow.ui : {};
+  const formNodes = Array.isArray(ui.nodes)
+    ? ui.nodes
+        .map((n) => (isPlainObject(n) && isPlainObject(n.attributes) ? n.attributes.name : undefined))
+        .filter((n): n is string => typeof n === "string")
+    : undefined;
+  const { ids, schemas } = schemasOf(kratos, cwd);
+  const verdict = toVerdict(hook, outcome, { identity, formNodes, schemaIds: ids, schemas });
+  return {
+    hook,
+    ctx: options.example === undefined ? name : `example ${options.example} (${name})`,
+    template: { file: templateName, wiredAt: `${displayPath(kratos.file)} ${pathText(wiring.path)}` },
+    handler: options.url === undefined ? `in-process, config: ${config.source}` : target,
+    request,
+    answer: outcome.kind === "answered" ? { status: outcome.status, body: outcome.body } : null,
+    verdict,
+    exitCode: exitCodeOf(verdict),
+  };
+}
+
+function show(value: unknown): string {
+  return value === undefined ? "(absent)" : JSON.stringify(value);
+}
+
+const LABEL = { continue: "CONTINUE", save: "SAVE", stop: "STOP", fail: "FAIL" } as const;
+
+/** The report as a person reads it. */
+export function formatTry(report: TryReport): string {
+  const { verdict } = report;
+  const lines = [
+    `hook      ${report.hook}`,
+    `ctx       ${report.ctx}`,
+    `template  ${report.template.file} (wired at ${report.template.wiredAt})`,
+    `handler   ${report.handler}`,
+  ];
+  if (report.answer !== null) {
+    const body = report.answer.body.length > 240 ? `${report.answer.body.slice(0, 240)}…` : report.answer.body;
+    lines.push(`answer    ${report.answer.status}${body === "" ? " (empty body)" : ` ${body}`}`);
+  } else if (report.request === null) {
+    lines.push("answer    (no request sent)");
+  }
+  lines.push("", `${LABEL[verdict.kind]}  ${verdict.headline}`);
+  const width = Math.max(0, ...(verdict.changes ?? []).map((c) => c.path.length));
+  for (const change of verdict.changes ?? []) {
+    lines.push(`      ${change.path.padEnd(width)}  ${show(change.before)} → ${show(change.after)}`);
+  }
+  if (verdict.kind === "stop") {
+    for (const m of verdict.messages ?? []) {
+      lines.push(`      ${m.node ?? "(global)"}  [${m.id}, ${m.type}] ${m.text}`);
+    }
+  }
+  lines.push(`      why: ${verdict.reason}`);
+  for (const note of verdict.notes) lines.push(`      note: ${note}`);
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,59 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parse, stringify } from "yaml";
+import { main } from "../../src/cli/main.js";
+
+export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const BIN = join(ROOT, "dist/src/cli/bin.js");
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** The CLI in this process (fast; for the many verdict and finding cases). */
+export async function cli(...argv: string[]): Promise<CliRun> {
+  let stdout = "";
+  let stderr = "";
+  const code = await main(argv, { out: (t) => void (stdout += t), err: (t) => void (stderr += t) });
+  return { code, stdout, stderr };
+}
+
+/** The built `kratos-hooks` command as a real process: exit codes, stdout and stderr as a shell sees them. */
+export async function cliProcess(argv: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliRun> {
+  const child = spawn(process.execPath, [BIN, ...argv], {
+    cwd: options.cwd ?? ROOT,
+    env: { PATH: process.env.PATH ?? "", ...options.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d) => {
+    stdout += d;
+  });
+  child.stderr.on("data", (d) => {
+    stderr += d;
+  });
+  const [code] = await once(child, "exit");
+  return { code: code as number, stdout, stderr };
+}
+
+/** The shipped kratos.yml with `edit` applied, written to a fresh folder; returns its path. */
+export function editedKratosYml(edit: (config: Record<string, unknown>) => void): string {
+  const config = parse(readFileSync(join(ROOT, "kratos/kratos.yml"), "utf8"), { merge: true }) as Record<string, unknown>;
+  edit(config);
+  const dir = mkdtempSync(join(tmpdir(), "kratos-hooks-cli-"));
+  const file = join(dir, "kratos.yml");
+  writeFileSync(file, stringify(config, { aliasDuplicateObjects: false }));
+  return file;
+}
+
+/** `base64://` of a Jsonnet template, as kratos.yml accepts it. */
+export function base64Template(source: string): string {
+  return `base64://${Buffer.from(source).toString("base64")}`;
+}

@@ -1,0 +1,270 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { HOOK_IDS } from "../../src/core/hooks.js";
+import { fixtureNames } from "../helpers.js";
+import { base64Template, cli, cliProcess, editedKratosYml, ROOT } from "./cli.js";
+
+// biome-ignore lint/suspicious/noExplicitAny: walking kratos.yml in tests.
+type Yml = any;
+const registrationAfter = (yml: Yml) => yml.selfservice.flows.registration.after.password.hooks[0].config;
+
+async function tryJSON(...argv: string[]) {
+  const run = await cli("try", ...argv, "--json");
+  expect(run.stderr).toBe("");
+  return { code: run.code, report: JSON.parse(run.stdout) };
+}
+
+describe("try --example: every shipped fixture, under the default config", () => {
+  // What the default config does with each example, by Kratos's rules.
+  const expected: Record<string, { kind: string; changes?: [string, unknown][]; messages?: [string | null, number][] }> = {
+    "login-after.blocked-account": { kind: "continue" }, // blocking by metadata needs denyRules.login.metadataPublic
+    "login-after.password": { kind: "continue" },
+    "login-after.phone": { kind: "continue" },
+    "login-before.browser": { kind: "continue" },
+    "registration-after.code-sms-v26": { kind: "continue" },
+    "registration-after.disposable-email": { kind: "stop", messages: [["traits.email", 4100101]] },
+    "registration-after.email-and-phone": {
+      kind: "save",
+      changes: [
+        ["schema_id", "email"],
+        ["traits.phone", "+33612345678"],
+      ],
+    },
+    "registration-after.password-email": { kind: "save", changes: [["schema_id", "email"]] },
+    "registration-after.password-phone-e164": { kind: "save", changes: [["schema_id", "phone"]] },
+    "registration-after.password-phone-national": {
+      kind: "save",
+      changes: [
+        ["schema_id", "phone"],
+        ["traits.phone", "+4917612345678"],
+      ],
+    },
+    "registration-after.phone-extension": { kind: "stop", messages: [["traits.phone", 4100003]] },
+    "registration-after.phone-fullwidth": {
+      kind: "save",
+      changes: [
+        ["schema_id", "phone"],
+        ["traits.phone", "+819012345678"],
+      ],
+    },
+    "registration-after.phone-invalid": { kind: "stop", messages: [["traits.phone", 4100001]] },
+    "registration-after.phone-no-region": { kind: "stop", messages: [["traits.phone", 4100002]] },
+    "registration-before.api-script": { kind: "continue" }, // user-agent rules are opt-in
+    "registration-before.browser": { kind: "continue" },
+    "settings-after.email-to-disposable": { kind: "stop", messages: [["traits.email", 4100101]] },
+    "settings-after.profile-phone-changed": { kind: "save", changes: [["traits.phone", "+4917612345678"]] },
+    "settings-after.profile-unchanged": { kind: "continue" },
+  };
+
+  it("covers every fixture", () => {
+    expect(Object.keys(expected).sort()).toEqual(fixtureNames());
+  });
+
+  it.each(Object.entries(expected))("%s", async (name, want) => {
+    const [hook, scenario] = name.split(".") as [string, string];
+    const { code, report } = await tryJSON(hook, "--example", scenario);
+    expect(report.verdict.kind).toBe(want.kind);
+    expect(code).toBe(want.kind === "continue" || want.kind === "save" ? 0 : 1);
+    expect(report.exitCode).toBe(code);
+    expect(report.template.file).toBe(`kratos/hooks/${hook}.jsonnet`);
+    expect((report.verdict.changes ?? []).map((c: { path: string; after: unknown }) => [c.path, c.after])).toEqual(want.changes ?? []);
+    expect((report.verdict.messages ?? []).map((m: { node: string; id: number }) => [m.node, m.id])).toEqual(want.messages ?? []);
+  });
+
+  it("uses --config: the blocked-account example is refused once the rule is configured", async () => {
+    const { mkdtempSync, writeFileSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const { tmpdir } = await import("node:os");
+    const file = join(mkdtempSync(join(tmpdir(), "kratos-hooks-cfg-")), "config.json");
+    writeFileSync(file, JSON.stringify({ denyRules: { login: { metadataPublic: [{ key: "blocked", equals: true }] } } }));
+    const { code, report } = await tryJSON("login-after", "--example", "blocked-account", "--config", file);
+    expect(code).toBe(1);
+    expect(report.verdict.kind).toBe("stop");
+    expect(report.verdict.messages).toEqual([expect.objectContaining({ node: null, id: 4100201, type: "error" })]);
+    expect(report.handler).toBe(`in-process, config: HOOKS_CONFIG_FILE (${file})`);
+  });
+});
+
+describe("try: the template is rendered as Kratos renders it", () => {
+  it("sends only what the shipped template selects from the ctx", async () => {
+    const { report } = await tryJSON("registration-after", "--example", "password-phone-national");
+    expect(Object.keys(report.request.body).sort()).toEqual(["flow", "identity", "request_headers", "request_method", "request_url"]);
+    expect(report.request.body.identity).toEqual({ schema_id: "default", traits: { phone: "0176 12345678" }, metadata_public: null });
+  });
+
+  it('error "cancel": Kratos sends nothing and continues', async () => {
+    const kratos = editedKratosYml((yml) => {
+      registrationAfter(yml).body = base64Template(
+        `function(ctx) if std.endsWith(std.asciiLower(ctx.identity.traits.email), "@example.com") then error "cancel" else ctx`,
+      );
+    });
+    const { code, report } = await tryJSON("registration-after", "--example", "password-email", "--kratos", kratos);
+    expect(code).toBe(0);
+    expect(report.verdict.kind).toBe("continue");
+    expect(report.verdict.headline).toMatch(/no request is sent/);
+    expect(report.request).toBeNull();
+    expect(report.answer).toBeNull();
+  });
+
+  it("a template error fails the flow, and import is unavailable as in Kratos", async () => {
+    const broken = editedKratosYml((yml) => {
+      registrationAfter(yml).body = base64Template("function(ctx) ctx.identity.nope");
+    });
+    const failed = await tryJSON("registration-after", "--example", "password-email", "--kratos", broken);
+    expect(failed.code).toBe(1);
+    expect(failed.report.verdict.kind).toBe("fail");
+    expect(failed.report.verdict.headline).toMatch(/field does not exist: nope/);
+    const importing = editedKratosYml((yml) => {
+      registrationAfter(yml).body = base64Template('local x = import "/etc/hostname"; function(ctx) ctx');
+    });
+    const imported = await tryJSON("registration-after", "--example", "password-email", "--kratos", importing);
+    expect(imported.report.verdict.kind).toBe("fail");
+    expect(imported.report.verdict.headline).toMatch(/import is not available/);
+  });
+
+  it("relative file:// bodies resolve from --cwd (Kratos's working directory)", async () => {
+    const kratos = editedKratosYml(() => {});
+    const wrong = await cli("try", "registration-after", "--example", "password-email", "--kratos", kratos);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/cannot be read \(ENOENT\).*working directory assumed/);
+    const right = await cli("try", "registration-after", "--example", "password-email", "--kratos", kratos, "--cwd", `${ROOT}/kratos`);
+    expect(right.code).toBe(0);
+  });
+});
+
+describe("try --url: a running handler, called with kratos.yml's auth", () => {
+  let server: Server;
+  let base: string;
+  const seen: { path: string; authorization: string | undefined; body: string }[] = [];
+  // A test-only handler that misbehaves in the ways Kratos punishes, chosen by the email's local part.
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      let body = "";
+      req.on("data", (d) => {
+        body += d;
+      });
+      req.on("end", () => {
+        seen.push({ path: req.url ?? "", authorization: req.headers.authorization, body });
+        const email = JSON.parse(body).identity.traits.email as string;
+        const mode = email.split("@")[0];
+        if (mode === "empty200") res.writeHead(200).end();
+        else if (mode === "messages503")
+          res
+            .writeHead(503, { "content-type": "application/json" })
+            .end(
+              JSON.stringify({ messages: [{ instance_ptr: "#/traits/email", messages: [{ id: 9000001, text: "no", type: "error" }] }] }),
+            );
+        else res.writeHead(204).end();
+      });
+    });
+    server.listen(0, "127.0.0.1");
+    await new Promise((resolve) => server.once("listening", resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => server.close());
+
+  async function withEmail(email: string) {
+    const { mkdtempSync, writeFileSync, readFileSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const { tmpdir } = await import("node:os");
+    const ctx = JSON.parse(readFileSync(`${ROOT}/test/fixtures/registration-after.password-email.json`, "utf8"));
+    ctx.identity.traits.email = email;
+    const file = join(mkdtempSync(join(tmpdir(), "kratos-hooks-ctx-")), "ctx.json");
+    writeFileSync(file, JSON.stringify(ctx));
+    return tryJSON("registration-after", file, "--url", base);
+  }
+
+  it("200 with an empty body: Kratos fails the flow", async () => {
+    const { code, report } = await withEmail("empty200@example.com");
+    expect(code).toBe(1);
+    expect(report.verdict.kind).toBe("fail");
+    expect(report.verdict.headline).toMatch(/200 with an empty body/);
+    expect(seen.at(-1)).toMatchObject({ path: "/hooks/registration-after", authorization: "Bearer dev-only-insecure-key" });
+  });
+
+  it("5xx with messages: retried, then a generic error; the messages are never shown", async () => {
+    const { code, report } = await withEmail("messages503@example.com");
+    expect(code).toBe(1);
+    expect(report.verdict.kind).toBe("fail");
+    expect(report.verdict.notes).toEqual(["the messages in this 503 body are never shown: send them with a 4xx such as 422"]);
+  });
+
+  it("204: continues", async () => {
+    expect((await withEmail("fine@example.com")).report.verdict.kind).toBe("continue");
+  });
+
+  it("a handler that is down: Kratos gives up after 3 attempts", async () => {
+    const closed = createServer();
+    closed.listen(0, "127.0.0.1");
+    await new Promise((resolve) => closed.once("listening", resolve));
+    const port = (closed.address() as AddressInfo).port;
+    closed.close();
+    const run = await tryJSON("registration-after", "--example", "password-email", "--url", `http://127.0.0.1:${port}`);
+    expect(run.code).toBe(1);
+    expect(run.report.verdict.headline).toMatch(/unreachable \(ECONNREFUSED\)/);
+  });
+});
+
+describe("try: usage errors exit 2 and say what to change", () => {
+  it.each([
+    [["try"], /name a hook/],
+    [["try", "signup"], /unknown hook "signup"; the hooks are: registration-before/],
+    [["try", "registration-after"], /give a ctx file or --example <scenario> \(for registration-after: code-sms-v26, /],
+    [["try", "registration-after", "--example", "nope"], /no example "nope" for registration-after; the examples are: code-sms-v26/],
+    [["try", "registration-after", "/nonexistent/ctx.json"], /cannot read the ctx file \/nonexistent\/ctx.json \(ENOENT\)/],
+    [["try", "registration-after", "package.json"], /has no "identity" object/],
+    [["try", "registration-after", "x.json", "--example", "password-email"], /either a ctx file or --example/],
+    [["try", "registration-after", "--example", "password-email", "--url", "ftp://x"], /--url must be an http\(s\) URL/],
+    [["try", "registration-after", "--example", "password-email", "--bogus"], /Unknown option '--bogus'/],
+    [
+      ["try", "registration-after", "--example", "password-email", "--config", "/nonexistent.json"],
+      /HOOKS_CONFIG_FILE: expected a readable JSON file, found ENOENT/,
+    ],
+    [["frobnicate"], /unknown command "frobnicate"/],
+  ])("%j", async (argv, message) => {
+    const run = await cli(...(argv as string[]));
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toMatch(message);
+  });
+});
+
+describe("the kratos-hooks command (a real process)", () => {
+  it.each([
+    [
+      ["try", "registration-after", "--example", "password-phone-national"],
+      0,
+      /^SAVE {2}Kratos saves the new identity with these changes$/m,
+    ],
+    [
+      ["try", "registration-after", "--example", "phone-invalid"],
+      1,
+      /^STOP {2}Kratos stops the flow and shows: .* under traits\.phone \(id 4100001\)/m,
+    ],
+    [["try", "nope", "x.json"], 2, /^$/],
+    [["doctor"], 0, /no errors|0 error\(s\)/],
+    [["config", "check"], 0, /^valid: the defaults$/m],
+  ])("%j exits %i", async (argv, code, stdout) => {
+    const run = await cliProcess(argv as string[]);
+    expect(run.code).toBe(code);
+    expect(run.stdout).toMatch(stdout);
+  });
+
+  it.each([["--help"], ["try", "--help"], ["doctor", "--help"], ["config", "check", "--help"], ["config", "--help"]])(
+    "%j prints help",
+    async (...argv) => {
+      const run = await cliProcess(argv);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(/^kratos-hooks/);
+      expect(run.stdout).toMatch(/Exit codes:/);
+    },
+  );
+
+  it("without a command, prints the help to stderr and exits 2", async () => {
+    const run = await cliProcess([]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/Usage:/);
+    for (const hook of HOOK_IDS) expect((await cli("try", "--help")).stdout).toContain(hook);
+  });
+});
