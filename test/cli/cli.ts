@@ -20,7 +20,14 @@ export interface CliRun {
 export async function cli(...argv: string[]): Promise<CliRun> {
   let stdout = "";
   let stderr = "";
-  const code = await main(argv, { out: (t) => void (stdout += t), err: (t) => void (stderr += t) });
+  const code = await main(argv, {
+    out: (text) => {
+      stdout += text;
+    },
+    err: (text) => {
+      stderr += text;
+    },
+  });
   return { code, stdout, stderr };
 }
 
