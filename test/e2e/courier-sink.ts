@@ -10,19 +10,36 @@ export interface CourierMessage {
   template_type: string;
 }
 
+/** A ctx Kratos sent to a capture hook (`POST /ctx/<hook>`, template `function(ctx) ctx`). */
+export interface CapturedCtx {
+  hook: string;
+  ctx: Record<string, unknown>;
+}
+
 /**
  * The HTTP endpoint kratos.yml points the courier at (emails to /email, SMS to /sms), so the suite
- * can read the codes Kratos sends.
+ * can read the codes Kratos sends. It also records whole ctx documents posted to /ctx/<hook> by
+ * the capture hooks `startStack({ captureCtx: true })` inserts, and answers them 204.
  */
 export class CourierSink {
   private constructor(
     private readonly server: Server,
     readonly url: string,
     readonly messages: readonly CourierMessage[],
+    readonly ctxs: readonly CapturedCtx[],
   ) {}
+
+  /** The last ctx Kratos built for `hook`. */
+  lastCtx(hook: string): Record<string, unknown> {
+    const found = this.ctxs.findLast((c) => c.hook === hook);
+    if (found === undefined)
+      throw new Error(`Kratos sent no ctx for ${hook} (captured: ${this.ctxs.map((c) => c.hook).join(", ") || "none"})`);
+    return found.ctx;
+  }
 
   static async start(): Promise<CourierSink> {
     const messages: CourierMessage[] = [];
+    const ctxs: CapturedCtx[] = [];
     const server = createServer((req, res) => {
       let raw = "";
       req.setEncoding("utf8");
@@ -30,6 +47,11 @@ export class CourierSink {
         raw += chunk;
       });
       req.on("end", () => {
+        if (req.url?.startsWith("/ctx/")) {
+          ctxs.push({ hook: req.url.slice("/ctx/".length), ctx: JSON.parse(raw) as Record<string, unknown> });
+          res.writeHead(204).end();
+          return;
+        }
         const channel = req.url === "/sms" ? "sms" : req.url === "/email" ? "email" : undefined;
         if (channel === undefined) {
           res.writeHead(404).end();
@@ -43,7 +65,7 @@ export class CourierSink {
     await once(server, "listening");
     const address = server.address();
     if (address === null || typeof address === "string") throw new Error("no sink address");
-    return new CourierSink(server, `http://127.0.0.1:${address.port}`, messages);
+    return new CourierSink(server, `http://127.0.0.1:${address.port}`, messages, ctxs);
   }
 
   /** Waits for the next message to `to` of the given template, delivered after `since` messages. */

@@ -51,10 +51,32 @@ function cacheDir(): string {
 }
 
 /**
+ * Builds `pkg` of the kratos-build module into `dir/name`. The build goes to a temporary name
+ * and is renamed when complete, so an interrupted build never leaves a broken binary behind.
+ */
+function goBuild(dir: string, name: string, pkg: string, flags: string[]): number {
+  mkdirSync(dir, { recursive: true });
+  const partial = join(dir, `${name}.partial-${process.pid}`);
+  const started = Date.now();
+  const result = spawnSync("go", ["build", ...flags, "-trimpath", "-o", partial, pkg], {
+    cwd: BUILD_DIR,
+    // CGO for go-sqlite3; never switch toolchains behind the user's back.
+    env: { ...process.env, CGO_ENABLED: "1", GOTOOLCHAIN: "local", GOFLAGS: "-mod=readonly" },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  if (result.status !== 0) {
+    rmSync(partial, { force: true });
+    if (result.error) throw noGo(result.error.message);
+    throw new Error(`go build of ${pkg} failed (exit ${result.status ?? result.signal}); see the go output above`);
+  }
+  renameSync(partial, join(dir, name));
+  return Math.round((Date.now() - started) / 1000);
+}
+
+/**
  * Finds a Kratos binary for the end-to-end suite: `KRATOS_BIN` if set, else the cached build,
  * else builds Kratos from its Go module (`github.com/ory/kratos`, with the sqlite tag) into the
- * cache. The build goes to a temporary name and is renamed when complete, so an interrupted
- * build never leaves a broken binary behind.
+ * cache.
  */
 export function resolveKratos(log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): KratosBinary {
   const fromEnv = process.env.KRATOS_BIN;
@@ -65,44 +87,38 @@ export function resolveKratos(log: (line: string) => void = (line) => process.st
   const dir = cacheDir();
   const path = join(dir, "kratos");
   if (isExecutable(path)) return { path, source: "cache" };
-
-  mkdirSync(dir, { recursive: true });
-  const partial = join(dir, `kratos.partial-${process.pid}`);
   log(`Building Ory Kratos ${KRATOS_VERSION} from its Go module into ${dir} (first run only; a few minutes)…`);
-  const started = Date.now();
-  const result = spawnSync(
-    "go",
-    [
-      "build",
-      "-tags",
-      "sqlite",
-      "-trimpath",
-      "-ldflags",
-      `-s -w -X github.com/ory/kratos/driver/config.Version=${KRATOS_VERSION}`,
-      "-o",
-      partial,
-      ".",
-    ],
-    {
-      cwd: BUILD_DIR,
-      // CGO for go-sqlite3; never switch toolchains behind the user's back.
-      env: { ...process.env, CGO_ENABLED: "1", GOTOOLCHAIN: "local", GOFLAGS: "-mod=readonly" },
-      stdio: ["ignore", "inherit", "inherit"],
-    },
-  );
-  if (result.status !== 0) {
-    rmSync(partial, { force: true });
-    if (result.error) throw noGo(result.error.message);
-    throw new Error(`go build of Kratos ${KRATOS_VERSION} failed (exit ${result.status ?? result.signal}); see the go output above`);
-  }
-  renameSync(partial, path);
-  const buildSeconds = Math.round((Date.now() - started) / 1000);
+  const buildSeconds = goBuild(dir, "kratos", ".", [
+    "-tags",
+    "sqlite",
+    "-ldflags",
+    `-s -w -X github.com/ory/kratos/driver/config.Version=${KRATOS_VERSION}`,
+  ]);
   writeFileSync(
     join(dir, "build.json"),
     `${JSON.stringify({ version: KRATOS_VERSION, buildSeconds, builtAt: new Date().toISOString() })}\n`,
   );
   log(`Built Kratos ${KRATOS_VERSION} in ${buildSeconds} s: ${path}`);
   return { path, source: "built", buildSeconds };
+}
+
+/**
+ * The go-jsonnet command line at the version Kratos's module graph pins (v0.20.0 for v1.3.1),
+ * built from the same module into the same cache: the reference our CLI's Jsonnet engine is
+ * compared with. `GO_JSONNET_BIN` overrides it.
+ */
+export function resolveGoJsonnet(log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): string {
+  const fromEnv = process.env.GO_JSONNET_BIN;
+  if (fromEnv) {
+    if (!isExecutable(fromEnv)) throw new Error(`GO_JSONNET_BIN=${fromEnv} is not an executable file`);
+    return fromEnv;
+  }
+  const dir = cacheDir();
+  const path = join(dir, "jsonnet");
+  if (isExecutable(path)) return path;
+  const seconds = goBuild(dir, "jsonnet", "github.com/google/go-jsonnet/cmd/jsonnet", ["-ldflags", "-s -w"]);
+  log(`Built go-jsonnet (Kratos's version) in ${seconds} s: ${path}`);
+  return path;
 }
 
 // `npm run kratos:build` (or `tsx test/e2e/kratos-binary.ts`): build or find it, print the path.

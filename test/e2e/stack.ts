@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, inject } from "vitest";
+import { parse, stringify } from "yaml";
 import { startWranglerDev } from "../worker/wrangler-dev.js";
 import { CourierSink } from "./courier-sink.js";
 import { KratosClient } from "./kratos-client.js";
@@ -12,6 +13,8 @@ declare module "vitest" {
   export interface ProvidedContext {
     /** Path of the Kratos binary, found or built by test/e2e/global-setup.ts. */
     kratosBin: string;
+    /** Path of the go-jsonnet command at Kratos's version (test/e2e/kratos-binary.ts). */
+    goJsonnetBin: string;
   }
 }
 
@@ -42,6 +45,44 @@ export function renderKratosConfig(addresses: Record<keyof typeof SHIPPED, strin
   return text;
 }
 
+/**
+ * Inserts, before each of our web_hooks, a hook that posts Kratos's whole ctx to the sink
+ * (`function(ctx) ctx`, answered 204 so the flow goes on unchanged): the suite can then give
+ * `kratos-hooks try` exactly the ctx Kratos built.
+ */
+export function withCtxCapture(text: string, hooksURL: string, sinkURL: string): string {
+  const config = parse(text, { merge: true }) as Record<string, unknown>;
+  const capture = (hook: string) => ({
+    hook: "web_hook",
+    config: {
+      url: `${sinkURL}/ctx/${hook}`,
+      method: "POST",
+      body: `base64://${Buffer.from("function(ctx) ctx").toString("base64")}`,
+      response: { parse: true },
+    },
+  });
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      for (let i = node.length - 1; i >= 0; i--) {
+        const url: unknown = node[i]?.config?.url;
+        if (node[i]?.hook === "web_hook" && typeof url === "string" && url.startsWith(`${hooksURL}/hooks/`)) {
+          node.splice(i, 0, capture(url.slice(`${hooksURL}/hooks/`.length)));
+        }
+      }
+    }
+    if (node !== null && typeof node === "object") for (const value of Object.values(node)) visit(value);
+  };
+  visit(config.selfservice);
+  return stringify(config, { aliasDuplicateObjects: false });
+}
+
+export interface StackOptions {
+  /** Record every ctx Kratos builds for our hooks (see withCtxCapture). */
+  captureCtx?: boolean;
+  /** A test-only script to run in place of our service (same PORT/HOST environment). */
+  hooksEntry?: string;
+}
+
 export interface HooksService {
   readonly url: string;
   readonly port: number;
@@ -55,9 +96,9 @@ export interface HooksService {
 export const HOOKS_RUNTIME: "node" | "worker" = process.env.E2E_HOOKS === "worker" ? "worker" : "node";
 
 /** Our service on a given port: the compiled Node server (what `npm start` runs), or the Worker. */
-export async function startHooks(port: number, config: unknown): Promise<Running> {
-  if (HOOKS_RUNTIME === "worker") return startWranglerDev(port, { HOOKS_CONFIG: JSON.stringify(config) });
-  const proc = startProcess("kratos-hooks", process.execPath, [SERVER_ENTRY], {
+export async function startHooks(port: number, config: unknown, entry?: string): Promise<Running> {
+  if (HOOKS_RUNTIME === "worker" && entry === undefined) return startWranglerDev(port, { HOOKS_CONFIG: JSON.stringify(config) });
+  const proc = startProcess("kratos-hooks", process.execPath, [entry ?? SERVER_ENTRY], {
     env: { PATH: process.env.PATH, PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "info", HOOKS_CONFIG: JSON.stringify(config) },
   });
   await waitUntilReady(proc, `http://127.0.0.1:${port}/health`);
@@ -87,7 +128,7 @@ const MISREAD = [/got no validation errors/i, /could not be unmarshal/i, /unable
  * ports, and waits until each is healthy. `stop()` ends all three; an exit handler kills any
  * child left behind if the test process dies first.
  */
-export async function startStack(hooksConfig: unknown): Promise<Stack> {
+export async function startStack(hooksConfig: unknown, options: StackOptions = {}): Promise<Stack> {
   const [hooksPort, publicPort, adminPort] = [await freePort(), await freePort(), await freePort()];
   const sink = await CourierSink.start();
   const started: { hooks?: Running; kratos?: Running } = {};
@@ -101,13 +142,14 @@ export async function startStack(hooksConfig: unknown): Promise<Stack> {
     const hooks: HooksService = {
       url: `http://127.0.0.1:${hooksPort}`,
       port: hooksPort,
-      process: await startHooks(hooksPort, hooksConfig),
+      process: await startHooks(hooksPort, hooksConfig, options.hooksEntry),
     };
     started.hooks = hooks.process;
     const kratosPublic = `http://127.0.0.1:${publicPort}`;
     const kratosAdmin = `http://127.0.0.1:${adminPort}`;
     const configPath = join(dir, "kratos.yml");
-    writeFileSync(configPath, renderKratosConfig({ hooks: hooks.url, sink: sink.url, public: kratosPublic, admin: kratosAdmin }));
+    const rendered = renderKratosConfig({ hooks: hooks.url, sink: sink.url, public: kratosPublic, admin: kratosAdmin });
+    writeFileSync(configPath, options.captureCtx ? withCtxCapture(rendered, hooks.url, sink.url) : rendered);
     const kratos = startProcess("kratos", inject("kratosBin"), ["serve", "--dev", "--watch-courier", "--config", configPath], {
       cwd: KRATOS_DIR,
       env: {
@@ -137,7 +179,7 @@ export async function startStack(hooksConfig: unknown): Promise<Stack> {
         await hooks.process.stop();
       },
       restartHooks: async () => {
-        hooks.process = await startHooks(hooksPort, hooksConfig);
+        hooks.process = await startHooks(hooksPort, hooksConfig, options.hooksEntry);
         started.hooks = hooks.process;
       },
       stop: cleanup,
@@ -173,10 +215,10 @@ export function hookLog(stack: Stack): Record<string, unknown>[] {
  * Gives a test file its own stack: started before its first test, stopped after its last. Read
  * `stack` and `kratos` inside tests (they are set once beforeAll has run).
  */
-export function useStack(hooksConfig: unknown = E2E_HOOKS_CONFIG): { stack: Stack; kratos: KratosClient } {
+export function useStack(hooksConfig: unknown = E2E_HOOKS_CONFIG, options: StackOptions = {}): { stack: Stack; kratos: KratosClient } {
   const context = {} as { stack: Stack; kratos: KratosClient };
   beforeAll(async () => {
-    context.stack = await startStack(hooksConfig);
+    context.stack = await startStack(hooksConfig, options);
     context.kratos = new KratosClient(context.stack.kratosPublic, context.stack.kratosAdmin);
   });
   afterAll(async () => {
