@@ -198,7 +198,7 @@ export function webhookFindings(data: Record<string, unknown>, cwd: string): Yam
         severity: "error",
         at: entry.path,
         path: where,
-        message: "a web_hook without config",
+        message: "a web_hook without config: Kratos refuses to start",
         fix: "add config with url, method and body",
       });
       continue;
@@ -223,7 +223,8 @@ export function webhookFindings(data: Record<string, unknown>, cwd: string): Yam
         severity: "error",
         at: [...at, "response"],
         path: `${where}.config.response`,
-        message: "response.ignore and response.parse (or can_interrupt) are both set: Kratos rejects the config, and would fail every call",
+        message:
+          "response.ignore and response.parse (or can_interrupt) are both set: Kratos refuses to start (its config schema forbids the pair)",
         fix: "keep parse: true and remove ignore",
       });
     }

@@ -32,7 +32,7 @@ function checkExtension(ext: unknown, pointer: string, property: Record<string, 
         code: "schema-extension-type",
         severity: "error",
         pointer: `${pointer}${path === "" ? "" : `/${path.replaceAll(".", "/")}`}`,
-        message: `"ory.sh/kratos"${path === "" ? "" : `.${path}`} must be an object`,
+        message: `"ory.sh/kratos"${path === "" ? "" : `.${path}`} must be an object: Kratos refuses to start`,
         fix: "see the keys Kratos accepts: credentials, verification, recovery",
       });
       return;
@@ -45,7 +45,7 @@ function checkExtension(ext: unknown, pointer: string, property: Record<string, 
           code: "schema-extension-unknown-key",
           severity: "error",
           pointer: `${pointer}/${next.replaceAll(".", "/")}`,
-          message: `"ory.sh/kratos"${path === "" ? "" : `.${path}`} has the unknown key "${key}", so Kratos refuses the schema`,
+          message: `"ory.sh/kratos"${path === "" ? "" : `.${path}`} has the unknown key "${key}": Kratos refuses to start`,
           fix: `use one of: ${allowed.join(", ")}`,
         });
       } else if (EXTENSION_KEYS[next] !== undefined) {
@@ -61,7 +61,7 @@ function checkExtension(ext: unknown, pointer: string, property: Record<string, 
       code: "schema-verification-via",
       severity: "error",
       pointer: `${pointer}/verification/via`,
-      message: `verification.via is ${JSON.stringify(verification.via)}; Kratos accepts "email" or "sms"`,
+      message: `verification.via is ${JSON.stringify(verification.via)}: Kratos refuses to start (it accepts "email" or "sms")`,
       fix: 'set "via": "email" or "sms"',
     });
   }
@@ -70,7 +70,7 @@ function checkExtension(ext: unknown, pointer: string, property: Record<string, 
       code: "schema-sms-needs-tel",
       severity: "error",
       pointer: pointer.replace(/\/ory\.sh~1kratos$/, "/format"),
-      message: `a trait verified via sms needs "format": "tel", found ${property.format === undefined ? "no format" : JSON.stringify(property.format)}`,
+      message: `a trait verified via sms needs "format": "tel", found ${property.format === undefined ? "no format" : JSON.stringify(property.format)}: Kratos starts, then refuses every identity that has this trait ("no format specified. A format is required if verification is enabled")`,
       fix: 'add "format": "tel" to this trait',
     });
   } else if (verification !== undefined && property.format !== undefined && !VERIFIABLE_FORMATS.includes(String(property.format))) {
@@ -78,7 +78,7 @@ function checkExtension(ext: unknown, pointer: string, property: Record<string, 
       code: "schema-verification-format",
       severity: "error",
       pointer: pointer.replace(/\/ory\.sh~1kratos$/, "/format"),
-      message: `a verified trait must have a format Kratos can verify, found ${JSON.stringify(property.format)}`,
+      message: `a verified trait must have a format Kratos can verify, found ${JSON.stringify(property.format)}: Kratos refuses to start`,
       fix: `use one of: ${VERIFIABLE_FORMATS.join(", ")}`,
     });
   }
@@ -88,7 +88,7 @@ function checkExtension(ext: unknown, pointer: string, property: Record<string, 
       code: "schema-recovery-via",
       severity: "error",
       pointer: `${pointer}/recovery/via`,
-      message: `recovery.via is ${JSON.stringify(recovery.via)}; Kratos v1.3.1 recovers by "email" only (sms from v25.4)`,
+      message: `recovery.via is ${JSON.stringify(recovery.via)}: Kratos v1.3.1 refuses to start (it recovers by "email" only; sms from v25.4)`,
       fix: 'set "via": "email", or drop recovery from this trait',
     });
   }
@@ -122,7 +122,13 @@ function checkProperties(properties: Record<string, unknown>, pointer: string, o
 export function checkIdentitySchema(schema: unknown): SchemaFinding[] {
   if (!isPlainObject(schema)) {
     return [
-      { code: "schema-not-object", severity: "error", pointer: "#", message: "the schema is not a JSON object", fix: `write ${SKELETON}` },
+      {
+        code: "schema-not-object",
+        severity: "error",
+        pointer: "#",
+        message: "the schema is not a JSON object: Kratos refuses to start",
+        fix: `write ${SKELETON}`,
+      },
     ];
   }
   if (!isPlainObject(schema.properties)) {
@@ -135,7 +141,7 @@ export function checkIdentitySchema(schema: unknown): SchemaFinding[] {
         severity: "error",
         pointer: "#",
         message:
-          'no top-level "properties": Kratos stops with `allOf failed … S[#/allOf/1/required] missing properties: "properties"`' +
+          'no top-level "properties": Kratos refuses to start with `allOf failed … S[#/allOf/1/required] missing properties: "properties"`' +
           (topLevelTraits.length > 0 ? ` (found ${topLevelTraits.map((k) => `"${k}"`).join(", ")} at the top level)` : ""),
         fix: `nest the traits: ${SKELETON}; or point the url at the identity schema, not another JSON file`,
       },
@@ -149,7 +155,7 @@ export function checkIdentitySchema(schema: unknown): SchemaFinding[] {
         severity: "error",
         pointer: "#/properties",
         message:
-          'no "traits" under "properties": Kratos stops with `S[#/allOf/1/properties/properties/required] missing properties: "traits"`',
+          'no "traits" under "properties": Kratos refuses to start with `S[#/allOf/1/properties/properties/required] missing properties: "traits"`',
         fix: 'add "traits": {"type": "object", "properties": {…}} under "properties"',
       },
     ];
@@ -160,7 +166,7 @@ export function checkIdentitySchema(schema: unknown): SchemaFinding[] {
       code: "schema-traits-type",
       severity: "error",
       pointer: "#/properties/traits/type",
-      message: `traits must be "type": "object", found ${JSON.stringify(traits.type)}`,
+      message: `traits must be "type": "object", found ${JSON.stringify(traits.type)}: Kratos refuses to start`,
       fix: 'set "type": "object"',
     });
   }
@@ -169,7 +175,7 @@ export function checkIdentitySchema(schema: unknown): SchemaFinding[] {
       code: "schema-no-trait-properties",
       severity: "error",
       pointer: "#/properties/traits",
-      message: "traits declare no properties: Kratos needs at least one",
+      message: "traits declare no properties: Kratos refuses to start (it needs at least one)",
       fix: 'add "properties": {"email": {"type": "string", "format": "email"}} (or your own traits) under traits',
     });
     return out;

@@ -46,7 +46,7 @@ function checkIdentity(kratos: KratosConfig, cwd: string, add: (f: Omit<Finding,
       code: "identity-missing",
       severity: "error",
       path: "identity",
-      message: "kratos.yml has no identity section",
+      message: "kratos.yml has no identity section: Kratos refuses to start (identity.schemas is required)",
       fix: "add identity.schemas with at least one {id, url}",
     });
     return declared;
@@ -57,7 +57,7 @@ function checkIdentity(kratos: KratosConfig, cwd: string, add: (f: Omit<Finding,
       severity: "error",
       line: kratos.lineOf(["identity"]),
       path: "identity",
-      message: `identity is written as a ${Array.isArray(identity) ? "list" : typeof identity} (${JSON.stringify(identity)}); Kratos expects a mapping with default_schema_id and schemas`,
+      message: `identity is written as a ${Array.isArray(identity) ? "list" : typeof identity} (${JSON.stringify(identity)}): Kratos refuses to start, it expects a mapping with default_schema_id and schemas`,
       fix: "write identity:\n  default_schema_id: default\n  schemas:\n    - id: default\n      url: file://…",
     });
     return declared;
@@ -69,7 +69,7 @@ function checkIdentity(kratos: KratosConfig, cwd: string, add: (f: Omit<Finding,
       severity: "error",
       line: kratos.lineOf(["identity", "schemas"]) ?? kratos.lineOf(["identity"]),
       path: "identity.schemas",
-      message: "identity.schemas is missing or empty: Kratos needs at least one identity schema",
+      message: "identity.schemas is missing or empty: Kratos refuses to start (it needs at least one identity schema)",
       fix: "list each schema as - id: <id>\n  url: file://<path>",
     });
     return declared;
@@ -84,7 +84,7 @@ function checkIdentity(kratos: KratosConfig, cwd: string, add: (f: Omit<Finding,
         severity: "error",
         line: at,
         path,
-        message: "a schema entry needs a string id and url",
+        message: "a schema entry needs a string id and url: Kratos refuses to start",
         fix: "write - id: <id>\n  url: file://<path>",
       });
       return;
@@ -95,7 +95,7 @@ function checkIdentity(kratos: KratosConfig, cwd: string, add: (f: Omit<Finding,
         severity: "error",
         line: at,
         path: `${path}.id`,
-        message: `schema id "${entry.id}" is declared twice`,
+        message: `schema id "${entry.id}" is declared twice: Kratos starts, but uses only one of the two for identities with this id`,
         fix: "give each schema its own id",
       });
     }
@@ -109,7 +109,7 @@ function checkIdentity(kratos: KratosConfig, cwd: string, add: (f: Omit<Finding,
         path: `${path}.url`,
         message: remote
           ? `${entry.url} is not checked (no network access here)`
-          : `schema "${entry.id}": ${fetched.why}; relative file:// URLs resolve from Kratos's working directory, assumed to be ${cwd}`,
+          : `schema "${entry.id}": ${fetched.why}, so Kratos refuses to start; relative file:// URLs resolve from Kratos's working directory, assumed to be ${cwd}`,
         fix: remote
           ? "run the doctor where the URL is reachable, or check the file locally with --schemas"
           : "start Kratos from the directory the URL is relative to, or pass that directory with --cwd, or fix the path",
@@ -126,7 +126,7 @@ function checkIdentity(kratos: KratosConfig, cwd: string, add: (f: Omit<Finding,
           code: "schema-not-json",
           severity: "error",
           path: "#",
-          message: `schema "${entry.id}" is not JSON: ${(error as Error).message}`,
+          message: `schema "${entry.id}" is not JSON (${(error as Error).message}): Kratos refuses to start`,
           fix: "fix the JSON syntax",
         },
         fetched.where,
@@ -148,7 +148,7 @@ function checkIdentity(kratos: KratosConfig, cwd: string, add: (f: Omit<Finding,
       severity: "error",
       line: kratos.lineOf(["identity", "default_schema_id"]),
       path: "identity.default_schema_id",
-      message: `default_schema_id is ${JSON.stringify(defaultId)}${identity.default_schema_id === undefined ? " (Kratos's default)" : ""}, which no schema in identity.schemas has (${[...declared.keys()].join(", ")})`,
+      message: `default_schema_id is ${JSON.stringify(defaultId)}${identity.default_schema_id === undefined ? " (Kratos's default)" : ""}, which no schema in identity.schemas has (${[...declared.keys()].join(", ")}): Kratos starts, but cannot find the schema for new identities`,
       fix: "set default_schema_id to one of the declared ids, or declare that schema",
     });
   }
