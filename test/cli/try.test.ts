@@ -1,5 +1,7 @@
+import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HOOK_IDS } from "../../src/core/hooks.js";
 import { fixtureNames } from "../helpers.js";
@@ -266,5 +268,38 @@ describe("the kratos-hooks command (a real process)", () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/Usage:/);
     for (const hook of HOOK_IDS) expect((await cli("try", "--help")).stdout).toContain(hook);
+  });
+});
+
+describe("the README's pasted output is what the commands print", () => {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  /** The lines after `$ <command>` in the README, up to the next `$` line or the end of the block. */
+  function pasted(command: string): string {
+    const start = readme.indexOf(`$ ${command}\n`);
+    expect(start, command).toBeGreaterThan(0);
+    const lines = readme.slice(start + command.length + 3).split("\n");
+    const end = lines.findIndex((line) => line.startsWith("$ ") || line === "```");
+    return `${lines.slice(0, end).join("\n").trimEnd()}\n`;
+  }
+  // The README shows this machine's checkout path; any other checkout prints its own.
+  const asInReadme = (text: string) => text.replaceAll(ROOT, "/work/main/");
+
+  it.each([
+    [
+      "npx kratos-hooks try registration-after --example password-phone-national",
+      ["try", "registration-after", "--example", "password-phone-national"],
+    ],
+    [
+      "npx kratos-hooks doctor test/fixtures/doctor/global-after-parse/kratos.yml",
+      ["doctor", "test/fixtures/doctor/global-after-parse/kratos.yml"],
+    ],
+    [
+      "npx kratos-hooks doctor test/fixtures/doctor/schema-no-properties/kratos.yml",
+      ["doctor", "test/fixtures/doctor/schema-no-properties/kratos.yml"],
+    ],
+    ["npx kratos-hooks config check", ["config", "check"]],
+  ])("%s", async (command, argv) => {
+    const run = await cliProcess(argv);
+    expect(asInReadme(run.stdout)).toBe(pasted(command));
   });
 });
