@@ -303,3 +303,32 @@ describe("the README's pasted output is what the commands print", () => {
     expect(asInReadme(run.stdout)).toBe(pasted(command));
   });
 });
+
+describe("without the optional Jsonnet engine", () => {
+  it("try exits 2 and says how to install it; doctor and config check still work", async () => {
+    const { mkdtempSync, mkdirSync, readdirSync, symlinkSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    // A copy of the package whose node_modules lacks only @hanazuki/node-jsonnet, as after a
+    // failed optional build.
+    const dir = mkdtempSync(join(tmpdir(), "kratos-hooks-nojsonnet-"));
+    for (const entry of ["package.json", "dist", "kratos", "schemas", "test"]) symlinkSync(join(ROOT, entry), join(dir, entry));
+    mkdirSync(join(dir, "node_modules", "@hanazuki"), { recursive: true });
+    for (const entry of readdirSync(join(ROOT, "node_modules"))) {
+      if (entry !== "@hanazuki") symlinkSync(join(ROOT, "node_modules", entry), join(dir, "node_modules", entry));
+    }
+    // Resolve modules from the copy, not from where its symlinks point.
+    const bin = ["--preserve-symlinks", "--preserve-symlinks-main", "dist/src/cli/bin.js"];
+    const run = async (argv: string[]) => {
+      const { spawnSync } = await import("node:child_process");
+      const result = spawnSync(process.execPath, [...bin, ...argv], { cwd: dir, encoding: "utf8", env: { PATH: process.env.PATH ?? "" } });
+      return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+    };
+    const tried = await run(["try", "registration-after", "--example", "password-email"]);
+    expect(tried.code).toBe(2);
+    expect(tried.stderr).toMatch(
+      /the Jsonnet engine @hanazuki\/node-jsonnet is not installed .* run `npm install @hanazuki\/node-jsonnet`/,
+    );
+    expect((await run(["doctor"])).code).toBe(0);
+    expect((await run(["config", "check"])).code).toBe(0);
+  });
+});
