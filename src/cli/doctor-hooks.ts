@@ -108,7 +108,7 @@ function isParse(config: Record<string, unknown>): boolean {
 }
 
 /** The authentications kratos-hooks accepts (src/http/auth.ts): Bearer <key>, or Basic with the key as password. */
-function authFinding(entry: HookEntry, config: Record<string, unknown>): YamlFinding | YamlFinding[] | undefined {
+function authFinding(entry: HookEntry, config: Record<string, unknown>): YamlFinding | undefined {
   const at = [...entry.path, "config", "auth"];
   const base = { at, path: pathText(at) };
   const fix = "auth:\n  type: api_key\n  config: {name: Authorization, value: Bearer <one of HOOKS_API_KEYS>, in: header}";
@@ -229,13 +229,7 @@ export function webhookFindings(data: Record<string, unknown>, cwd: string): Yam
       });
     }
     const parses = isParse(config) || config.can_interrupt === true;
-    if (
-      entry.flow !== "login" &&
-      entry.when === "after" &&
-      entry.method === null &&
-      parses &&
-      (entry.flow === "registration" || entry.flow === "settings")
-    ) {
+    if (parses && entry.when === "after" && entry.method === null && (entry.flow === "registration" || entry.flow === "settings")) {
       out.push({
         code: "global-after-parse",
         severity: "error",
@@ -293,7 +287,7 @@ export function webhookFindings(data: Record<string, unknown>, cwd: string): Yam
       });
     }
     const auth = authFinding(entry, config);
-    if (auth !== undefined) out.push(...(Array.isArray(auth) ? auth : [auth]));
+    if (auth !== undefined) out.push(auth);
     const contentType = isPlainObject(config.headers)
       ? Object.entries(config.headers).find(([k]) => k.toLowerCase() === "content-type")?.[1]
       : undefined;
@@ -359,17 +353,22 @@ function orderFindings(data: Record<string, unknown>, entries: HookEntry[]): Yam
   for (const entry of entries) {
     if (entry.name !== "session") continue;
     const index = entry.path.at(-1) as number;
-    if (index !== entry.list.length - 1) {
-      out.push({
-        code: "session-not-last",
-        severity: "error",
-        at: entry.path,
-        path: pathText(entry.path),
-        message:
-          "the session hook is not last: the hooks after it run once the session is issued, so their refusal cannot stop the sign-in",
-        fix: "move - hook: session to the end of this list",
-      });
-    }
+    if (index === entry.list.length - 1) continue;
+    // selfservice/hook/session_issuer.go: for API and SPA flows the session hook writes the
+    // answer and aborts the list, so post-persist hooks after it never run for them. Parse
+    // web_hooks run before persisting, wherever they are listed.
+    const after = entry.list.slice(index + 1);
+    const onlyParse = after.every((h) => isPlainObject(h) && h.hook === "web_hook" && isPlainObject(h.config) && isParse(h.config));
+    out.push({
+      code: "session-not-last",
+      severity: onlyParse ? "warning" : "error",
+      at: entry.path,
+      path: pathText(entry.path),
+      message: onlyParse
+        ? "the session hook is not last; the parse web_hooks after it still run first (before the identity is saved), but the order misleads"
+        : "the session hook is not last: Kratos answers API and SPA flows at the session hook, so the hooks after it never run for them (browser flows run them after the session cookie is issued)",
+      fix: "move - hook: session to the end of this list",
+    });
   }
   const wired = new Set(
     entries
