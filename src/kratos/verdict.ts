@@ -278,6 +278,11 @@ function identityChange(hook: HookId, value: JsonObject, context: VerdictContext
   diff("traits", current.traits, next.traits, changes);
   diff("metadata_public", current.metadata_public ?? null, next.metadata_public, changes);
   if (applied.state) diff("state", current.state, value.state, changes);
+  if (applied.state && value.state !== "active" && hook === "registration-after") {
+    notes.push(
+      `state ${JSON.stringify(value.state)}: Kratos creates the identity, then refuses its session ("This account was disabled.", 400)`,
+    );
+  }
   if (applied.metadata_admin) changes.push({ path: "metadata_admin", before: undefined, after: value.metadata_admin });
   if (applied.verifiable_addresses || applied.recovery_addresses) {
     notes.push(

@@ -132,6 +132,15 @@ describe("toVerdict: what the verdict says", () => {
     expect(toVerdict("login-before", answered(200, { identity: {} }), {}).kind).toBe("continue");
   });
 
+  it("an inactive state on registration: saved, and the note says the session is then refused", () => {
+    const verdict = toVerdict("registration-after", answered(200, { identity: { state: "inactive" } }), context);
+    expect(verdict.kind).toBe("save");
+    expect(verdict.changes).toEqual([{ path: "state", before: "active", after: "inactive" }]);
+    expect(verdict.notes).toEqual([
+      'state "inactive": Kratos creates the identity, then refuses its session ("This account was disabled.", 400)',
+    ]);
+  });
+
   it("login-after: an identity change is not saved", () => {
     const verdict = toVerdict("login-after", answered(200, { identity: { metadata_public: { seen: true } } }), context);
     expect(verdict.kind).toBe("continue");
