@@ -25,7 +25,7 @@ export function readKratosConfig(file: string): KratosConfig {
     throw new KratosConfigError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, merge: true, uniqueKeys: false });
+  const doc = parseDocument(text, { lineCounter: lines, merge: true });
   if (doc.errors.length > 0) {
     const first = doc.errors[0];
     throw new KratosConfigError(`${file} is not valid YAML: ${first?.message.split("\n")[0] ?? "parse error"}`);
