@@ -225,6 +225,11 @@ export async function runTry(options: TryOptions): Promise<TryReport> {
     : undefined;
   const { ids, schemas } = schemasOf(kratos, cwd);
   const verdict = toVerdict(hook, outcome, { identity, formNodes, schemaIds: ids, schemas });
+  if (outcome.kind === "answered" && outcome.status === 401) {
+    verdict.notes.push(
+      "the handler refused the credentials kratos.yml sends (401): set the same key in its HOOKS_API_KEYS and in the hook's auth",
+    );
+  }
   return {
     hook,
     ctx: options.example === undefined ? name : `example ${options.example} (${name})`,

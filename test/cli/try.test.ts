@@ -196,6 +196,29 @@ describe("try --url: a running handler, called with kratos.yml's auth", () => {
     expect((await withEmail("fine@example.com")).report.verdict.kind).toBe("continue");
   });
 
+  it("a handler that refuses kratos.yml's credentials: FAIL, and the note says so", async () => {
+    const refusing = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => res.writeHead(401, { "content-type": "application/json" }).end('{"error":{"code":"unauthorized"}}'));
+    });
+    refusing.listen(0, "127.0.0.1");
+    await new Promise((resolve) => refusing.once("listening", resolve));
+    try {
+      const run = await tryJSON(
+        "registration-after",
+        "--example",
+        "password-email",
+        "--url",
+        `http://127.0.0.1:${(refusing.address() as AddressInfo).port}`,
+      );
+      expect(run.code).toBe(1);
+      expect(run.report.verdict.kind).toBe("fail");
+      expect(run.report.verdict.notes.join("\n")).toMatch(/refused the credentials kratos.yml sends/);
+    } finally {
+      refusing.close();
+    }
+  });
+
   it("a handler that is down: Kratos gives up after 3 attempts", async () => {
     const closed = createServer();
     closed.listen(0, "127.0.0.1");
