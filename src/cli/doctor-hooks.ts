@@ -1,3 +1,4 @@
+import { editDistance } from "../config/parse.js";
 import { isPlainObject } from "../core/json.js";
 import { expectedRoute, FLOWS, fetchKratosURL, type HookEntry, listHooks, pathText, routeOf } from "./kratos-config.js";
 
@@ -40,25 +41,11 @@ const KEYS = {
   basic_auth: ["user", "password"],
 } as const;
 
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0] ?? 0;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j] ?? 0;
-      row[j] = Math.min(cur + 1, (row[j - 1] ?? 0) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return row[b.length] ?? 0;
-}
-
 function unknownKeys(node: unknown, allowed: readonly string[], at: (string | number)[], out: YamlFinding[]): void {
   if (!isPlainObject(node)) return;
   for (const key of Object.keys(node)) {
     if (allowed.includes(key)) continue;
-    const guess = allowed.find((k) => distance(k, key) <= 2);
+    const guess = allowed.find((k) => editDistance(k, key) <= 2);
     out.push({
       code: "unknown-key",
       severity: "error",

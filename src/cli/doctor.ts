@@ -4,8 +4,7 @@ import { isPlainObject, jsonEqual } from "../core/json.js";
 import { loadCliConfig } from "./cli-config.js";
 import { findUnknownKeys, webhookFindings } from "./doctor-hooks.js";
 import { checkIdentitySchema } from "./doctor-schema.js";
-import { defaultKratosCwd, fetchKratosURL, type KratosConfig, readKratosConfig } from "./kratos-config.js";
-import { findKratosYml } from "./try.js";
+import { fetchKratosURL, type KratosConfig, openKratosConfig } from "./kratos-config.js";
 import { displayPath, UsageError } from "./usage.js";
 
 export interface Finding {
@@ -214,14 +213,9 @@ function checkRouting(
 
 /** Checks kratos.yml, the identity schemas it names and our routing against it. */
 export function runDoctor(options: DoctorOptions): DoctorReport {
-  let kratos: KratosConfig;
-  try {
-    kratos = readKratosConfig(findKratosYml(options.kratos));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const cwd = options.cwd ?? defaultKratosCwd(kratos.file);
+  const { kratos, cwd } = openKratosConfig(options.kratos, options.cwd);
   const findings: Finding[] = [];
+  const mainFile = displayPath(kratos.file);
   const add = (finding: Omit<Finding, "file">, file = kratos.file) => {
     findings.push({ ...finding, file: displayPath(file) });
   };
@@ -260,17 +254,11 @@ export function runDoctor(options: DoctorOptions): DoctorReport {
   }
   // Without any declared schema, every routing rule would repeat the identity finding.
   if (declared.size > 0) checkRouting(options.config, declared, add);
-  findings.sort((a, b) =>
-    a.file === b.file
-      ? (a.line ?? 0) - (b.line ?? 0)
-      : a.file === displayPath(kratos.file)
-        ? -1
-        : b.file === displayPath(kratos.file)
-          ? 1
-          : a.file.localeCompare(b.file),
-  );
+  // kratos.yml first, then the other files by name; within a file, by line.
+  const rank = (f: Finding) => (f.file === mainFile ? "" : f.file);
+  findings.sort((a, b) => rank(a).localeCompare(rank(b)) || (a.line ?? 0) - (b.line ?? 0));
   const errors = findings.filter((f) => f.severity === "error").length;
-  return { kratos: displayPath(kratos.file), cwd, findings, errors, warnings: findings.length - errors, exitCode: errors > 0 ? 1 : 0 };
+  return { kratos: mainFile, cwd, findings, errors, warnings: findings.length - errors, exitCode: errors > 0 ? 1 : 0 };
 }
 
 export function formatDoctor(report: DoctorReport): string {

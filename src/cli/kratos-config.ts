@@ -1,8 +1,9 @@
-import { readFileSync } from "node:fs";
-import { dirname, isAbsolute, resolve } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import { LineCounter, parseDocument } from "yaml";
 import { type HookId, isHookId } from "../core/hooks.js";
 import { isPlainObject } from "../core/json.js";
+import { PACKAGE_ROOT, UsageError } from "./usage.js";
 
 /** A kratos.yml as read by the CLI: its data and where each key sits in the file. */
 export interface KratosConfig {
@@ -147,7 +148,24 @@ export function fetchKratosURL(url: string, cwd: string): Fetched {
   }
 }
 
-/** The working directory Kratos is assumed to run in: kratos.yml's own folder, as the shipped README says. */
-export function defaultKratosCwd(file: string): string {
-  return dirname(resolve(file));
+/** kratos.yml: the one given, else ./kratos/kratos.yml, else the one this package ships. */
+function findKratosYml(given: string | undefined): string {
+  if (given !== undefined) return given;
+  const local = join(process.cwd(), "kratos", "kratos.yml");
+  return existsSync(local) ? local : join(PACKAGE_ROOT, "kratos", "kratos.yml");
+}
+
+/**
+ * The kratos.yml a command works on, and the working directory Kratos is assumed to run in:
+ * `cwd` when given, else kratos.yml's own folder, as the shipped README says. An unreadable
+ * file is a usage error.
+ */
+export function openKratosConfig(given: string | undefined, cwd: string | undefined): { kratos: KratosConfig; cwd: string } {
+  let kratos: KratosConfig;
+  try {
+    kratos = readKratosConfig(findKratosYml(given));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  return { kratos, cwd: cwd ?? dirname(resolve(kratos.file)) };
 }

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../config/schema.js";
 import { HOOK_IDS, type HookId, isBeforeHook, isHookId } from "../core/hooks.js";
@@ -8,7 +8,7 @@ import { createApp } from "../http/app.js";
 import { exitCodeOf, type HookOutcome, toVerdict, type Verdict } from "../kratos/verdict.js";
 import { loadCliConfig } from "./cli-config.js";
 import { renderTemplate } from "./jsonnet.js";
-import { defaultKratosCwd, fetchKratosURL, type KratosConfig, listHooks, pathText, readKratosConfig, routeOf } from "./kratos-config.js";
+import { fetchKratosURL, type KratosConfig, listHooks, openKratosConfig, pathText, routeOf } from "./kratos-config.js";
 import { displayPath, PACKAGE_ROOT, UsageError } from "./usage.js";
 
 export interface TryOptions {
@@ -75,13 +75,6 @@ function readCtx(options: TryOptions, hook: HookId): { ctx: Record<string, unkno
     throw new UsageError(`the ctx file ${file} has no "identity" object, which Kratos always sends to ${hook}`);
   }
   return { ctx, name: displayPath(file) };
-}
-
-/** kratos.yml: the one given, else ./kratos/kratos.yml, else the one this package ships. */
-export function findKratosYml(given: string | undefined): string {
-  if (given !== undefined) return given;
-  const local = join(process.cwd(), "kratos", "kratos.yml");
-  return existsSync(local) ? local : join(PACKAGE_ROOT, "kratos", "kratos.yml");
 }
 
 /** The web_hook wired to our route for `hook`, preferring the place the hook belongs. */
@@ -184,13 +177,7 @@ export async function runTry(options: TryOptions): Promise<TryReport> {
   const hook = options.hook;
   const { ctx, name } = readCtx(options, hook);
   const config = loadCliConfig(options.config);
-  let kratos: KratosConfig;
-  try {
-    kratos = readKratosConfig(findKratosYml(options.kratos));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const cwd = options.cwd ?? defaultKratosCwd(kratos.file);
+  const { kratos, cwd } = openKratosConfig(options.kratos, options.cwd);
   const wiring = findWiring(kratos, hook);
   const bodyURL = wiring.config.body;
   if (typeof bodyURL !== "string") throw new UsageError(`${pathText(wiring.path)}.config has no body template in ${kratos.file}`);

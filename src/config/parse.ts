@@ -33,7 +33,8 @@ function knownKeysAt(path: readonly PropertyKey[]): string[] {
   return node?.def?.type === "object" ? Object.keys(node.def.shape) : [];
 }
 
-function editDistance(a: string, b: string): number {
+/** Levenshtein distance ignoring case: how far a typed key is from a known one, for "did you mean". */
+export function editDistance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     let prev = row[0] ?? 0;
