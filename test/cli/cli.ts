@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -58,6 +58,15 @@ export function editedKratosYml(edit: (config: Record<string, unknown>) => void)
   const file = join(dir, "kratos.yml");
   writeFileSync(file, stringify(config, { aliasDuplicateObjects: false }));
   return file;
+}
+
+export const DOCTOR_CASES = join(ROOT, "test/fixtures/doctor");
+
+/** The doctor's arguments for a case of test/fixtures/doctor/: its kratos.yml, and our config when the case has one. */
+export function doctorCaseArgs(name: string): string[] {
+  const dir = join(DOCTOR_CASES, name);
+  const config = join(dir, "hooks-config.json");
+  return [join(dir, "kratos.yml"), ...(existsSync(config) ? ["--config", config] : [])];
 }
 
 /** `base64://` of a Jsonnet template, as kratos.yml accepts it. */

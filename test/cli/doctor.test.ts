@@ -1,17 +1,9 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { cli, cliProcess, editedKratosYml, ROOT } from "./cli.js";
+import { doctorCaseArgs as args, DOCTOR_CASES as CASES, cli, cliProcess, editedKratosYml, ROOT } from "./cli.js";
 
-const CASES = join(ROOT, "test/fixtures/doctor");
 const names = readdirSync(CASES).sort();
-
-/** A finding case: its kratos.yml, and our config when the case has one. */
-function args(name: string): string[] {
-  const dir = join(CASES, name);
-  const config = join(dir, "hooks-config.json");
-  return [join(dir, "kratos.yml"), ...(existsSync(config) ? ["--config", config] : [])];
-}
 
 async function doctor(...argv: string[]) {
   const run = await cli("doctor", ...argv, "--json");

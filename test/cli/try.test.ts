@@ -1,6 +1,8 @@
-import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HOOK_IDS } from "../../src/core/hooks.js";
@@ -75,9 +77,6 @@ describe("try --example: every shipped fixture, under the default config", () =>
   });
 
   it("uses --config: the blocked-account example is refused once the rule is configured", async () => {
-    const { mkdtempSync, writeFileSync } = await import("node:fs");
-    const { join } = await import("node:path");
-    const { tmpdir } = await import("node:os");
     const file = join(mkdtempSync(join(tmpdir(), "kratos-hooks-cfg-")), "config.json");
     writeFileSync(file, JSON.stringify({ denyRules: { login: { metadataPublic: [{ key: "blocked", equals: true }] } } }));
     const { code, report } = await tryJSON("login-after", "--example", "blocked-account", "--config", file);
@@ -167,9 +166,6 @@ describe("try --url: a running handler, called with kratos.yml's auth", () => {
   afterAll(() => server.close());
 
   async function withEmail(email: string) {
-    const { mkdtempSync, writeFileSync, readFileSync } = await import("node:fs");
-    const { join } = await import("node:path");
-    const { tmpdir } = await import("node:os");
     const ctx = JSON.parse(readFileSync(`${ROOT}/test/fixtures/registration-after.password-email.json`, "utf8"));
     ctx.identity.traits.email = email;
     const file = join(mkdtempSync(join(tmpdir(), "kratos-hooks-ctx-")), "ctx.json");
@@ -329,8 +325,6 @@ describe("the README's pasted output is what the commands print", () => {
 
 describe("without the optional Jsonnet engine", () => {
   it("try exits 2 and says how to install it; doctor and config check still work", async () => {
-    const { mkdtempSync, mkdirSync, readdirSync, symlinkSync } = await import("node:fs");
-    const { tmpdir } = await import("node:os");
     // A copy of the package whose node_modules lacks only @hanazuki/node-jsonnet, as after a
     // failed optional build.
     const dir = mkdtempSync(join(tmpdir(), "kratos-hooks-nojsonnet-"));
@@ -341,17 +335,16 @@ describe("without the optional Jsonnet engine", () => {
     }
     // Resolve modules from the copy, not from where its symlinks point.
     const bin = ["--preserve-symlinks", "--preserve-symlinks-main", "dist/src/cli/bin.js"];
-    const run = async (argv: string[]) => {
-      const { spawnSync } = await import("node:child_process");
+    const run = (argv: string[]) => {
       const result = spawnSync(process.execPath, [...bin, ...argv], { cwd: dir, encoding: "utf8", env: { PATH: process.env.PATH ?? "" } });
       return { code: result.status, stdout: result.stdout, stderr: result.stderr };
     };
-    const tried = await run(["try", "registration-after", "--example", "password-email"]);
+    const tried = run(["try", "registration-after", "--example", "password-email"]);
     expect(tried.code).toBe(2);
     expect(tried.stderr).toMatch(
       /the Jsonnet engine @hanazuki\/node-jsonnet is not installed .* run `npm install @hanazuki\/node-jsonnet`/,
     );
-    expect((await run(["doctor"])).code).toBe(0);
-    expect((await run(["config", "check"])).code).toBe(0);
+    expect(run(["doctor"]).code).toBe(0);
+    expect(run(["config", "check"]).code).toBe(0);
   });
 });

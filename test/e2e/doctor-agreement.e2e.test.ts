@@ -1,33 +1,24 @@
-import { existsSync, readdirSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, inject, it } from "vitest";
 import type { DoctorReport } from "../../src/cli/doctor.js";
-import { main } from "../../src/cli/main.js";
+import { DOCTOR_CASES as CASES, cli, doctorCaseArgs, ROOT } from "../cli/cli.js";
 import { freePort, startProcess, waitUntilReady } from "./processes.js";
+import { kratosEnv } from "./stack.js";
 
 // Every doctor finding that says "Kratos refuses to start" must be one real Kratos v1.3.1
 // refuses to start with, and every kratos.yml Kratos refuses must get such a finding: each
 // fixture under test/fixtures/doctor/ is given to `kratos serve` (from its own folder, where
 // its relative URLs point) and to the doctor.
 
-const CASES = fileURLToPath(new URL("../fixtures/doctor/", import.meta.url));
 // The schema URL is on the internet, which this machine cannot reach, so Kratos exits; the
 // doctor does not fetch and warns that it did not check.
 const NEEDS_NETWORK = new Set(["schema-remote"]);
 
-async function doctor(name: string): Promise<DoctorReport> {
-  const config = join(CASES, name, "hooks-config.json");
-  let stdout = "";
-  await main(["doctor", join(CASES, name, "kratos.yml"), ...(existsSync(config) ? ["--config", config] : []), "--json"], {
-    out: (text) => {
-      stdout += text;
-    },
-    err: (text) => {
-      throw new Error(text);
-    },
-  });
-  return JSON.parse(stdout) as DoctorReport;
+async function doctor(...argv: string[]): Promise<{ code: number; report: DoctorReport }> {
+  const run = await cli("doctor", ...argv, "--json");
+  expect(run.stderr).toBe("");
+  return { code: run.code, report: JSON.parse(run.stdout) as DoctorReport };
 }
 
 /** Starts Kratos on the fixture; "ready" when its admin API answers, "refused" when it exits first. */
@@ -35,15 +26,7 @@ async function kratosStarts(name: string): Promise<{ result: "ready" | "refused"
   const [publicPort, adminPort] = [await freePort(), await freePort()];
   const kratos = startProcess("kratos", inject("kratosBin"), ["serve", "--config", "kratos.yml"], {
     cwd: join(CASES, name),
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      DSN: "memory",
-      SERVE_PUBLIC_HOST: "127.0.0.1",
-      SERVE_PUBLIC_PORT: String(publicPort),
-      SERVE_ADMIN_HOST: "127.0.0.1",
-      SERVE_ADMIN_PORT: String(adminPort),
-    },
+    env: kratosEnv(publicPort, adminPort),
   });
   try {
     await waitUntilReady(kratos, `http://127.0.0.1:${adminPort}/admin/health/ready`, 20_000);
@@ -60,7 +43,7 @@ describe("doctor agrees with real Kratos on which configs it refuses to start", 
   const names = readdirSync(CASES).sort();
 
   it.each(names)("%s", async (name) => {
-    const [report, kratos] = await Promise.all([doctor(name), kratosStarts(name)]);
+    const [{ report }, kratos] = await Promise.all([doctor(...doctorCaseArgs(name)), kratosStarts(name)]);
     const saysRefused = report.findings.some((f) => f.severity === "error" && f.message.includes("refuses to start"));
     if (NEEDS_NETWORK.has(name)) {
       expect(kratos.result).toBe("refused");
@@ -75,16 +58,7 @@ describe("doctor agrees with real Kratos on which configs it refuses to start", 
   });
 
   it("the shipped kratos.yml starts, and the doctor finds no error in it", async () => {
-    const { code, report } = await (async () => {
-      let stdout = "";
-      const code = await main(["doctor", fileURLToPath(new URL("../../kratos/kratos.yml", import.meta.url)), "--json"], {
-        out: (text) => {
-          stdout += text;
-        },
-        err: () => {},
-      });
-      return { code, report: JSON.parse(stdout) as DoctorReport };
-    })();
+    const { code, report } = await doctor(join(ROOT, "kratos", "kratos.yml"));
     expect(code).toBe(0);
     expect(report.errors).toBe(0);
   });

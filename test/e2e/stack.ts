@@ -76,6 +76,19 @@ export function withCtxCapture(text: string, hooksURL: string, sinkURL: string):
   return stringify(config, { aliasDuplicateObjects: false });
 }
 
+/** Kratos's environment in the suite: the in-memory database, and both APIs on loopback ports. */
+export function kratosEnv(publicPort: number, adminPort: number): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    DSN: "memory",
+    SERVE_PUBLIC_HOST: "127.0.0.1",
+    SERVE_PUBLIC_PORT: String(publicPort),
+    SERVE_ADMIN_HOST: "127.0.0.1",
+    SERVE_ADMIN_PORT: String(adminPort),
+  };
+}
+
 export interface StackOptions {
   /** Record every ctx Kratos builds for our hooks (see withCtxCapture). */
   captureCtx?: boolean;
@@ -152,15 +165,7 @@ export async function startStack(hooksConfig: unknown, options: StackOptions = {
     writeFileSync(configPath, options.captureCtx ? withCtxCapture(rendered, hooks.url, sink.url) : rendered);
     const kratos = startProcess("kratos", inject("kratosBin"), ["serve", "--dev", "--watch-courier", "--config", configPath], {
       cwd: KRATOS_DIR,
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        DSN: "memory",
-        SERVE_PUBLIC_HOST: "127.0.0.1",
-        SERVE_PUBLIC_PORT: String(publicPort),
-        SERVE_ADMIN_HOST: "127.0.0.1",
-        SERVE_ADMIN_PORT: String(adminPort),
-      },
+      env: kratosEnv(publicPort, adminPort),
     });
     started.kratos = kratos;
     await waitUntilReady(kratos, `${kratosAdmin}/admin/health/ready`, 60_000);

@@ -2,11 +2,10 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, inject, it } from "vitest";
 import { renderTemplate } from "../../src/cli/jsonnet.js";
-import { main } from "../../src/cli/main.js";
 import type { TryReport } from "../../src/cli/try.js";
+import { cli, ROOT } from "../cli/cli.js";
 import { type KratosAnswer, newPassword, passwordSignUp } from "./kratos-client.js";
 import { E2E_HOOKS_CONFIG, KRATOS_DIR, useStack } from "./stack.js";
 
@@ -16,7 +15,6 @@ import { E2E_HOOKS_CONFIG, KRATOS_DIR, useStack } from "./stack.js";
 // Kratos did: continued, stored these traits and schema_id, showed this message on this node,
 // or failed.
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const TMP = mkdtempSync(join(tmpdir(), "kratos-hooks-agreement-"));
 const CONFIG_FILE = join(TMP, "hooks-config.json");
 writeFileSync(CONFIG_FILE, JSON.stringify(E2E_HOOKS_CONFIG));
@@ -26,17 +24,10 @@ async function tryCtx(hook: string, ctx: Record<string, unknown>, extra: string[
   captured.push({ hook, ctx });
   const file = join(TMP, `ctx-${captured.length}.json`);
   writeFileSync(file, JSON.stringify(ctx));
-  let stdout = "";
-  const code = await main(["try", hook, file, "--json", "--kratos", join(KRATOS_DIR, "kratos.yml"), "--config", CONFIG_FILE, ...extra], {
-    out: (text) => {
-      stdout += text;
-    },
-    err: (text) => {
-      throw new Error(text);
-    },
-  });
-  const report = JSON.parse(stdout) as TryReport;
-  expect(code).toBe(report.exitCode);
+  const run = await cli("try", hook, file, "--json", "--kratos", join(KRATOS_DIR, "kratos.yml"), "--config", CONFIG_FILE, ...extra);
+  expect(run.stderr).toBe("");
+  const report = JSON.parse(run.stdout) as TryReport;
+  expect(run.code).toBe(report.exitCode);
   return report;
 }
 
