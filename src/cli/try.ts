@@ -32,10 +32,10 @@ export interface TryReport {
   exitCode: 0 | 1;
 }
 
-export const FIXTURES_DIR = join(PACKAGE_ROOT, "test", "fixtures");
+const FIXTURES_DIR = join(PACKAGE_ROOT, "test", "fixtures");
 
 /** The shipped example contexts for a hook: `test/fixtures/<hook>.<scenario>.json`. */
-export function examplesOf(hook: string): string[] {
+function examplesOf(hook: string): string[] {
   return readdirSync(FIXTURES_DIR)
     .filter((f) => f.startsWith(`${hook}.`) && f.endsWith(".json"))
     .map((f) => f.slice(hook.length + 1, -5))
@@ -137,7 +137,7 @@ async function callInProcess(hook: HookId, config: Config, body: unknown): Promi
   return { kind: "answered", status: response.status, body: await response.text() };
 }
 
-export function hookURL(base: string, hook: HookId): string {
+function hookURL(base: string, hook: HookId): string {
   let url: URL;
   try {
     url = new URL(base);
