@@ -3,7 +3,8 @@ import defaultSchema from "../../schemas/default.schema.json" with { type: "json
 import emailSchema from "../../schemas/email.schema.json" with { type: "json" };
 import phoneSchema from "../../schemas/phone.schema.json" with { type: "json" };
 import { findIdentitySchemaProblem } from "../core/identity-schemas.js";
-import { isPhoneRegion } from "../core/phone.js";
+import { isPhoneRegion, PHONE_TYPES } from "../core/phone.js";
+import type { NormalizePhoneOptions } from "../core/phone-rules.js";
 
 /** Identity schemas shipped in `schemas/`, known to the service unless the config replaces them. */
 export const BUNDLED_IDENTITY_SCHEMAS: Record<string, Record<string, unknown>> = {
@@ -33,21 +34,6 @@ const regexSource = z.string().refine(
   { error: "expected a valid regular expression (JavaScript syntax, flags iu)" },
 );
 
-/** libphonenumber number types (`getNumberType()`). */
-export const PHONE_TYPES = [
-  "FIXED_LINE",
-  "MOBILE",
-  "FIXED_LINE_OR_MOBILE",
-  "PREMIUM_RATE",
-  "TOLL_FREE",
-  "SHARED_COST",
-  "VOIP",
-  "PERSONAL_NUMBER",
-  "PAGER",
-  "UAN",
-  "VOICEMAIL",
-] as const;
-
 const condition = z.strictObject({
   traitPresent: z.array(traitPath).optional(),
   traitAbsent: z.array(traitPath).optional(),
@@ -67,6 +53,9 @@ const normalizePhone = z.strictObject({
   allowedCountries: z.array(region).min(1).nullable().default(null),
   deniedCountries: z.array(region).default([]),
 });
+/** Compile-time proof that a schema's output fits the option type core owns (a mismatch fails `tsc`). */
+type Fits<Output extends Owned, Owned> = Output;
+export type NormalizePhoneConfig = Fits<z.infer<typeof normalizePhone>, NormalizePhoneOptions>;
 
 const routeSchema = z.strictObject({
   enabled: z.boolean().default(true),
@@ -121,6 +110,19 @@ const denyRules = z.strictObject({
     .prefault({}),
 });
 
+/**
+ * Kratos may spend 93 s on one submit for each synchronous web_hook (3 attempts of 30 s, with 1 s
+ * and 2 s between them: contract §4.1). A gateway that gives up sooner answers 504 while Kratos goes
+ * on and, say, creates the identity; so the default waits longer than that.
+ */
+const DEFAULT_UPSTREAM_TIMEOUT_MS = 100_000;
+
+const gateway = z.strictObject({
+  upstreamTimeoutMs: z.number().int().min(1000).max(600_000).default(DEFAULT_UPSTREAM_TIMEOUT_MS),
+  trustForwardedHeaders: z.boolean().default(false),
+  regionFromClientCountry: z.boolean().default(false),
+});
+
 export const configSchema = z
   .strictObject({
     budgetMs: z.number().int().min(1).max(25_000).default(2000),
@@ -139,6 +141,7 @@ export const configSchema = z
     normalizePhone: normalizePhone.prefault({}),
     routeSchema: routeSchema.prefault({}),
     denyRules: denyRules.prefault({}),
+    gateway: gateway.prefault({}),
   })
   .superRefine((config, ctx) => {
     const known = Object.keys(config.identitySchemas);

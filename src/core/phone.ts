@@ -12,6 +12,23 @@ import {
  */
 export type PhoneFailure = "invalid" | "needs_international" | "extension";
 
+/** libphonenumber number types (`getNumberType()`), the values `allowedTypes` takes. */
+export const PHONE_TYPES = [
+  "FIXED_LINE",
+  "MOBILE",
+  "FIXED_LINE_OR_MOBILE",
+  "PREMIUM_RATE",
+  "TOLL_FREE",
+  "SHARED_COST",
+  "VOIP",
+  "PERSONAL_NUMBER",
+  "PAGER",
+  "UAN",
+  "VOICEMAIL",
+] as const satisfies readonly NumberType[];
+
+export type PhoneType = (typeof PHONE_TYPES)[number];
+
 export type PhoneResult =
   // `type` is computed on first read: matching every number-type pattern is the costliest step,
   // and only `allowedTypes` needs it.
@@ -80,9 +97,6 @@ function fromTelURI(value: string): { number: string; extension: boolean } {
  * `needs_international`, as they would in Kratos, which never assumes a region.
  */
 export function toE164(raw: string, region: CountryCode | undefined): PhoneResult {
-  // Checking a routed identity's `format: tel` re-reads the E.164 string this function has
-  // just produced; the answer cannot differ (a number with + ignores the region).
-  if (raw === lastAccepted?.e164) return lastAccepted.result;
   const nfkc = raw.normalize("NFKC");
   let value = (NOT_PRINTABLE_ASCII.test(nfkc) ? toASCIIDigits(nfkc) : nfkc).trim();
   if (/^tel:/i.test(value)) {
@@ -115,7 +129,7 @@ export function toE164(raw: string, region: CountryCode | undefined): PhoneResul
   if (!parsed.isValid()) {
     return { ok: false, reason: "invalid", detail: validatePhoneNumberLength(candidate, country) ?? "INVALID_NUMBER" };
   }
-  const result: PhoneResult = {
+  return {
     ok: true,
     e164: parsed.number,
     country: parsed.country,
@@ -123,9 +137,4 @@ export function toE164(raw: string, region: CountryCode | undefined): PhoneResul
       return parsed.getType();
     },
   };
-  lastAccepted = { e164: parsed.number, result };
-  return result;
 }
-
-/** The last number `toE164` accepted, with its result (a memo of one, see `toE164`). */
-let lastAccepted: { e164: string; result: PhoneResult } | undefined;

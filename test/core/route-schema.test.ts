@@ -109,6 +109,23 @@ describe("routeSchema: default rules", () => {
   });
 });
 
+describe("routeSchema: phoneCountryIn reads a national number in the same region as normalizePhone", () => {
+  it.each([
+    ["the picked region", { transient_payload: { phone_region: "FR" } }, {}, "email"],
+    ["defaultRegion", {}, { defaultRegion: "FR" }, "email"],
+    ["no region: the country is unknown", {}, {}, "unchanged"],
+  ])("%s", async (_title, flow, phoneOptions, expected) => {
+    // Normalization off, so routing sees the number as typed.
+    const app = createTestApp({
+      config: {
+        normalizePhone: { enabled: false, ...phoneOptions },
+        routeSchema: { rules: [{ when: { phoneCountryIn: ["FR"] }, schema: "email" }] },
+      },
+    });
+    expect(await routedTo(app, registration({ email: "a@example.com", phone: "06 12 34 56 78" }, flow))).toBe(expected);
+  });
+});
+
 describe("routeSchema: each condition", () => {
   const rule = (when: Record<string, unknown>) => ({ rules: [{ when, schema: "email" }] });
   it.each<[string, Record<string, unknown>, Record<string, unknown>, Record<string, unknown>, string]>([

@@ -16,7 +16,11 @@ export function createPolicies(config: Config): Policy[] {
   if (config.normalizePhone.enabled) policies.push(createNormalizePhone(config.normalizePhone));
   if (config.denyRules.enabled) policies.push(createDenyRules(config.denyRules));
   if (config.routeSchema.enabled) {
-    policies.push(createRouteSchema(config.routeSchema, createIdentitySchemaSet(config.identitySchemas)));
+    // normalizePhone runs first: when it is on, each of its non-blank top-level fields holds valid
+    // E.164 by the time routing validates the target schema (anything else was denied).
+    const e164Traits = new Set(config.normalizePhone.enabled ? config.normalizePhone.fields.filter((f) => !f.includes(".")) : []);
+    const phone = { region: config.normalizePhone, e164Traits };
+    policies.push(createRouteSchema(config.routeSchema, createIdentitySchemaSet(config.identitySchemas), phone));
   }
   return policies;
 }

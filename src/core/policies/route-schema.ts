@@ -14,15 +14,28 @@ import { domainMatches, emailDomain } from "../email.js";
 import type { IdentitySchemaSet } from "../identity-schemas.js";
 import { getPath, isBlank } from "../json.js";
 import { toE164 } from "../phone.js";
+import { type PhoneRegionOptions, regionOfHookInput } from "../phone-region.js";
 import type { Policy } from "../policy.js";
 
 type Options = Config["routeSchema"];
+
+/** What routing needs to know about phone numbers. */
+export interface RoutePhoneOptions {
+  /** How `phoneCountryIn` reads a nationally written number: the same regions as `normalizePhone`. */
+  region: PhoneRegionOptions;
+  /**
+   * Top-level traits that an earlier policy has already rewritten to valid E.164 when present
+   * (`normalizePhone`'s fields, when it runs first), so the target schema's `format: tel` check
+   * need not parse them again.
+   */
+  e164Traits: ReadonlySet<string>;
+}
 
 function present(traits: JsonObject, path: string): boolean {
   return !isBlank(getPath(traits, path));
 }
 
-function createMatcher(options: Options) {
+function createMatcher(options: Options, phoneOptions: RoutePhoneOptions) {
   const domainSets = new WeakMap<readonly string[], ReadonlySet<string>>();
   const domainsOf = (list: readonly string[]) => {
     const known = domainSets.get(list);
@@ -42,7 +55,7 @@ function createMatcher(options: Options) {
     }
     if (when.phoneCountryIn !== undefined) {
       const phone = getPath(traits, options.phoneTrait);
-      const parsed = typeof phone === "string" ? toE164(phone, undefined) : undefined;
+      const parsed = typeof phone === "string" ? toE164(phone, regionOfHookInput(input, phoneOptions.region).region) : undefined;
       if (!parsed?.ok || parsed.country === undefined || !(when.phoneCountryIn as readonly string[]).includes(parsed.country)) return false;
     }
     if (when.transientPayloadEquals !== undefined) {
@@ -66,8 +79,8 @@ function toFieldPointer(pointer: string): string {
  * so the routed traits are trimmed to what the target declares and validated here first: the
  * person gets our message on the right field instead of an opaque Kratos error.
  */
-export function createRouteSchema(options: Options, schemas: IdentitySchemaSet): Policy {
-  const matches = createMatcher(options);
+export function createRouteSchema(options: Options, schemas: IdentitySchemaSet, phone: RoutePhoneOptions): Policy {
+  const matches = createMatcher(options, phone);
   return {
     name: "routeSchema",
     hooks: new Set(["registration-after"]),
@@ -91,7 +104,7 @@ export function createRouteSchema(options: Options, schemas: IdentitySchemaSet):
           ([key, value]) => !(typeof value === "string" && isBlank(value)) && (!options.dropUndeclaredTraits || declared.has(key)),
         ),
       );
-      const problems = schemas.validate(rule.schema, traits);
+      const problems = schemas.validate(rule.schema, traits, phone.e164Traits);
       if (problems.length > 0) {
         const seen = new Set<string>();
         const messages: Denial[] = [];
