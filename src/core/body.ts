@@ -1,4 +1,4 @@
-/** Largest hook body we read (Kratos's own Jsonnet output is capped at 64 KiB–512 KiB). */
+/** Largest body read into memory: a hook call (Kratos's Jsonnet output is capped at 64 KiB–512 KiB), or a self-service submission the gateway rewrites. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 export type BodyResult = { ok: true; bytes: Uint8Array } | { ok: false; tooLarge: true };

@@ -1,7 +1,7 @@
+import { MAX_BODY_BYTES, readBody } from "../core/body.js";
 import type { HookInput } from "../core/decision.js";
 import type { HookId } from "../core/hooks.js";
 import { parseHookPayload } from "../kratos/payload.js";
-import { MAX_BODY_BYTES, readBody } from "./body.js";
 import { type ErrorCode, errorResponse } from "./errors.js";
 
 const JSON_TYPE = /^application\/json\s*(;|$)/i;
