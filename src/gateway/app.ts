@@ -1,0 +1,128 @@
+import { Hono } from "hono";
+import type { Config } from "../config/schema.js";
+import { MAX_BODY_BYTES, readBody } from "../core/body.js";
+import type { Logger } from "../core/logger.js";
+import { resolvePhoneRegion } from "../core/phone-region.js";
+import { maskText } from "../core/redact.js";
+import { GATEWAY_MARKER, toUpstreamHeaders } from "./headers.js";
+import { kratosError } from "./kratos-error.js";
+import { bodyFormatOf, phoneFieldsOf, type RegionOf, rewritePhoneFields, SELF_SERVICE_FLOWS, type SelfServiceFlow } from "./rewrite.js";
+import { routeTemplate } from "./routes.js";
+import { type GatewayRuntime, UpstreamError } from "./transport.js";
+
+export interface GatewayOptions {
+  config: Config;
+  /** Kratos's own public address (`GATEWAY_KRATOS_URL`), e.g. `http://127.0.0.1:4433`. */
+  upstream: URL;
+  logger: Logger;
+  runtime: GatewayRuntime;
+}
+
+const SUBMIT = new Map<string, SelfServiceFlow>(SELF_SERVICE_FLOWS.map((flow) => [`/self-service/${flow}`, flow]));
+
+function firstOf(value: string | string[] | undefined): string | null {
+  return (Array.isArray(value) ? value[0] : value) ?? null;
+}
+
+/** `/path?query` of a request URL (`http://host/path?query`), without parsing the whole URL. */
+function pathAndQuery(url: string): string {
+  const slash = url.indexOf("/", url.indexOf("//") + 2);
+  return slash < 0 ? "/" : url.slice(slash);
+}
+
+/**
+ * The gateway in front of Kratos's public API, the same on every runtime. Every path is Kratos's:
+ * a request is forwarded as it came (method, path, query, headers, body), and Kratos's answer
+ * returned as it left Kratos (status, headers, every Set-Cookie and Location), except that
+ * self-service submissions have their phone fields rewritten to E.164 (`./rewrite.ts`).
+ * The gateway's own answers (413, 502, 504, 508, 500) are in Kratos's error shape.
+ */
+export function createGateway(options: GatewayOptions): Hono {
+  const { config, logger, runtime } = options;
+  const base = options.upstream.href.replace(/\/$/, "");
+  const rewriting = config.normalizePhone.enabled;
+  const { upstreamTimeoutMs, trustForwardedHeaders, regionFromClientCountry } = config.gateway;
+  const regionHeader = config.normalizePhone.regionHeader?.toLowerCase() ?? null;
+  const fieldsOf = new Map(SELF_SERVICE_FLOWS.map((flow) => [flow, phoneFieldsOf(flow, config.normalizePhone.fields)]));
+  const app = new Hono();
+
+  app.all("*", async (c) => {
+    const started = performance.now();
+    const method = c.req.method;
+    const path = c.req.path;
+    let rewritten: string[] = [];
+    const log = (status: number, extra?: Record<string, unknown>) =>
+      logger.info(
+        {
+          method,
+          route: routeTemplate(path),
+          status,
+          rewritten,
+          ...extra,
+          durationMs: Math.round((performance.now() - started) * 100) / 100,
+        },
+        "gateway request",
+      );
+
+    // One header record from the runtime (on Node the socket's own, no web Headers object built).
+    const incoming = runtime.headers(c);
+    if (incoming[GATEWAY_MARKER] !== undefined) {
+      log(508, { error: "loop" });
+      return kratosError(508, "This request has already passed through the kratos-hooks gateway: GATEWAY_KRATOS_URL points back at it.");
+    }
+
+    let body: Uint8Array | undefined;
+    const flow = method === "POST" && rewriting ? SUBMIT.get(path) : undefined;
+    if (flow !== undefined) {
+      const format = bodyFormatOf(firstOf(incoming["content-type"]));
+      const fields = fieldsOf.get(flow) ?? new Set<string>();
+      if (format !== undefined && fields.size > 0) {
+        const read = await readBody(c.req.raw, MAX_BODY_BYTES);
+        if (!read.ok) {
+          log(413, { error: "payload_too_large" });
+          return kratosError(413, `The request body exceeds ${MAX_BODY_BYTES} bytes.`);
+        }
+        const header = regionHeader === null ? undefined : (firstOf(incoming[regionHeader]) ?? undefined);
+        const clientCountry = regionFromClientCountry ? runtime.clientCountry?.(c) : undefined;
+        const regionOf: RegionOf = (picked) => resolvePhoneRegion({ picked, header, clientCountry }, config.normalizePhone);
+        const result = rewritePhoneFields(format, read.bytes, fields, regionOf);
+        body = result.body;
+        rewritten = result.fields;
+      }
+    }
+
+    const headers = toUpstreamHeaders(incoming, runtime.peer(c), trustForwardedHeaders);
+    if (body !== undefined) headers["content-length"] = String(body.byteLength);
+    try {
+      const response = await runtime.forward(
+        { method, url: base + pathAndQuery(c.req.url), headers, body, timeoutMs: upstreamTimeoutMs },
+        c,
+      );
+      log(response.status);
+      return response;
+    } catch (error) {
+      if (!(error instanceof UpstreamError)) throw error;
+      const status = error.kind === "timeout" ? 504 : error.kind === "aborted" ? 499 : 502;
+      log(status, { error: error.kind, detail: error.detail });
+      if (error.kind === "timeout") return kratosError(504, `Kratos did not answer within ${upstreamTimeoutMs} ms.`);
+      // Nobody reads the answer to an aborted request; it is a 502 for the record.
+      return kratosError(502, "Kratos could not be reached. Please try again later.");
+    }
+  });
+
+  app.onError((error, c) => {
+    const requestId = crypto.randomUUID();
+    logger.error(
+      {
+        requestId,
+        method: c.req.method,
+        route: routeTemplate(c.req.path),
+        status: 500,
+        err: { type: error.name, stack: maskText(error.stack ?? error.message) },
+      },
+      "gateway internal error",
+    );
+    return kratosError(500, `Internal error in the gateway (request ${requestId}).`);
+  });
+  return app;
+}

@@ -1,0 +1,63 @@
+import type { Context } from "hono";
+import { type HeaderRecord, toClientHeaders } from "./headers.js";
+import { type GatewayRuntime, UpstreamError } from "./transport.js";
+
+function toRecord(headers: Headers): HeaderRecord {
+  const record: HeaderRecord = {};
+  for (const [name, value] of headers) if (name !== "set-cookie") record[name] = value;
+  const cookies = headers.getSetCookie();
+  if (cookies.length > 0) record["set-cookie"] = cookies;
+  return record;
+}
+
+function toHeaders(record: Record<string, string | string[]>): Headers {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(record)) {
+    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
+    else headers.set(name, value);
+  }
+  return headers;
+}
+
+/**
+ * The gateway's runtime on Cloudflare Workers (and any runtime with `fetch`): forwards with
+ * `fetch`, `redirect: "manual"`. The client is Cloudflare's `CF-Connecting-IP`, its country
+ * `request.cf.country`.
+ */
+export function createFetchRuntime(send: typeof fetch = (input, init) => fetch(input, init)): GatewayRuntime {
+  return {
+    async forward(request, c) {
+      const signal = AbortSignal.timeout(request.timeoutMs);
+      const headers = toHeaders(request.headers);
+      // fetch decodes compressed bodies but keeps Content-Encoding; asking for none keeps both in step.
+      headers.delete("accept-encoding");
+      const streamed = request.body === undefined && c.req.method !== "GET" && c.req.method !== "HEAD" ? c.req.raw.body : null;
+      const init: RequestInit & { duplex?: "half" } = {
+        method: request.method,
+        headers,
+        body: request.body ?? streamed,
+        redirect: "manual",
+        signal,
+      };
+      if (streamed !== null) init.duplex = "half";
+      let response: Response;
+      try {
+        response = await send(request.url, init);
+      } catch (error) {
+        if (signal.aborted) throw new UpstreamError("timeout", `no answer within ${request.timeoutMs} ms`);
+        throw new UpstreamError("unreachable", error instanceof Error ? error.name : "error");
+      }
+      return new Response(response.body, {
+        status: response.status,
+        statusText: response.statusText,
+        headers: toHeaders(toClientHeaders(toRecord(response.headers))),
+      });
+    },
+    headers: (c: Context) => toRecord(c.req.raw.headers),
+    peer(c: Context) {
+      const url = new URL(c.req.url);
+      return { address: c.req.header("cf-connecting-ip"), proto: url.protocol.slice(0, -1), host: url.host };
+    },
+    clientCountry: (c: Context) => (c.req.raw as Request & { cf?: { country?: unknown } }).cf?.country as string | undefined,
+  };
+}
