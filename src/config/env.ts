@@ -61,3 +61,31 @@ export function parseRuntimeSettings(
   });
   return { apiKeys: keys, usingDevKey: false, logLevel: logLevel as LogLevel };
 }
+
+/**
+ * `GATEWAY_KRATOS_URL`: Kratos's own public address, where the gateway forwards (Node and
+ * Workers). Undefined when unset: the gateway is off. Not named KRATOS_PUBLIC_URL on purpose:
+ * Ory's UIs use that name for the address clients call, which behind the gateway is the gateway.
+ */
+export function parseGatewayUpstream(value: string | undefined): URL | undefined {
+  const raw = value?.trim();
+  if (raw === undefined || raw === "") return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  if (
+    url === undefined ||
+    (url.protocol !== "http:" && url.protocol !== "https:") ||
+    url.search !== "" ||
+    url.hash !== "" ||
+    url.username !== ""
+  ) {
+    throw new ConfigError(
+      `GATEWAY_KRATOS_URL: expected Kratos's own public address as an http(s) URL without query or credentials, such as http://127.0.0.1:4433, found ${JSON.stringify(raw)}`,
+    );
+  }
+  return url;
+}

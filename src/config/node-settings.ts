@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { parseRuntimeSettings, type RuntimeSettings } from "./env.js";
+import { parseGatewayUpstream, parseRuntimeSettings, type RuntimeSettings } from "./env.js";
 import { ConfigError, loadConfig } from "./parse.js";
 import type { Config } from "./schema.js";
 
@@ -37,19 +37,69 @@ export function readNodeConfig(env: Env, cwd: string = process.cwd()): Config {
   });
 }
 
+/** The gateway's listener, when `GATEWAY_KRATOS_URL` is set. */
+export interface GatewaySettings {
+  /** Kratos's own public address, where the gateway forwards to. */
+  upstream: URL;
+  port: number;
+}
+
 export interface NodeSettings extends RuntimeSettings {
   config: Config;
   port: number;
   host: string;
+  gateway: GatewaySettings | undefined;
+}
+
+/** The port Ory's proxy guides use for the address clients call. */
+const DEFAULT_GATEWAY_PORT = 4455;
+
+function parsePort(name: string, value: string | undefined, fallback: number): number {
+  const port = Number(value ?? fallback);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new ConfigError(`${name}: expected an integer from 0 to 65535, found ${JSON.stringify(value)}`);
+  }
+  return port;
+}
+
+const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\]|::1|0\.0\.0\.0|\[::\])$/i;
+
+/** True when `url` names the gateway's own listener (`host:port`): it would forward to itself. */
+function isOwnAddress(url: URL, host: string, port: number): boolean {
+  const urlPort = Number(url.port || (url.protocol === "https:" ? 443 : 80));
+  if (urlPort !== port) return false;
+  const hostname = url.hostname.replace(/^\[|\]$/g, "");
+  const wildcard = host === "0.0.0.0" || host === "::";
+  return hostname === host || (LOOPBACK.test(hostname) && (wildcard || LOOPBACK.test(host)));
+}
+
+/**
+ * `GATEWAY_KRATOS_URL` and `GATEWAY_PORT`: the gateway's upstream and listener, or undefined when
+ * the gateway is off. Refuses an upstream that is the gateway's own address (it would loop).
+ */
+function readGatewaySettings(env: Env, host: string, hooksPort: number): GatewaySettings | undefined {
+  const upstream = parseGatewayUpstream(env.GATEWAY_KRATOS_URL);
+  if (upstream === undefined) return undefined;
+  const port = parsePort("GATEWAY_PORT", env.GATEWAY_PORT, DEFAULT_GATEWAY_PORT);
+  if (port !== 0 && port === hooksPort) {
+    throw new ConfigError(
+      `GATEWAY_PORT: expected a port other than PORT (${hooksPort}): the hooks and the gateway each need a listener of their own`,
+    );
+  }
+  if (isOwnAddress(upstream, host, port)) {
+    throw new ConfigError(
+      `GATEWAY_KRATOS_URL: expected Kratos's own public address, found the gateway's own (${upstream.host}, GATEWAY_PORT=${port}): the gateway would forward to itself. ` +
+        "Set it to where Kratos's public API listens (serve.public.port, 4433 by default).",
+    );
+  }
+  return { upstream, port };
 }
 
 /** Everything the Node server reads at start, with the messages it prints. Throws `ConfigError`. */
 export function readNodeSettings(env: Env): NodeSettings {
   const settings = parseRuntimeSettings(env);
   const config = readNodeConfig(env);
-  const port = Number(env.PORT ?? 8787);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new ConfigError(`PORT: expected an integer from 0 to 65535, found ${JSON.stringify(env.PORT)}`);
-  }
-  return { ...settings, config, port, host: env.HOST || "0.0.0.0" };
+  const port = parsePort("PORT", env.PORT, 8787);
+  const host = env.HOST || "0.0.0.0";
+  return { ...settings, config, port, host, gateway: readGatewaySettings(env, host, port) };
 }

@@ -1,72 +1,8 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { request } from "node:http";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { loadFixture, TEST_KEY } from "../helpers.js";
-
-const ENTRY = new URL("../../dist/src/adapters/node.js", import.meta.url).pathname;
-
-interface Running {
-  child: ChildProcess;
-  port: number;
-  lines: Record<string, unknown>[];
-  exit: Promise<number | null>;
-}
-
-const started: ChildProcess[] = [];
-afterEach(() => {
-  for (const child of started.splice(0)) if (child.exitCode === null) child.kill("SIGKILL");
-});
-
-function run(env: Record<string, string>): {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exit: Promise<number | null>;
-} {
-  const child = spawn(process.execPath, [ENTRY], { env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  started.push(child);
-  let stdout = "";
-  let stderr = "";
-  child.stdout?.on("data", (d) => {
-    stdout += d;
-  });
-  child.stderr?.on("data", (d) => {
-    stderr += d;
-  });
-  const exit = once(child, "exit").then(([code]) => code as number | null);
-  return { child, stdout: () => stdout, stderr: () => stderr, exit };
-}
-
-/** Starts the compiled server on a free port (PORT=0) and waits for its "listening" line. */
-async function start(env: Record<string, string> = {}): Promise<Running> {
-  const proc = run({ PORT: "0", HOST: "127.0.0.1", HOOKS_API_KEYS: TEST_KEY, ...env });
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const lines = proc
-      .stdout()
-      .split("\n")
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
-    const listening = lines.find((l) => l.msg === "listening");
-    if (listening) {
-      return {
-        child: proc.child,
-        port: Number(listening.port),
-        exit: proc.exit,
-        get lines() {
-          return proc
-            .stdout()
-            .split("\n")
-            .filter(Boolean)
-            .map((l) => JSON.parse(l));
-        },
-      };
-    }
-    if (proc.child.exitCode !== null || Date.now() > deadline) throw new Error(`server did not start: ${proc.stderr()}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { run, start } from "./server-process.js";
 
 describe("the Node server, as a real process", () => {
   it("serves a real HTTP round trip", async () => {

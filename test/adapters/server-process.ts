@@ -1,0 +1,76 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { afterEach } from "vitest";
+import { TEST_KEY } from "../helpers.js";
+
+const ENTRY = new URL("../../dist/src/adapters/node.js", import.meta.url).pathname;
+
+const started: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of started.splice(0)) if (child.exitCode === null) child.kill("SIGKILL");
+});
+
+export interface Proc {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exit: Promise<number | null>;
+}
+
+/** The compiled server (what `npm start` runs) as a real process; killed after each test. */
+export function run(env: Record<string, string>): Proc {
+  const child = spawn(process.execPath, [ENTRY], { env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  started.push(child);
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (d) => {
+    stdout += d;
+  });
+  child.stderr?.on("data", (d) => {
+    stderr += d;
+  });
+  const exit = once(child, "exit").then(([code]) => code as number | null);
+  return { child, stdout: () => stdout, stderr: () => stderr, exit };
+}
+
+export interface Running {
+  child: ChildProcess;
+  /** The hooks listener's port. */
+  port: number;
+  /** The gateway listener's port, when GATEWAY_KRATOS_URL is set. */
+  gatewayPort: number;
+  lines: Record<string, unknown>[];
+  exit: Promise<number | null>;
+}
+
+/**
+ * Starts the compiled server on free ports (PORT=0, and GATEWAY_PORT=0 unless given) and waits
+ * for a "listening" line from each listener it should open.
+ */
+export async function start(env: Record<string, string> = {}): Promise<Running> {
+  const gateway = env.GATEWAY_KRATOS_URL !== undefined;
+  const proc = run({ PORT: "0", HOST: "127.0.0.1", HOOKS_API_KEYS: TEST_KEY, ...(gateway && { GATEWAY_PORT: "0" }), ...env });
+  const parsed = () =>
+    proc
+      .stdout()
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  const portOf = (name: string) => Number(parsed().find((l) => l.msg === "listening" && l.listener === name)?.port ?? Number.NaN);
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    if (!Number.isNaN(portOf("hooks")) && (!gateway || !Number.isNaN(portOf("gateway")))) {
+      return {
+        child: proc.child,
+        port: portOf("hooks"),
+        gatewayPort: portOf("gateway"),
+        exit: proc.exit,
+        get lines() {
+          return parsed();
+        },
+      };
+    }
+    if (proc.child.exitCode !== null || Date.now() > deadline) throw new Error(`server did not start: ${proc.stderr()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
