@@ -28,7 +28,7 @@ export default defineConfig({
             miniflare: { bindings: { HOOKS_API_KEYS: SHARED_KEY, HOOKS_CONFIG: JSON.stringify(SHARED_CONFIG) } },
           }),
         ],
-        test: { name: "workerd", include: ["test/**/*.worker.test.ts"] },
+        test: { name: "workerd", include: ["test/**/*.worker.test.ts"], globalSetup: ["test/worker/global-setup.ts"] },
       },
     ],
   },

@@ -1,6 +1,8 @@
 import { z } from "zod";
-import { parseRuntimeSettings } from "../config/env.js";
+import { parseGatewayUpstream, parseRuntimeSettings } from "../config/env.js";
 import { ConfigError, loadConfig } from "../config/parse.js";
+import { createGateway } from "../gateway/app.js";
+import { createFetchRuntime } from "../gateway/fetch-runtime.js";
 import { createApp } from "../http/app.js";
 import { errorResponse } from "../http/errors.js";
 import { createConsoleLogger } from "./worker-logger.js";
@@ -14,6 +16,10 @@ export interface Env {
   LOG_LEVEL?: string;
   /** `true` only in `.dev.vars`: accept the development key under `wrangler dev`. */
   HOOKS_DEV_MODE?: string;
+  /** Kratos's own public address: set, the Worker also serves the gateway in front of it. */
+  GATEWAY_KRATOS_URL?: string;
+  /** Comma-separated hostnames the gateway answers on (`*`: all); every other hostname gets the hooks. */
+  GATEWAY_HOSTNAMES?: string;
 }
 
 type Handler = (request: Request) => Response | Promise<Response>;
@@ -21,6 +27,31 @@ type Handler = (request: Request) => Response | Promise<Response>;
 // Workers forbid run-time code generation; zod would otherwise probe for it (it also sniffs the
 // Workers user agent, but the setting makes it explicit).
 z.config({ jitless: true });
+
+/**
+ * `GATEWAY_HOSTNAMES`: which hostnames are the gateway's. A deployment keeps the hooks (called
+ * by Kratos) and the gateway (called by browsers and apps) apart by hostname, the Cloudflare way:
+ * a custom domain or route each, on one Worker or on two.
+ */
+function parseGatewayHostnames(value: string | undefined, upstream: URL): (hostname: string) => boolean {
+  const names = (value ?? "")
+    .split(",")
+    .map((name) => name.trim().toLowerCase())
+    .filter((name) => name !== "");
+  if (names.length === 0) {
+    throw new ConfigError(
+      "GATEWAY_HOSTNAMES: expected the hostnames the gateway answers on (comma-separated, or * for all) because GATEWAY_KRATOS_URL is set, found nothing",
+    );
+  }
+  if (names.includes(upstream.hostname.toLowerCase()) || (names.includes("*") && names.length > 1)) {
+    throw new ConfigError(
+      `GATEWAY_HOSTNAMES: expected hostnames other than GATEWAY_KRATOS_URL's (${upstream.hostname}), and * alone or not at all, found ${JSON.stringify(value)}`,
+    );
+  }
+  if (names.includes("*")) return () => true;
+  const set = new Set(names);
+  return (hostname) => set.has(hostname);
+}
 
 /**
  * Builds the same app as Node from the bindings. A bad configuration answers every request
@@ -39,7 +70,11 @@ function build(env: Env, inlineConfig: string | undefined): Handler {
     const appLogger = createConsoleLogger(settings.logLevel);
     const app = createApp({ config, apiKeys: settings.apiKeys, logger: appLogger });
     if (settings.usingDevKey) appLogger.warn({}, "HOOKS_DEV_MODE: accepting only the development key dev-only-insecure-key");
-    return (request) => app.fetch(request);
+    const upstream = parseGatewayUpstream(env.GATEWAY_KRATOS_URL);
+    if (upstream === undefined) return (request) => app.fetch(request);
+    const isGateway = parseGatewayHostnames(env.GATEWAY_HOSTNAMES, upstream);
+    const gateway = createGateway({ config, upstream, logger: appLogger, runtime: createFetchRuntime() });
+    return (request) => (isGateway(new URL(request.url).hostname) ? gateway.fetch(request) : app.fetch(request));
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     // LOG_LEVEL may be what is wrong, so this line is always written.
@@ -54,7 +89,14 @@ let built: { key: string; handler: Handler } | undefined;
 export default {
   fetch(request: Request, env: Env): Response | Promise<Response> {
     const config = typeof env.HOOKS_CONFIG === "object" ? JSON.stringify(env.HOOKS_CONFIG) : env.HOOKS_CONFIG;
-    const key = JSON.stringify([env.HOOKS_API_KEYS, config, env.LOG_LEVEL, env.HOOKS_DEV_MODE]);
+    const key = JSON.stringify([
+      env.HOOKS_API_KEYS,
+      config,
+      env.LOG_LEVEL,
+      env.HOOKS_DEV_MODE,
+      env.GATEWAY_KRATOS_URL,
+      env.GATEWAY_HOSTNAMES,
+    ]);
     if (built?.key !== key) built = { key, handler: build(env, config) };
     return built.handler(request);
   },

@@ -1,20 +1,33 @@
-import { afterAll, beforeAll, describe, it, vi } from "vitest";
+import { once } from "node:events";
+import { type IncomingMessage, request } from "node:http";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { freePort, type Running } from "../e2e/processes.js";
+import { type Echo, startEchoUpstream } from "../gateway/echo-upstream.js";
 import { CASES, checkCase, checkLogs, SHARED_CONFIG, SHARED_KEY } from "../shared/hook-cases.js";
 import { startWranglerDev, workerLogLines } from "./wrangler-dev.js";
 
 // The shared table a third time: over HTTP to `wrangler dev`, which runs the Worker in workerd
-// under deployment rules (it refuses `new Function`; the test pool allows it).
+// under deployment rules (it refuses `new Function`; the test pool allows it). The same Worker
+// also serves the gateway on the hostname auth.example.test, in front of an echo upstream.
 let worker: Running;
 let url: string;
+let port: number;
+let upstream: Awaited<ReturnType<typeof startEchoUpstream>>;
 
 beforeAll(async () => {
-  const port = await freePort();
+  port = await freePort();
   url = `http://127.0.0.1:${port}`;
-  worker = await startWranglerDev(port, { HOOKS_API_KEYS: SHARED_KEY, HOOKS_CONFIG: JSON.stringify(SHARED_CONFIG) });
+  upstream = await startEchoUpstream();
+  worker = await startWranglerDev(port, {
+    HOOKS_API_KEYS: SHARED_KEY,
+    HOOKS_CONFIG: JSON.stringify(SHARED_CONFIG),
+    GATEWAY_KRATOS_URL: upstream.url,
+    GATEWAY_HOSTNAMES: "auth.example.test",
+  });
 }, 90_000);
 afterAll(async () => {
   await worker?.stop();
+  await upstream?.close();
 });
 
 describe("shared cases against wrangler dev", () => {
@@ -28,5 +41,38 @@ describe("shared cases against wrangler dev", () => {
   it("logged each case in pino's shape with nothing personal in clear", async () => {
     // The last line may reach the pipe a moment after its answer.
     await vi.waitFor(() => checkLogs(workerLogLines(worker.output())));
+  });
+});
+
+/** A request to wrangler dev's one port with the Host header of our choosing (node:http sends it as given). */
+async function send(host: string, path: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}) {
+  const req = request({ host: "127.0.0.1", port, path, method: init.method ?? "GET", headers: { host, ...init.headers } });
+  req.end(init.body);
+  const [res] = (await once(req, "response")) as [IncomingMessage];
+  let text = "";
+  for await (const chunk of res) text += chunk;
+  return { status: res.statusCode, headers: res.headers, text };
+}
+
+describe("the gateway in wrangler dev, chosen by hostname", () => {
+  it("Host auth.example.test is the gateway: a form login is rewritten, cookies come back", async () => {
+    const res = await send("auth.example.test", "/self-service/login?flow=f", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", "cf-ipcountry": "DE" },
+      body: `identifier=0176+1234+5678&password=p&transient_payload=${encodeURIComponent('{"phone_region":"DE"}')}`,
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers["set-cookie"]).toEqual(["csrf_token_echo=one; Path=/; HttpOnly", "ory_kratos_session=two; Path=/; HttpOnly"]);
+    const echo = JSON.parse(res.text) as Echo;
+    expect(echo.url).toBe("/self-service/login?flow=f");
+    expect(Buffer.from(echo.body, "base64").toString()).toBe(
+      `identifier=%2B4917612345678&password=p&transient_payload=${encodeURIComponent('{"phone_region":"DE"}')}`,
+    );
+    expect(echo.headers).toMatchObject({ "x-forwarded-host": "auth.example.test", "kratos-hooks-gateway": "1" });
+  });
+
+  it("any other Host gets the hooks", async () => {
+    expect(JSON.parse((await send(`127.0.0.1:${port}`, "/health")).text)).toEqual({ status: "ok" });
+    expect((await send("hooks.example.test", "/hooks/login-before", { method: "POST" })).status).toBe(401);
   });
 });
