@@ -7,7 +7,7 @@ export interface ConfigCheckReport {
   valid: boolean;
   /** The server's own start-up message when invalid, one problem per line. */
   error?: string;
-  summary?: { identitySchemas: string[]; routingRules: string[]; phoneFields: string[]; apiKeys?: string };
+  summary?: { identitySchemas: string[]; routingRules: string[]; phoneFields: string[]; apiKeys?: string; gateway?: string };
   exitCode: 0 | 1;
 }
 
@@ -30,7 +30,11 @@ export function runConfigCheck(file: string | undefined): ConfigCheckReport {
     if (file !== undefined) return { source, valid: true, summary: summarize(readNodeConfig(env)), exitCode: 0 };
     const settings = readNodeSettings(env);
     const apiKeys = settings.usingDevKey ? "development key only (HOOKS_API_KEYS unset)" : `${settings.apiKeys.length} key(s)`;
-    return { source, valid: true, summary: { ...summarize(settings.config), apiKeys }, exitCode: 0 };
+    const gateway =
+      settings.gateway === undefined
+        ? "off (GATEWAY_KRATOS_URL unset)"
+        : `port ${settings.gateway.port} → ${settings.gateway.upstream.href} (timeout ${settings.config.gateway.upstreamTimeoutMs} ms)`;
+    return { source, valid: true, summary: { ...summarize(settings.config), apiKeys, gateway }, exitCode: 0 };
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     return { source, valid: false, error: error.message, exitCode: 1 };
@@ -46,6 +50,7 @@ export function formatConfigCheck(report: ConfigCheckReport): string {
     lines.push(`  routing rules     ${s.routingRules.join("; ") || "(none)"}`);
     lines.push(`  phone fields      ${s.phoneFields.join(", ") || "(normalization off)"}`);
     if (s.apiKeys !== undefined) lines.push(`  API keys          ${s.apiKeys}`);
+    if (s.gateway !== undefined) lines.push(`  gateway           ${s.gateway}`);
   }
   return `${lines.join("\n")}\n`;
 }

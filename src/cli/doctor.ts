@@ -24,6 +24,10 @@ export interface DoctorOptions {
   cwd?: string | undefined;
   schemas?: string | undefined;
   config?: string | undefined;
+  /** The gateway's public URL (`--gateway`): Kratos's base_url must be this. */
+  gateway?: string | undefined;
+  /** `GATEWAY_KRATOS_URL` from the environment: Kratos's own address, which base_url must not be. */
+  gatewayUpstream?: string | undefined;
 }
 
 export interface DoctorReport {
@@ -211,6 +215,50 @@ function checkRouting(
   }
 }
 
+/** `http://Host:1/x` and `http://host:1/x/` name the same base URL. */
+function sameBase(a: URL, b: URL): boolean {
+  return a.origin === b.origin && a.pathname.replace(/\/?$/, "/") === b.pathname.replace(/\/?$/, "/");
+}
+
+function parseURL(value: unknown): URL | undefined {
+  try {
+    return typeof value === "string" ? new URL(value) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Behind the gateway, Kratos's `serve.public.base_url` must be the gateway's public URL: Kratos
+ * builds every form action, redirect and the CSRF cookie's name from it (contract §9.3), so any
+ * other value sends browsers past the gateway, where phone numbers are compared as typed.
+ */
+function checkGateway(kratos: KratosConfig, options: DoctorOptions, add: (f: Omit<Finding, "file">) => void) {
+  const configured = (kratos.data.serve as { public?: { base_url?: unknown } } | undefined)?.public?.base_url;
+  const baseURL = parseURL(configured);
+  const shown = configured === undefined ? "not set (Kratos then uses its own listen address)" : JSON.stringify(configured);
+  const gateway = parseURL(options.gateway);
+  if (options.gateway !== undefined && gateway === undefined)
+    throw new UsageError(`--gateway: expected a URL, found ${JSON.stringify(options.gateway)}`);
+  const upstream = parseURL(options.gatewayUpstream);
+  const wrong =
+    gateway !== undefined
+      ? baseURL === undefined || !sameBase(baseURL, gateway)
+      : baseURL !== undefined && upstream !== undefined && baseURL.origin === upstream.origin;
+  if (!wrong) return;
+  add({
+    code: "gateway-base-url",
+    severity: "warning",
+    line: kratos.lineOf(["serve", "public", "base_url"]),
+    path: "serve.public.base_url",
+    message:
+      gateway !== undefined
+        ? `serve.public.base_url is ${shown}, not the gateway's public URL ${gateway.href}: Kratos's form actions, redirects and CSRF cookie point past the gateway, where phone numbers are compared as typed`
+        : `serve.public.base_url is ${shown}, Kratos's own address (GATEWAY_KRATOS_URL): Kratos's form actions and redirects send clients past the gateway, where phone numbers are compared as typed`,
+    fix: `set serve.public.base_url to the URL clients call: the gateway's${gateway === undefined ? "" : ` (${gateway.href})`}; keep Kratos's own public port reachable only by the gateway`,
+  });
+}
+
 /** Checks kratos.yml, the identity schemas it names and our routing against it. */
 export function runDoctor(options: DoctorOptions): DoctorReport {
   const { kratos, cwd } = openKratosConfig(options.kratos, options.cwd);
@@ -222,6 +270,7 @@ export function runDoctor(options: DoctorOptions): DoctorReport {
   for (const unknown of findUnknownKeys(kratos.data)) add({ ...unknown, line: kratos.lineOf(unknown.at) });
   const declared = checkIdentity(kratos, cwd, add);
   for (const finding of webhookFindings(kratos.data, cwd)) add({ ...finding, line: kratos.lineOf(finding.at) });
+  checkGateway(kratos, options, add);
   if (options.schemas !== undefined) {
     let names: string[];
     try {

@@ -51,6 +51,9 @@ points at, and our routing rules against the schema ids it declares.
                        (default: the folder of kratos.yml)
   --schemas <dir>      also check every *.json in <dir> as an identity schema
   --config <file>      our JSON config whose routing rules to check (default: as the server)
+  --gateway <url>      the gateway's public URL: warn unless serve.public.base_url is it
+                       (without it, GATEWAY_KRATOS_URL in the environment: warn when
+                       base_url is Kratos's own address)
   --json               print the findings as JSON
   -h, --help           this help
 
@@ -127,10 +130,15 @@ async function run(argv: string[], { out, err }: Output): Promise<number> {
     return report.exitCode;
   }
   if (command === "doctor") {
-    const { values, positionals } = parse(rest, { cwd: { type: "string" }, schemas: { type: "string" }, config: { type: "string" } });
+    const { values, positionals } = parse(rest, {
+      cwd: { type: "string" },
+      schemas: { type: "string" },
+      config: { type: "string" },
+      gateway: { type: "string" },
+    });
     if (values.help) return help(out, "doctor");
     tooMany(positionals, 1, "kratos-hooks doctor [kratos.yml]");
-    const report = runDoctor({ kratos: positionals[0], ...values });
+    const report = runDoctor({ kratos: positionals[0], ...values, gatewayUpstream: process.env.GATEWAY_KRATOS_URL });
     out(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatDoctor(report));
     return report.exitCode;
   }

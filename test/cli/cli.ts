@@ -62,11 +62,19 @@ export function editedKratosYml(edit: (config: Record<string, unknown>) => void)
 
 export const DOCTOR_CASES = join(ROOT, "test/fixtures/doctor");
 
-/** The doctor's arguments for a case of test/fixtures/doctor/: its kratos.yml, and our config when the case has one. */
+/**
+ * The doctor's arguments for a case of test/fixtures/doctor/: its kratos.yml, our config when the
+ * case has one, and the options in its doctor-args.json when it has one.
+ */
 export function doctorCaseArgs(name: string): string[] {
   const dir = join(DOCTOR_CASES, name);
   const config = join(dir, "hooks-config.json");
-  return [join(dir, "kratos.yml"), ...(existsSync(config) ? ["--config", config] : [])];
+  const args = join(dir, "doctor-args.json");
+  return [
+    join(dir, "kratos.yml"),
+    ...(existsSync(config) ? ["--config", config] : []),
+    ...(existsSync(args) ? (JSON.parse(readFileSync(args, "utf8")) as string[]) : []),
+  ];
 }
 
 /** `base64://` of a Jsonnet template, as kratos.yml accepts it. */

@@ -64,6 +64,19 @@ describe("config check", () => {
     expect(ok.stdout).not.toContain("k".repeat(32));
   });
 
+  it("checks the gateway's settings as the server does, and names where it forwards", async () => {
+    const env = { HOOKS_API_KEYS: "k".repeat(32), GATEWAY_KRATOS_URL: "http://127.0.0.1:4455", GATEWAY_PORT: "4455", HOST: "127.0.0.1" };
+    const check = await cliProcess(["config", "check"], { env });
+    const server = await serverStartError(env);
+    expect(check.code).toBe(1);
+    expect(server.code).toBe(78);
+    expect(check.stdout).toBe(server.stderr);
+    expect(check.stdout).toContain("the gateway would forward to itself");
+    const ok = await cliProcess(["config", "check"], { env: { ...env, GATEWAY_KRATOS_URL: "http://127.0.0.1:4433" } });
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain("  gateway           port 4455 → http://127.0.0.1:4433/ (timeout 100000 ms)\n");
+  });
+
   it("usage errors exit 2", async () => {
     expect((await cli("config")).code).toBe(2);
     expect((await cli("config", "lint")).stderr).toMatch(/unknown config command "lint"/);

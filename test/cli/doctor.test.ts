@@ -11,7 +11,7 @@ async function doctor(...argv: string[]) {
   return { code: run.code, report: JSON.parse(run.stdout) };
 }
 
-const WARNINGS_ONLY = new Set(["auth-dev-key", "schema-remote", "schema-drift"]);
+const WARNINGS_ONLY = new Set(["auth-dev-key", "schema-remote", "schema-drift", "gateway-base-url"]);
 
 describe("doctor: one broken kratos.yml or schema per finding (test/fixtures/doctor/<finding>/)", () => {
   it("the base case is clean", async () => {
@@ -107,6 +107,22 @@ describe("doctor: what the findings say", () => {
     );
     expect(run.stdout).toMatch(/^ {4}fix: move it to selfservice\.flows\.registration\.after\.<method>\.hooks/m);
     expect(run.stdout).toMatch(/^1 error\(s\), 0 warning\(s\) in test\/fixtures\/doctor\/global-after-parse\/kratos\.yml/m);
+  });
+
+  it("behind the gateway, base_url must be the gateway's public URL (--gateway), and must not be GATEWAY_KRATOS_URL", async () => {
+    const shipped = join(ROOT, "kratos", "kratos.yml");
+    const codes = async (...argv: string[]) => (await doctor(shipped, ...argv)).report.findings.map((f: { code: string }) => f.code);
+    // The shipped base_url is http://127.0.0.1:4433/, Kratos's own port.
+    expect(await codes("--gateway", "http://127.0.0.1:4433")).not.toContain("gateway-base-url");
+    expect(await codes("--gateway", "http://127.0.0.1:4455/")).toContain("gateway-base-url");
+    const withUpstream = (upstream: string) => cliProcess(["doctor", shipped, "--json"], { env: { GATEWAY_KRATOS_URL: upstream } });
+    const own = JSON.parse((await withUpstream("http://127.0.0.1:4433")).stdout);
+    expect(own.findings.find((f: { code: string }) => f.code === "gateway-base-url")?.message).toContain(
+      "Kratos's own address (GATEWAY_KRATOS_URL)",
+    );
+    const elsewhere = JSON.parse((await withUpstream("http://kratos.internal:4433")).stdout);
+    expect(elsewhere.findings.map((f: { code: string }) => f.code)).not.toContain("gateway-base-url");
+    expect((await cli("doctor", shipped, "--gateway", "not a url")).code).toBe(2);
   });
 
   it("usage errors exit 2", async () => {

@@ -90,7 +90,7 @@ describe("configuration errors name the key, what was expected and what was foun
     [
       "unknown key, no close match",
       { colour: "blue" },
-      "colour: unknown key (expected one of: budgetMs, failMode, identitySchemas, normalizePhone, routeSchema, denyRules)",
+      "colour: unknown key (expected one of: budgetMs, failMode, identitySchemas, normalizePhone, routeSchema, denyRules, gateway)",
     ],
     [
       "typo inside a list item",
