@@ -18,7 +18,7 @@ interface UiNode {
 export interface KratosAnswer {
   id?: string;
   state?: string;
-  ui?: { messages?: UiText[]; nodes: UiNode[] };
+  ui?: { action?: string; messages?: UiText[]; nodes: UiNode[] };
   session_token?: string;
   session?: { id: string; identity: Identity };
   identity?: Identity;

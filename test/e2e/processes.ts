@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { openSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 
 /** Every child the suite starts, so that nothing outlives the test process, whatever happens. */
@@ -47,9 +48,20 @@ export interface Running {
   stop(graceMs?: number): Promise<number | null>;
 }
 
-/** Starts `command` in a process group of its own, so that stopping it stops what it started. */
-export function startProcess(name: string, command: string, args: string[], options: { cwd?: string; env: NodeJS.ProcessEnv }): Running {
-  const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+/**
+ * Starts `command` in a process group of its own, so that stopping it stops what it started. Its
+ * output is kept in memory, or written to `logFile` (a benchmark's server must not make the
+ * measuring process read every log line).
+ */
+export function startProcess(
+  name: string,
+  command: string,
+  args: string[],
+  options: { cwd?: string; env: NodeJS.ProcessEnv; logFile?: string },
+): Running {
+  const { logFile } = options;
+  const stdio = logFile === undefined ? ("pipe" as const) : openSync(logFile, "w");
+  const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", stdio, stdio], detached: true });
   children.add(child);
   let output = "";
   child.stdout?.on("data", (chunk) => {
@@ -65,7 +77,7 @@ export function startProcess(name: string, command: string, args: string[], opti
   return {
     name,
     child,
-    output: () => output,
+    output: () => (logFile === undefined ? output : readFileSync(logFile, "utf8")),
     async stop(graceMs = 5_000) {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       signal(child, "SIGTERM");

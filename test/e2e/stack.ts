@@ -92,8 +92,17 @@ export function kratosEnv(publicPort: number, adminPort: number): NodeJS.Process
 export interface StackOptions {
   /** Record every ctx Kratos builds for our hooks (see withCtxCapture). */
   captureCtx?: boolean;
+  /**
+   * Put our gateway in front of Kratos's public API: the service runs with GATEWAY_KRATOS_URL,
+   * and Kratos's `serve.public.base_url` is the gateway's URL (the only change to kratos.yml).
+   */
+  gateway?: boolean;
   /** A test-only script to run in place of our service (same PORT/HOST environment). */
   hooksEntry?: string;
+  /** The Kratos binary; default: the one the e2e global setup found or built (outside vitest, pass it). */
+  kratosBin?: string;
+  /** Node only: write our service's output to this file instead of keeping it in memory (the benchmark). */
+  hooksLog?: string;
 }
 
 export interface HooksService {
@@ -102,24 +111,54 @@ export interface HooksService {
   process: Running;
 }
 
+/** Where the gateway listens, when the stack has one. */
+interface GatewayPlan {
+  /** Kratos's own public address, the gateway's upstream. */
+  upstream: string;
+  /** Node: the gateway's own port. */
+  port: number;
+  /** The URL clients call: `http://127.0.0.1:<port>` on Node; on Workers `http://localhost:<the Worker's port>`, the hostname that is the gateway's. */
+  url: string;
+}
+
 /**
  * Which runtime serves the hooks: `E2E_HOOKS=worker` (`npm run test:e2e:worker`) runs the
  * Worker in `wrangler dev` (local workerd, the development key from .dev.vars) in place of Node.
  */
 export const HOOKS_RUNTIME: "node" | "worker" = process.env.E2E_HOOKS === "worker" ? "worker" : "node";
 
-/** Our service on a given port: the compiled Node server (what `npm start` runs), or the Worker. */
-export async function startHooks(port: number, config: unknown, entry?: string): Promise<Running> {
-  if (HOOKS_RUNTIME === "worker" && entry === undefined) return startWranglerDev(port, { HOOKS_CONFIG: JSON.stringify(config) });
+/**
+ * Our service on a given port: the compiled Node server (what `npm start` runs), or the Worker.
+ * With a gateway, Node opens the gateway's listener too; the Worker serves it on the hostname
+ * `localhost` (GATEWAY_HOSTNAMES), on the same port as the hooks.
+ */
+export async function startHooks(port: number, config: unknown, entry?: string, gateway?: GatewayPlan, logFile?: string): Promise<Running> {
+  if (HOOKS_RUNTIME === "worker" && entry === undefined) {
+    return startWranglerDev(port, {
+      HOOKS_CONFIG: JSON.stringify(config),
+      ...(gateway && { GATEWAY_KRATOS_URL: gateway.upstream, GATEWAY_HOSTNAMES: "localhost" }),
+    });
+  }
   const proc = startProcess("kratos-hooks", process.execPath, [entry ?? SERVER_ENTRY], {
-    env: { PATH: process.env.PATH, PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "info", HOOKS_CONFIG: JSON.stringify(config) },
+    env: {
+      PATH: process.env.PATH,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "info",
+      HOOKS_CONFIG: JSON.stringify(config),
+      ...(gateway && { GATEWAY_KRATOS_URL: gateway.upstream, GATEWAY_PORT: String(gateway.port) }),
+    },
+    logFile,
   });
   await waitUntilReady(proc, `http://127.0.0.1:${port}/health`);
   return proc;
 }
 
 export interface Stack {
+  /** Kratos's own public API (straight to Kratos, past any gateway). */
   kratosPublic: string;
+  /** The gateway's URL, which is Kratos's base_url, when the stack has one. */
+  gatewayUrl: string | undefined;
   kratosAdmin: string;
   hooks: HooksService;
   sink: CourierSink;
@@ -142,7 +181,16 @@ const MISREAD = [/got no validation errors/i, /could not be unmarshal/i, /unable
  * child left behind if the test process dies first.
  */
 export async function startStack(hooksConfig: unknown, options: StackOptions = {}): Promise<Stack> {
-  const [hooksPort, publicPort, adminPort] = [await freePort(), await freePort(), await freePort()];
+  const [hooksPort, publicPort, adminPort, gatewayPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const kratosPublic = `http://127.0.0.1:${publicPort}`;
+  const kratosAdmin = `http://127.0.0.1:${adminPort}`;
+  const gateway: GatewayPlan | undefined = options.gateway
+    ? {
+        upstream: kratosPublic,
+        port: gatewayPort,
+        url: HOOKS_RUNTIME === "worker" ? `http://localhost:${hooksPort}` : `http://127.0.0.1:${gatewayPort}`,
+      }
+    : undefined;
   const sink = await CourierSink.start();
   const started: { hooks?: Running; kratos?: Running } = {};
   const dir = mkdtempSync(join(tmpdir(), "kratos-hooks-e2e-"));
@@ -155,22 +203,27 @@ export async function startStack(hooksConfig: unknown, options: StackOptions = {
     const hooks: HooksService = {
       url: `http://127.0.0.1:${hooksPort}`,
       port: hooksPort,
-      process: await startHooks(hooksPort, hooksConfig, options.hooksEntry),
+      process: await startHooks(hooksPort, hooksConfig, options.hooksEntry, gateway, options.hooksLog),
     };
     started.hooks = hooks.process;
-    const kratosPublic = `http://127.0.0.1:${publicPort}`;
-    const kratosAdmin = `http://127.0.0.1:${adminPort}`;
     const configPath = join(dir, "kratos.yml");
-    const rendered = renderKratosConfig({ hooks: hooks.url, sink: sink.url, public: kratosPublic, admin: kratosAdmin });
+    // Behind the gateway, Kratos's base_url (the shipped file's public address) is the gateway's URL.
+    const rendered = renderKratosConfig({ hooks: hooks.url, sink: sink.url, public: gateway?.url ?? kratosPublic, admin: kratosAdmin });
     writeFileSync(configPath, options.captureCtx ? withCtxCapture(rendered, hooks.url, sink.url) : rendered);
-    const kratos = startProcess("kratos", inject("kratosBin"), ["serve", "--dev", "--watch-courier", "--config", configPath], {
-      cwd: KRATOS_DIR,
-      env: kratosEnv(publicPort, adminPort),
-    });
+    const kratos = startProcess(
+      "kratos",
+      options.kratosBin ?? inject("kratosBin"),
+      ["serve", "--dev", "--watch-courier", "--config", configPath],
+      {
+        cwd: KRATOS_DIR,
+        env: kratosEnv(publicPort, adminPort),
+      },
+    );
     started.kratos = kratos;
     await waitUntilReady(kratos, `${kratosAdmin}/admin/health/ready`, 60_000);
     return {
       kratosPublic,
+      gatewayUrl: gateway?.url,
       kratosAdmin,
       hooks,
       sink,
@@ -184,7 +237,7 @@ export async function startStack(hooksConfig: unknown, options: StackOptions = {
         await hooks.process.stop();
       },
       restartHooks: async () => {
-        hooks.process = await startHooks(hooksPort, hooksConfig, options.hooksEntry);
+        hooks.process = await startHooks(hooksPort, hooksConfig, options.hooksEntry, gateway, options.hooksLog);
         started.hooks = hooks.process;
       },
       stop: cleanup,
