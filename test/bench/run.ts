@@ -1,14 +1,19 @@
 // `npm run bench` (and `npm run bench:quick`): the same workload, on loopback, against our
 // service, the bare node:http limit, the same work in Hono and Express, one server at a time;
-// then the per-call micro figures and the Worker's figures. Prints one table and writes it as JSON to test/bench/results/.
-import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+// then the gateway against a bare node:http proxy and against real Kratos (gateway.ts), the per-call
+// micro figures and the Worker's figures. Prints one table and writes it as JSON to test/bench/results/.
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { fileURLToPath } from "node:url";
 import type autocannon from "autocannon";
-import { freePort, type Running } from "../e2e/processes.js";
+import { freePort } from "../e2e/processes.js";
 import { WRANGLER_OFFLINE_ENV } from "../worker/offline-env.js";
+import { closedLoop } from "./autocannon.js";
+import { gatewayReport, measureGateway } from "./gateway.js";
 import type { OpenLoopResult } from "./open-loop.js";
+import { startBenchServer } from "./server.js";
+import { table } from "./table.js";
 
 const quick = process.argv.includes("--quick");
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -65,35 +70,6 @@ interface Figures {
   errors: number;
 }
 
-async function startServer(server: (typeof SERVERS)[number], port: number, log: string): Promise<Running> {
-  const out = openSync(log, "w");
-  const child = spawn(process.execPath, server.args, {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, PORT: String(port), BENCH_KEY, ...server.env },
-    stdio: ["ignore", out, out],
-  });
-  const proc: Running = {
-    name: server.name,
-    child,
-    output: () => readFileSync(log, "utf8"),
-    stop: async () => {
-      child.kill("SIGTERM");
-      await new Promise((resolve) => child.once("exit", resolve));
-      return child.exitCode;
-    },
-  };
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    try {
-      await fetch(`http://127.0.0.1:${port}/`);
-      return proc;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-  throw new Error(`${server.label} did not start:\n${proc.output()}`);
-}
-
 /** One request on a fresh connection (a pooled one may have timed out on the server meanwhile). */
 function answerOf(url: string, body: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -108,18 +84,6 @@ function answerOf(url: string, body: string): Promise<string> {
     req.on("error", reject);
     req.end(body);
   });
-}
-
-/** autocannon in a process of its own, like the open-loop sender: a fresh heap for each run. */
-function closedLoop(url: string, bodyFile: string, seconds: number): autocannon.Result {
-  const headers = Object.entries(HEADERS).flatMap(([name, value]) => ["-H", `${name}=${value}`]);
-  const args = ["-c", String(CONNECTIONS), "-d", String(seconds), "-m", "POST", ...headers, "-i", bodyFile, "-j", url];
-  const out = execFileSync(`${ROOT}node_modules/.bin/autocannon`, args, {
-    cwd: ROOT,
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "ignore"],
-  });
-  return JSON.parse(out) as autocannon.Result;
 }
 
 function openLoopInChild(options: Record<string, unknown>): OpenLoopResult {
@@ -145,7 +109,13 @@ async function measureServers() {
     // Server output goes to a file, as a log collector would take it; removed afterwards (ours
     // writes one line per request, some 100 MB per full run).
     const log = `${RESULTS}${server.name}.log`;
-    const proc = await startServer(server, port, log);
+    const proc = await startBenchServer(
+      server.name,
+      server.args,
+      { PORT: String(port), BENCH_KEY, ...server.env },
+      log,
+      `http://127.0.0.1:${port}/`,
+    );
     try {
       for (const workload of WORKLOADS) {
         const url = `http://127.0.0.1:${port}/hooks/${workload.hook}`;
@@ -155,8 +125,9 @@ async function measureServers() {
         if (expected === undefined) answers.set(workload.name, answer);
         else if (expected !== answer) throw new Error(`${server.label} answers ${answer}\nwhere ${SERVERS[0]?.label} answers ${expected}`);
 
-        closedLoop(url, workload.file, SECONDS.warmup);
-        const rounds = Array.from({ length: SECONDS.rounds }, () => closedLoop(url, workload.file, SECONDS.closed));
+        const load = { method: "POST", headers: HEADERS, bodyFile: workload.file };
+        closedLoop(url, load, SECONDS.warmup, CONNECTIONS);
+        const rounds = Array.from({ length: SECONDS.rounds }, () => closedLoop(url, load, SECONDS.closed, CONNECTIONS));
         rounds.sort((a, b) => a.requests.average - b.requests.average);
         const closed = rounds[Math.floor(rounds.length / 2)] as autocannon.Result;
         const open = openLoopInChild({
@@ -229,17 +200,14 @@ async function worker(): Promise<{ gzipKiB: number; startToFirstAnswerMs: number
 const round = (n: number, digits = 2) => Number(n.toFixed(digits));
 const ratio = (a: number, b: number) => round(a / b);
 
-function table(rows: string[][]): string {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length))) ?? [];
-  return rows.map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join("  ")).join("\n");
-}
-
 execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.build.json"], { cwd: ROOT, stdio: "inherit" });
 const cpus = (await import("node:os")).cpus();
 const machine = `${cpus.length} × ${cpus[0]?.model.trim()}, Node ${process.version}, ${(await import("node:os")).platform()}`;
 process.stderr.write(`bench${quick ? " (quick)" : ""} on ${machine}\n`);
 
 const { figures, rss } = await measureServers();
+const gatewayFigures = await measureGateway(quick);
+const gateway = gatewayReport(gatewayFigures);
 const microFigures = micro();
 const workerFigures = await worker();
 
@@ -282,6 +250,7 @@ const targets = [
   [`p99 ≤ 5 ms at ${OFFERED_RATE} req/s`, round(reg.ours?.openP99 ?? Number.NaN), 5, "≤"],
   ["phone normalization ≤ 20 µs", round((microFigures.phoneNormalizationNs ?? Number.NaN) / 1000), 20, "≤"],
   ["Worker bundle ≤ 250 KiB gzipped", workerFigures.gzipKiB, 250, "≤"],
+  ...gateway.targets,
 ] as const;
 
 const micros = [
@@ -305,6 +274,8 @@ const report = [
   "",
   table(microRows),
   "",
+  ...gateway.lines,
+  "",
   `Worker: ${workerFigures.gzipKiB} KiB gzipped; Miniflare (workerd) start to first registration-after answer: ${workerFigures.startToFirstAnswerMs.map((t) => `${Math.round(t)} ms`).join(", ")}`,
   "",
   "Targets:",
@@ -318,6 +289,6 @@ process.stdout.write(`\n${report}\n`);
 const file = `${RESULTS}${new Date().toISOString().replace(/[:.]/g, "-")}${quick ? "-quick" : ""}.json`;
 writeFileSync(
   file,
-  `${JSON.stringify({ machine, quick, seconds: SECONDS, connections: CONNECTIONS, offeredRate: OFFERED_RATE, workloads: WORKLOADS.map((w) => w.name), figures, rss, micro: microFigures, worker: workerFigures, targets }, null, 2)}\n`,
+  `${JSON.stringify({ machine, quick, seconds: SECONDS, connections: CONNECTIONS, offeredRate: OFFERED_RATE, workloads: WORKLOADS.map((w) => w.name), figures, rss, micro: microFigures, worker: workerFigures, gateway: gatewayFigures, targets }, null, 2)}\n`,
 );
 process.stdout.write(`\nWritten to ${file}\n`);
