@@ -16,6 +16,7 @@ Usage:
   kratos-hooks try <hook> --example <scenario>     the same with a shipped example ctx
   kratos-hooks doctor [kratos.yml] [options]       check kratos.yml and its identity schemas
   kratos-hooks config check [file]                 check our own config as the server does at start
+  kratos-hooks backfill --admin-url <url> [options] bring stored identities to the same rules
 
 Run \`kratos-hooks <command> --help\` for a command's options.
 Exit codes: 0 Kratos continues / no errors, 1 Kratos stops or fails / errors found, 2 usage error.
@@ -60,6 +61,29 @@ points at, and our routing rules against the schema ids it declares.
 One line per finding: file:line  severity  path  message  (fix: …).
 Exit codes: 0 no errors (warnings alone pass), 1 errors found, 2 usage error.
 `,
+  backfill: `kratos-hooks backfill --admin-url <url> [options]
+
+Runs the registration-after policies (phone normalization, schema routing, deny rules) on every
+identity Kratos already stores, through its admin API, and writes what they change with JSON
+Patch. Identities whose phones normalize to the same number (collisions) are not written.
+One report line per identity (JSON Lines, mode 0600: it holds personal data).
+
+  --admin-url <url>    Kratos's admin API, e.g. http://127.0.0.1:4434 (required)
+  --token <token>      a bearer token for it (default: KRATOS_ADMIN_TOKEN; Ory Network, or a
+                       protected admin API)
+  --region <CC>        read national numbers in this region (default: normalizePhone.defaultRegion;
+                       with neither they are reported invalid, reason region_required)
+  --dry-run            write nothing; report what a real run would do (would_update)
+  --report <file>      default: backfill-<UTC time>.jsonl here; the checkpoint is <file>.checkpoint
+  --concurrency <n>    re-reads and writes in flight (default 4); listing is one page at a time
+  --config <file>      our JSON config (default: HOOKS_CONFIG_FILE / HOOKS_CONFIG, else the defaults)
+  --resume <file>      go on from a checkpoint, appending to its report
+  -h, --help           this help
+
+Statuses: updated (would_update), unchanged, invalid, collision, denied, failed.
+Exit codes: 0 every identity updated or unchanged, 1 any other status or an interrupted run,
+2 usage error, or the admin API unreachable or refusing the token at the first request.
+`,
   config: `kratos-hooks config check [file] [options]
 
 Validates our configuration with the messages the server prints at start. With [file], checks
@@ -90,6 +114,10 @@ function tooMany(positionals: string[], max: number, usage: string): void {
 export interface Output {
   out: (text: string) => void;
   err: (text: string) => void;
+  /** stderr is a terminal (progress bars). */
+  isTTY?: boolean;
+  /** Interrupts a long command as SIGINT does (tests); the real command listens for SIGINT itself. */
+  signal?: AbortSignal;
 }
 
 function help(out: (text: string) => void, topic: keyof typeof HELP): 0 {
@@ -97,7 +125,20 @@ function help(out: (text: string) => void, topic: keyof typeof HELP): 0 {
   return 0;
 }
 
-async function run(argv: string[], { out, err }: Output): Promise<number> {
+/** The backfill stops gracefully on the first SIGINT; a second one kills it as usual. */
+async function withInterrupt<T>(signal: AbortSignal | undefined, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  if (signal !== undefined) return work(signal);
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once("SIGINT", onSignal);
+  try {
+    return await work(controller.signal);
+  } finally {
+    process.off("SIGINT", onSignal);
+  }
+}
+
+async function run(argv: string[], { out, err, isTTY = false, signal }: Output): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined) {
     err(HELP.main);
@@ -156,10 +197,41 @@ async function run(argv: string[], { out, err }: Output): Promise<number> {
     out(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatConfigCheck(report));
     return report.exitCode;
   }
-  throw new UsageError(`unknown command "${command}"; the commands are: try, doctor, config check (see kratos-hooks --help)`);
+  if (command === "backfill") {
+    const { values, positionals } = parse(rest, {
+      "admin-url": { type: "string" },
+      token: { type: "string" },
+      region: { type: "string" },
+      "dry-run": { type: "boolean" },
+      report: { type: "string" },
+      concurrency: { type: "string" },
+      config: { type: "string" },
+      resume: { type: "string" },
+    });
+    if (values.help) return help(out, "backfill");
+    tooMany(positionals, 0, "kratos-hooks backfill --admin-url <url> [options]");
+    const args = {
+      adminUrl: values["admin-url"],
+      token: values.token,
+      region: values.region,
+      dryRun: values["dry-run"],
+      report: values.report,
+      concurrency: values.concurrency,
+      config: values.config,
+      resume: values.resume,
+    };
+    // Loaded on use: the admin API client (@ory/client, axios) is the backfill's alone.
+    const { backfillCommand } = await import("./backfill.js");
+    return withInterrupt(signal, (abort) => backfillCommand(args, { out, err, isTTY, signal: abort }, process.env));
+  }
+  throw new UsageError(`unknown command "${command}"; the commands are: try, doctor, config check, backfill (see kratos-hooks --help)`);
 }
 
-const STDIO: Output = { out: (text) => void process.stdout.write(text), err: (text) => void process.stderr.write(text) };
+const STDIO: Output = {
+  out: (text) => void process.stdout.write(text),
+  err: (text) => void process.stderr.write(text),
+  isTTY: process.stderr.isTTY === true,
+};
 
 /** Runs the CLI; returns the exit code instead of exiting, so tests can call it. */
 export async function main(argv: string[], io: Output = STDIO): Promise<number> {

@@ -1,0 +1,109 @@
+// Node only (files): the backfill's report and checkpoint.
+import { chmodSync, closeSync, existsSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from "node:fs";
+import { isPlainObject } from "../core/json.js";
+
+export const STATUSES = ["updated", "would_update", "unchanged", "invalid", "collision", "denied", "failed"] as const;
+export type Status = (typeof STATUSES)[number];
+
+/** One line of the report: one identity. The other fields depend on the status. */
+export interface ReportLine {
+  id: string;
+  status: Status;
+  [field: string]: unknown;
+}
+
+/**
+ * The report: JSON Lines, one line per identity, appended as each identity is done and written
+ * at once (a crash loses no line that was reported done). It holds personal data (the numbers
+ * before and after), so it is created readable by its owner only (0600).
+ */
+export class Report {
+  private constructor(
+    readonly path: string,
+    private readonly fd: number,
+  ) {}
+
+  /** Opens the report: a new file, or, for a resumed run, the existing one to append to. */
+  static open(path: string, resume: boolean): Report {
+    if (!resume && existsSync(path)) {
+      throw new ReportError(`${path} exists: resume the run that wrote it with --resume ${path}.checkpoint, or choose another --report`);
+    }
+    const fd = openSync(path, "a", 0o600);
+    chmodSync(path, 0o600);
+    return new Report(path, fd);
+  }
+
+  write(line: ReportLine): void {
+    writeSync(this.fd, `${JSON.stringify(line)}\n`);
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+}
+
+/** A report or checkpoint that cannot be used as asked (a usage error: exit 2). */
+export class ReportError extends Error {
+  override name = "ReportError";
+}
+
+/** What an existing report already says: the ids it has a line for, and the count of each status. */
+export function readReport(path: string): { ids: Set<string>; counts: Map<Status, number> } {
+  const ids = new Set<string>();
+  const counts = new Map<Status, number>();
+  if (!existsSync(path)) return { ids, counts };
+  for (const text of readFileSync(path, "utf8").split("\n")) {
+    if (text.trim() === "") continue;
+    let line: unknown;
+    try {
+      line = JSON.parse(text);
+    } catch {
+      // A line cut short by a crash: its identity is done again.
+      continue;
+    }
+    if (!isPlainObject(line) || typeof line.id !== "string" || !(STATUSES as readonly unknown[]).includes(line.status)) continue;
+    ids.add(line.id);
+    counts.set(line.status as Status, (counts.get(line.status as Status) ?? 0) + 1);
+  }
+  return { ids, counts };
+}
+
+/** Where a run stands: written after each page, read by `--resume`. */
+export interface Checkpoint {
+  version: 1;
+  /** The report this run appends to. */
+  report: string;
+  adminUrl: string;
+  dryRun: boolean;
+  /** The last id such that it and every id before it are done (keyset order); null before the first page. */
+  after: string | null;
+}
+
+/** Written to a temporary file and renamed, so a crash leaves the old checkpoint or the new one, never half of one. */
+export function writeCheckpoint(path: string, checkpoint: Checkpoint): void {
+  const temporary = `${path}.tmp`;
+  writeFileSync(temporary, `${JSON.stringify(checkpoint, null, 2)}\n`, { mode: 0o600 });
+  renameSync(temporary, path);
+}
+
+export function readCheckpoint(path: string): Checkpoint {
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(path, "utf8"));
+  } catch (error) {
+    throw new ReportError(
+      `--resume ${path}: expected a checkpoint written by kratos-hooks backfill, found ${(error as NodeJS.ErrnoException).code ?? "no JSON"}`,
+    );
+  }
+  if (
+    !isPlainObject(value) ||
+    value.version !== 1 ||
+    typeof value.report !== "string" ||
+    typeof value.adminUrl !== "string" ||
+    typeof value.dryRun !== "boolean" ||
+    !(value.after === null || typeof value.after === "string")
+  ) {
+    throw new ReportError(`--resume ${path}: expected a checkpoint written by kratos-hooks backfill (version 1), found something else`);
+  }
+  return value as unknown as Checkpoint;
+}
