@@ -1,7 +1,7 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
+import type { ChildProcess } from "node:child_process";
 import { afterEach } from "vitest";
 import { TEST_KEY } from "../helpers.js";
+import { type Captured, spawnNode } from "../spawn.js";
 
 const ENTRY = new URL("../../dist/src/adapters/node.js", import.meta.url).pathname;
 
@@ -10,27 +10,11 @@ afterEach(() => {
   for (const child of started.splice(0)) if (child.exitCode === null) child.kill("SIGKILL");
 });
 
-export interface Proc {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exit: Promise<number | null>;
-}
-
 /** The compiled server (what `npm start` runs) as a real process; killed after each test. */
-export function run(env: Record<string, string>): Proc {
-  const child = spawn(process.execPath, [ENTRY], { env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  started.push(child);
-  let stdout = "";
-  let stderr = "";
-  child.stdout?.on("data", (d) => {
-    stdout += d;
-  });
-  child.stderr?.on("data", (d) => {
-    stderr += d;
-  });
-  const exit = once(child, "exit").then(([code]) => code as number | null);
-  return { child, stdout: () => stdout, stderr: () => stderr, exit };
+export function run(env: Record<string, string>): Captured {
+  const proc = spawnNode([ENTRY], { env });
+  started.push(proc.child);
+  return proc;
 }
 
 export interface Running {

@@ -1,11 +1,10 @@
-import { spawn } from "node:child_process";
-import { once } from "node:events";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse, stringify } from "yaml";
 import { main } from "../../src/cli/main.js";
+import { spawnNode } from "../spawn.js";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const BIN = join(ROOT, "dist/src/cli/bin.js");
@@ -33,21 +32,9 @@ export async function cli(...argv: string[]): Promise<CliRun> {
 
 /** The built `kratos-hooks` command as a real process: exit codes, stdout and stderr as a shell sees them. */
 export async function cliProcess(argv: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliRun> {
-  const child = spawn(process.execPath, [BIN, ...argv], {
-    cwd: options.cwd ?? ROOT,
-    env: { PATH: process.env.PATH ?? "", ...options.env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d) => {
-    stdout += d;
-  });
-  child.stderr.on("data", (d) => {
-    stderr += d;
-  });
-  const [code] = await once(child, "exit");
-  return { code: code as number, stdout, stderr };
+  const proc = spawnNode([BIN, ...argv], { cwd: options.cwd ?? ROOT, env: options.env });
+  const code = await proc.exit;
+  return { code: code as number, stdout: proc.stdout(), stderr: proc.stderr() };
 }
 
 /** The shipped kratos.yml with `edit` applied, written to a fresh folder; returns its path. */
