@@ -1,6 +1,7 @@
 // `npm run bench` (and `npm run bench:quick`): the same workload, on loopback, against our
 // service, the bare node:http limit, the same work in Hono and Express, one server at a time;
-// then the gateway against a bare node:http proxy and against real Kratos (gateway.ts), the per-call
+// then the gateway against a bare node:http proxy and against real Kratos (gateway.ts), the backfill
+// against a plain PATCH loop on real Kratos (backfill.ts), the per-call
 // micro figures and the Worker's figures. Prints one table and writes it as JSON to test/bench/results/.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -10,6 +11,7 @@ import type autocannon from "autocannon";
 import { freePort } from "../e2e/processes.js";
 import { WRANGLER_OFFLINE_ENV } from "../worker/offline-env.js";
 import { closedLoop } from "./autocannon.js";
+import { backfillReport, measureBackfill } from "./backfill.js";
 import { gatewayReport, measureGateway } from "./gateway.js";
 import type { OpenLoopResult } from "./open-loop.js";
 import { startBenchServer } from "./server.js";
@@ -208,6 +210,8 @@ process.stderr.write(`bench${quick ? " (quick)" : ""} on ${machine}\n`);
 const { figures, rss } = await measureServers();
 const gatewayFigures = await measureGateway(quick);
 const gateway = gatewayReport(gatewayFigures);
+const backfillFigures = await measureBackfill(quick);
+const backfill = backfillReport(backfillFigures);
 const microFigures = micro();
 const workerFigures = await worker();
 
@@ -251,6 +255,7 @@ const targets = [
   ["phone normalization ≤ 20 µs", round((microFigures.phoneNormalizationNs ?? Number.NaN) / 1000), 20, "≤"],
   ["Worker bundle ≤ 250 KiB gzipped", workerFigures.gzipKiB, 250, "≤"],
   ...gateway.targets,
+  ...backfill.targets,
 ] as const;
 
 const micros = [
@@ -276,6 +281,8 @@ const report = [
   "",
   ...gateway.lines,
   "",
+  ...backfill.lines,
+  "",
   `Worker: ${workerFigures.gzipKiB} KiB gzipped; Miniflare (workerd) start to first registration-after answer: ${workerFigures.startToFirstAnswerMs.map((t) => `${Math.round(t)} ms`).join(", ")}`,
   "",
   "Targets:",
@@ -289,6 +296,6 @@ process.stdout.write(`\n${report}\n`);
 const file = `${RESULTS}${new Date().toISOString().replace(/[:.]/g, "-")}${quick ? "-quick" : ""}.json`;
 writeFileSync(
   file,
-  `${JSON.stringify({ machine, quick, seconds: SECONDS, connections: CONNECTIONS, offeredRate: OFFERED_RATE, workloads: WORKLOADS.map((w) => w.name), figures, rss, micro: microFigures, worker: workerFigures, gateway: gatewayFigures, targets }, null, 2)}\n`,
+  `${JSON.stringify({ machine, quick, seconds: SECONDS, connections: CONNECTIONS, offeredRate: OFFERED_RATE, workloads: WORKLOADS.map((w) => w.name), figures, rss, micro: microFigures, worker: workerFigures, gateway: gatewayFigures, backfill: backfillFigures, targets }, null, 2)}\n`,
 );
 process.stdout.write(`\nWritten to ${file}\n`);
