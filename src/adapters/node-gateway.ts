@@ -45,7 +45,7 @@ function read(res: IncomingMessage): Promise<Uint8Array> {
 /**
  * The gateway's runtime on Node: forwards with `node:http` (or `node:https`) over a keep-alive
  * agent, streaming the client's body straight from the socket when the gateway did not read it.
- * Measured against Hono with `fetch` in test/bench (README, Performance): the web-stream and
+ * Measured against Hono with `fetch` in test/bench (docs/performance.md): the web-stream and
  * Headers conversions of `fetch` cost more than the forwarding itself.
  */
 export function createNodeGatewayRuntime(upstream: URL): GatewayRuntime {

@@ -4,11 +4,11 @@ import { createGateway } from "../gateway/app.js";
 import { createApp } from "../http/app.js";
 import { createNodeGatewayRuntime } from "./node-gateway.js";
 import { createPinoLogger } from "./node-logger.js";
-import { type Listener, listen, stopOnSignals } from "./node-server.js";
+import { createMetricsApp, createPrometheusMetrics } from "./node-metrics.js";
+import { type DrainState, type Listener, listen, stopOnSignals } from "./node-server.js";
 
 /** Exit code for a configuration error (sysexits EX_CONFIG), so supervisors can tell it from a crash. */
 const EX_CONFIG = 78;
-const SHUTDOWN_GRACE_MS = 10_000;
 
 let settings: NodeSettings;
 try {
@@ -27,9 +27,13 @@ if (settings.usingDevKey) {
   );
 }
 const listeners: Listener[] = [];
+const drain: DrainState = { draining: false };
+const { host } = settings;
 try {
-  const app = createApp({ config: settings.config, apiKeys: settings.apiKeys, logger });
-  listeners.push(await listen("hooks", app.fetch, settings.port, settings.host, logger));
+  const prometheus = settings.metrics === undefined ? undefined : createPrometheusMetrics();
+  const metrics = prometheus?.metrics;
+  const app = createApp({ config: settings.config, apiKeys: settings.apiKeys, logger, ...(metrics && { metrics }) });
+  listeners.push(await listen("hooks", app.fetch, { port: settings.port, host, readinessPath: "/health", drain, logger }));
   if (settings.gateway !== undefined) {
     if (settings.config.gateway.regionFromClientCountry) {
       logger.warn(
@@ -38,9 +42,25 @@ try {
       );
     }
     const runtime = createNodeGatewayRuntime(settings.gateway.upstream);
-    const gateway = createGateway({ config: settings.config, upstream: settings.gateway.upstream, logger, runtime });
-    listeners.push(await listen("gateway", gateway.fetch, settings.gateway.port, settings.host, logger));
+    const gateway = createGateway({
+      config: settings.config,
+      upstream: settings.gateway.upstream,
+      logger,
+      runtime,
+      ...(metrics && { metrics }),
+    });
+    // On the gateway every path is Kratos's: its own readiness path is the gateway's during a drain.
+    listeners.push(
+      await listen("gateway", gateway.fetch, { port: settings.gateway.port, host, readinessPath: "/health/ready", drain, logger }),
+    );
     logger.info({ upstream: settings.gateway.upstream.origin }, "gateway forwarding to Kratos's public API");
+  }
+  if (prometheus !== undefined && settings.metrics !== undefined) {
+    const { port, host: metricsHost } = settings.metrics;
+    // Scraped through the drain too; it has no readiness path of its own.
+    listeners.push(
+      await listen("metrics", createMetricsApp(prometheus.registry).fetch, { port, host: metricsHost, readinessPath: "", drain, logger }),
+    );
   }
 } catch (error) {
   const code = (error as NodeJS.ErrnoException).code;
@@ -48,4 +68,4 @@ try {
   process.stderr.write(`kratos-hooks: cannot listen on ${settings.host} (${code}): ${(error as Error).message}\n`);
   process.exit(1);
 }
-stopOnSignals(listeners, logger, SHUTDOWN_GRACE_MS);
+stopOnSignals(listeners, drain, logger, settings.shutdown);

@@ -49,6 +49,52 @@ export interface NodeSettings extends RuntimeSettings {
   port: number;
   host: string;
   gateway: GatewaySettings | undefined;
+  shutdown: { drainMs: number; timeoutMs: number };
+  /** The Prometheus listener, when `METRICS_PORT` is set. */
+  metrics: { port: number; host: string } | undefined;
+}
+
+/**
+ * `METRICS_PORT` (unset: no metrics) and `METRICS_HOST` (default loopback): a listener of its own,
+ * never the hooks' port, which answers to anyone who can reach it without a key.
+ */
+function readMetricsSettings(env: Env, taken: readonly number[]): NodeSettings["metrics"] {
+  if (env.METRICS_PORT === undefined || env.METRICS_PORT.trim() === "") return undefined;
+  const port = parsePort("METRICS_PORT", env.METRICS_PORT, 0);
+  if (port !== 0 && taken.includes(port)) {
+    throw new ConfigError(`METRICS_PORT: expected a port of its own, found ${port}, which the hooks or the gateway listen on`);
+  }
+  return { port, host: env.METRICS_HOST?.trim() || "127.0.0.1" };
+}
+
+/**
+ * The drain: long enough for a load balancer or Kubernetes to see readiness fail and stop sending
+ * (a probe every 1–2 s, failing once, then the endpoints' update), short enough for a rolling
+ * deploy. The timeout leaves 10 s after it for requests still in flight (Kratos allows a hook 30 s,
+ * but ours answer in milliseconds).
+ */
+const DEFAULT_DRAIN_MS = 5_000;
+const AFTER_DRAIN_MS = 10_000;
+
+function parseMilliseconds(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value.trim() === "") return fallback;
+  const ms = Number(value);
+  if (!Number.isInteger(ms) || ms < 0 || ms > 3_600_000) {
+    throw new ConfigError(`${name}: expected milliseconds, an integer from 0 to 3600000, found ${JSON.stringify(value)}`);
+  }
+  return ms;
+}
+
+/** `SHUTDOWN_DRAIN_MS` and `SHUTDOWN_TIMEOUT_MS`; the timeout must leave time after the drain. */
+function readShutdown(env: Env): NodeSettings["shutdown"] {
+  const drainMs = parseMilliseconds("SHUTDOWN_DRAIN_MS", env.SHUTDOWN_DRAIN_MS, DEFAULT_DRAIN_MS);
+  const timeoutMs = parseMilliseconds("SHUTDOWN_TIMEOUT_MS", env.SHUTDOWN_TIMEOUT_MS, drainMs + AFTER_DRAIN_MS);
+  if (timeoutMs <= drainMs) {
+    throw new ConfigError(
+      `SHUTDOWN_TIMEOUT_MS: expected more than SHUTDOWN_DRAIN_MS (${drainMs}), so that requests in flight can finish after the drain, found ${timeoutMs}`,
+    );
+  }
+  return { drainMs, timeoutMs };
 }
 
 /** The port Ory's proxy guides use for the address clients call. */
@@ -101,5 +147,7 @@ export function readNodeSettings(env: Env): NodeSettings {
   const config = readNodeConfig(env);
   const port = parsePort("PORT", env.PORT, 8787);
   const host = env.HOST || "0.0.0.0";
-  return { ...settings, config, port, host, gateway: readGatewaySettings(env, host, port) };
+  const gateway = readGatewaySettings(env, host, port);
+  const metrics = readMetricsSettings(env, [port, ...(gateway === undefined ? [] : [gateway.port])]);
+  return { ...settings, config, port, host, gateway, shutdown: readShutdown(env), metrics };
 }

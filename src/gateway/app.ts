@@ -2,8 +2,10 @@ import { Hono } from "hono";
 import type { Config } from "../config/schema.js";
 import { MAX_BODY_BYTES, readBody } from "../core/body.js";
 import type { Logger } from "../core/logger.js";
+import { type Metrics, NO_METRICS } from "../core/metrics.js";
 import { resolvePhoneRegion } from "../core/phone-region.js";
 import { maskText } from "../core/redact.js";
+import { parseTraceparent, type TraceContext } from "../core/trace.js";
 import { GATEWAY_MARKER, toUpstreamHeaders } from "./headers.js";
 import { kratosError } from "./kratos-error.js";
 import { bodyFormatOf, phoneFieldsOf, type RegionOf, rewritePhoneFields, SELF_SERVICE_FLOWS, type SelfServiceFlow } from "./rewrite.js";
@@ -16,6 +18,8 @@ export interface GatewayOptions {
   upstream: URL;
   logger: Logger;
   runtime: GatewayRuntime;
+  /** Counts each request (Prometheus on Node); none by default. */
+  metrics?: Metrics;
 }
 
 const SUBMIT = new Map<string, SelfServiceFlow>(SELF_SERVICE_FLOWS.map((flow) => [`/self-service/${flow}`, flow]));
@@ -39,6 +43,7 @@ function pathAndQuery(url: string): string {
  */
 export function createGateway(options: GatewayOptions): Hono {
   const { config, logger, runtime } = options;
+  const metrics = options.metrics ?? NO_METRICS;
   const base = options.upstream.href.replace(/\/$/, "");
   const rewriting = config.normalizePhone.enabled;
   const { upstreamTimeoutMs, trustForwardedHeaders, regionFromClientCountry } = config.gateway;
@@ -51,21 +56,21 @@ export function createGateway(options: GatewayOptions): Hono {
     const method = c.req.method;
     const path = c.req.path;
     let rewritten: string[] = [];
-    const log = (status: number, extra?: Record<string, unknown>) =>
+    // The incoming record is read once, below; the trace comes from it too.
+    let trace: TraceContext | undefined;
+    const log = (status: number, extra?: Record<string, unknown>) => {
+      const durationMs = Math.round((performance.now() - started) * 100) / 100;
+      const route = routeTemplate(path);
+      metrics.gatewayRequest({ route, status, rewritten: rewritten.length > 0, durationMs });
       logger.info(
-        {
-          method,
-          route: routeTemplate(path),
-          status,
-          rewritten,
-          ...extra,
-          durationMs: Math.round((performance.now() - started) * 100) / 100,
-        },
+        { method, route, status, rewritten, traceId: trace?.traceId, spanId: trace?.spanId, ...extra, durationMs },
         "gateway request",
       );
+    };
 
     // One header record from the runtime (on Node the socket's own, no web Headers object built).
     const incoming = runtime.headers(c);
+    trace = parseTraceparent(firstOf(incoming.traceparent));
     if (incoming[GATEWAY_MARKER] !== undefined) {
       log(508, { error: "loop" });
       return kratosError(508, "This request has already passed through the kratos-hooks gateway: GATEWAY_KRATOS_URL points back at it.");

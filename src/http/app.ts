@@ -3,10 +3,12 @@ import type { Config } from "../config/schema.js";
 import { GLOBAL_POINTER, type HookInput } from "../core/decision.js";
 import { isHookId } from "../core/hooks.js";
 import type { Logger } from "../core/logger.js";
+import { type Metrics, NO_METRICS } from "../core/metrics.js";
 import { type PipelineResult, runPipeline } from "../core/pipeline.js";
 import { createPolicies, warmUp } from "../core/policies/index.js";
 import type { Policy } from "../core/policy.js";
 import { maskEmail, maskPhone, maskText } from "../core/redact.js";
+import { parseTraceparent } from "../core/trace.js";
 import { type KratosAnswer, toKratosResponse, toMessagesBody, WIRE_KEYS } from "../kratos/response.js";
 import { createAuthenticator } from "./auth.js";
 import { errorResponse } from "./errors.js";
@@ -16,6 +18,8 @@ export interface AppOptions {
   config: Config;
   apiKeys: readonly string[];
   logger: Logger;
+  /** Counts each call (Prometheus on Node); none by default. */
+  metrics?: Metrics;
   /** Replaces the configured policies (tests of the pipeline's edges: time budget, bugs). */
   policies?: readonly Policy[];
 }
@@ -62,6 +66,7 @@ export type AppEnv = { Variables: { requestId: string } };
  */
 export function createApp(options: AppOptions): Hono<AppEnv> {
   const { config, logger } = options;
+  const metrics = options.metrics ?? NO_METRICS;
   const policies = options.policies ?? createPolicies(config);
   warmUp();
   const authenticate = createAuthenticator(options.apiKeys);
@@ -81,11 +86,33 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
     // Kratos v25.4+: one id per hook execution, the same on each retry.
     const trigger = c.req.header("ory-webhook-trigger-id");
     const triggerId = trigger !== undefined && /^[A-Za-z0-9._-]{1,128}$/.test(trigger) ? trigger : undefined;
-    const log = (fields: Record<string, unknown>) =>
+    // Kratos's trace (its tracing on): the line can be found from the trace, and the trace from the line.
+    const trace = parseTraceparent(c.req.header("traceparent"));
+    const log = (
+      fields: { decision: string; status: number; messages?: readonly string[]; policy?: string | null } & Record<string, unknown>,
+    ) => {
+      const durationMs = Math.round((performance.now() - started) * 100) / 100;
+      metrics.hookCall({
+        hook,
+        decision: fields.decision,
+        status: fields.status,
+        durationMs,
+        policy: fields.policy ?? null,
+        messages: fields.messages ?? [],
+      });
       logger.info(
-        { hook, requestId, triggerId, ...fields, durationMs: Math.round((performance.now() - started) * 100) / 100 },
+        {
+          hook,
+          requestId,
+          triggerId,
+          traceId: trace?.traceId,
+          spanId: trace?.spanId,
+          ...fields,
+          durationMs,
+        },
         "hook call",
       );
+    };
     const reject = (response: Response, code: string) => {
       log({ decision: "rejected", status: response.status, error: code });
       return response;

@@ -1,6 +1,6 @@
 import { once } from "node:events";
 import { type IncomingMessage, request } from "node:http";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { DEFAULT_ANSWER, startUpstream, useUpstream } from "../gateway/upstream.js";
 import { TEST_KEY } from "../helpers.js";
 import { run, start } from "./server-process.js";
@@ -70,11 +70,14 @@ describe("the gateway on Node, as a real process in front of a real upstream", (
       "x-forwarded-host": "auth.example.test",
       "x-forwarded-proto": "http",
     });
-    expect(server.lines.find((l) => l.msg === "gateway request")).toMatchObject({
-      route: "/self-service/login",
-      status: 200,
-      rewritten: ["identifier"],
-    });
+    // The log line may reach the pipe a moment after the answer.
+    await vi.waitFor(() =>
+      expect(server.lines.find((l) => l.msg === "gateway request")).toMatchObject({
+        route: "/self-service/login",
+        status: 200,
+        rewritten: ["identifier"],
+      }),
+    );
   });
 
   it("streams a body it does not read (multipart, chunked) byte for byte", async () => {
@@ -118,11 +121,13 @@ describe("the gateway on Node, as a real process in front of a real upstream", (
     const refused = await send(down.gatewayPort, "/sessions/whoami");
     expect(refused.status).toBe(502);
     expect(JSON.parse(refused.body)).toEqual({ error: { code: 502, status: "Bad Gateway", message: expect.any(String) } });
-    expect(down.lines.find((l) => l.msg === "gateway request")).toMatchObject({
-      status: 502,
-      error: "unreachable",
-      detail: "ECONNREFUSED",
-    });
+    await vi.waitFor(() =>
+      expect(down.lines.find((l) => l.msg === "gateway request")).toMatchObject({
+        status: 502,
+        error: "unreachable",
+        detail: "ECONNREFUSED",
+      }),
+    );
 
     upstream.answer = () => "hang";
     const slow = await start({ GATEWAY_KRATOS_URL: upstream.url, HOOKS_CONFIG: JSON.stringify({ gateway: { upstreamTimeoutMs: 1000 } }) });

@@ -45,7 +45,7 @@ describe("the Node server, as a real process", () => {
     expect(res.statusCode).toBe(200);
     expect(JSON.parse(text)).toEqual({ identity: { schema_id: "phone", traits: { phone: "+4917612345678" } } });
     expect(await server.exit).toBe(0);
-    expect(server.lines.map((l) => l.msg)).toEqual(expect.arrayContaining(["shutting down: finishing in-flight requests", "stopped"]));
+    expect(server.lines.map((l) => l.msg)).toEqual(expect.arrayContaining(["draining: readiness answers 503, still serving", "stopped"]));
   });
 
   it("warns at start when it falls back to the development key", async () => {

@@ -23,17 +23,29 @@ export interface Running {
   port: number;
   /** The gateway listener's port, when GATEWAY_KRATOS_URL is set. */
   gatewayPort: number;
+  /** The metrics listener's port, when METRICS_PORT is set. */
+  metricsPort: number;
   lines: Record<string, unknown>[];
   exit: Promise<number | null>;
 }
 
 /**
- * Starts the compiled server on free ports (PORT=0, and GATEWAY_PORT=0 unless given) and waits
+ * Starts the compiled server on free ports (PORT=0, and GATEWAY_PORT=0 unless given), without a
+ * drain unless `SHUTDOWN_DRAIN_MS` is given, and waits
  * for a "listening" line from each listener it should open.
  */
 export async function start(env: Record<string, string> = {}): Promise<Running> {
   const gateway = env.GATEWAY_KRATOS_URL !== undefined;
-  const proc = run({ PORT: "0", HOST: "127.0.0.1", HOOKS_API_KEYS: TEST_KEY, ...(gateway && { GATEWAY_PORT: "0" }), ...env });
+  const metrics = env.METRICS_PORT !== undefined;
+  // No drain unless a test asks for one: a SIGTERM stops at once.
+  const proc = run({
+    PORT: "0",
+    HOST: "127.0.0.1",
+    HOOKS_API_KEYS: TEST_KEY,
+    SHUTDOWN_DRAIN_MS: "0",
+    ...(gateway && { GATEWAY_PORT: "0" }),
+    ...env,
+  });
   const parsed = () =>
     proc
       .stdout()
@@ -43,11 +55,16 @@ export async function start(env: Record<string, string> = {}): Promise<Running> 
   const portOf = (name: string) => Number(parsed().find((l) => l.msg === "listening" && l.listener === name)?.port ?? Number.NaN);
   const deadline = Date.now() + 10_000;
   for (;;) {
-    if (!Number.isNaN(portOf("hooks")) && (!gateway || !Number.isNaN(portOf("gateway")))) {
+    if (
+      !Number.isNaN(portOf("hooks")) &&
+      (!gateway || !Number.isNaN(portOf("gateway"))) &&
+      (!metrics || !Number.isNaN(portOf("metrics")))
+    ) {
       return {
         child: proc.child,
         port: portOf("hooks"),
         gatewayPort: portOf("gateway"),
+        metricsPort: portOf("metrics"),
         exit: proc.exit,
         get lines() {
           return parsed();

@@ -103,6 +103,8 @@ export interface StackOptions {
   kratosBin?: string;
   /** Node only: write our service's output to this file instead of keeping it in memory (the benchmark). */
   hooksLog?: string;
+  /** Changes to the rendered kratos.yml (e.g. Kratos's tracing), made before Kratos starts. */
+  editKratos?: (config: Record<string, unknown>) => void;
 }
 
 export interface HooksService {
@@ -145,6 +147,8 @@ export async function startHooks(port: number, config: unknown, entry?: string, 
       PORT: String(port),
       HOST: "127.0.0.1",
       LOG_LEVEL: "info",
+      // The suite stops and restarts our service; no load balancer needs a drain here.
+      SHUTDOWN_DRAIN_MS: "0",
       HOOKS_CONFIG: JSON.stringify(config),
       ...(gateway && { GATEWAY_KRATOS_URL: gateway.upstream, GATEWAY_PORT: String(gateway.port) }),
     },
@@ -209,7 +213,13 @@ export async function startStack(hooksConfig: unknown, options: StackOptions = {
     const configPath = join(dir, "kratos.yml");
     // Behind the gateway, Kratos's base_url (the shipped file's public address) is the gateway's URL.
     const rendered = renderKratosConfig({ hooks: hooks.url, sink: sink.url, public: gateway?.url ?? kratosPublic, admin: kratosAdmin });
-    writeFileSync(configPath, options.captureCtx ? withCtxCapture(rendered, hooks.url, sink.url) : rendered);
+    let text = options.captureCtx ? withCtxCapture(rendered, hooks.url, sink.url) : rendered;
+    if (options.editKratos !== undefined) {
+      const config = parse(text, { merge: true }) as Record<string, unknown>;
+      options.editKratos(config);
+      text = stringify(config, { aliasDuplicateObjects: false });
+    }
+    writeFileSync(configPath, text);
     const kratos = startProcess(
       "kratos",
       options.kratosBin ?? inject("kratosBin"),

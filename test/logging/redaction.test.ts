@@ -60,3 +60,15 @@ describe("both loggers redact credentials and cookies a caller might pass by mis
     expect(output).not.toContain("leaked");
   });
 });
+
+describe("the trace Kratos sends goes on our line", () => {
+  it("traceId and spanId from a valid traceparent; nothing from a malformed one", async () => {
+    const app = createTestApp();
+    const body = loadFixture("login-after.password");
+    await app.call("login-after", body, { headers: { traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" } });
+    await app.call("login-after", body, { headers: { traceparent: "00-not-a-trace" } });
+    const [traced, plain] = app.logs().filter((l) => l.msg === "hook call");
+    expect(traced).toMatchObject({ traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "00f067aa0ba902b7" });
+    expect(plain).not.toHaveProperty("traceId");
+  });
+});

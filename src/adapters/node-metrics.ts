@@ -1,0 +1,79 @@
+import { Hono } from "hono";
+import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
+import type { Metrics } from "../core/metrics.js";
+
+/** Latency buckets, in seconds: a hook answers in about a millisecond; Kratos gives up at 30 s. */
+const HOOK_BUCKETS = [0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2.5];
+/** The gateway waits for Kratos: a login is tens of milliseconds, a slow hook behind it seconds. */
+const GATEWAY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 30, 100];
+
+/**
+ * Prometheus metrics (prom-client, its text format), every label from a closed set: hook ids,
+ * decisions, statuses, message keys, policy names, route templates. No label ever holds a path,
+ * an id or a value.
+ */
+export function createPrometheusMetrics(): { metrics: Metrics; registry: Registry } {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const calls = new Counter({
+    name: "kratos_hooks_hook_calls_total",
+    help: "Hook calls by hook, decision (continue, patch, deny, timeout, rejected) and HTTP status.",
+    labelNames: ["hook", "decision", "status"],
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: "kratos_hooks_hook_duration_seconds",
+    help: "Time to answer a hook call, by hook.",
+    labelNames: ["hook"],
+    buckets: HOOK_BUCKETS,
+    registers: [registry],
+  });
+  const denials = new Counter({
+    name: "kratos_hooks_denials_total",
+    help: "Messages in denials, by message key and the policy that denied.",
+    labelNames: ["key", "policy"],
+    registers: [registry],
+  });
+  const overruns = new Counter({
+    name: "kratos_hooks_budget_overruns_total",
+    help: "Hook calls that exceeded budgetMs, by hook.",
+    labelNames: ["hook"],
+    registers: [registry],
+  });
+  const gatewayRequests = new Counter({
+    name: "kratos_hooks_gateway_requests_total",
+    help: "Requests through the gateway by route template, status, and whether a phone field was rewritten.",
+    labelNames: ["route", "status", "rewritten"],
+    registers: [registry],
+  });
+  const gatewayDuration = new Histogram({
+    name: "kratos_hooks_gateway_duration_seconds",
+    help: "Time to answer through the gateway (Kratos's time included), by route template.",
+    labelNames: ["route"],
+    buckets: GATEWAY_BUCKETS,
+    registers: [registry],
+  });
+  return {
+    registry,
+    metrics: {
+      hookCall({ hook, decision, status, durationMs, policy, messages }) {
+        calls.inc({ hook, decision, status: String(status) });
+        duration.observe({ hook }, durationMs / 1000);
+        if (decision === "timeout") overruns.inc({ hook });
+        for (const key of messages) denials.inc({ key, policy: policy ?? (decision === "timeout" ? "budget" : "none") });
+      },
+      gatewayRequest({ route, status, rewritten, durationMs }) {
+        gatewayRequests.inc({ route, status: String(status), rewritten: String(rewritten) });
+        gatewayDuration.observe({ route }, durationMs / 1000);
+      },
+    },
+  };
+}
+
+/** The metrics listener's app: `GET /metrics` in Prometheus's text format, and nothing else. */
+export function createMetricsApp(registry: Registry): Hono {
+  const app = new Hono();
+  app.get("/metrics", async () => new Response(await registry.metrics(), { headers: { "content-type": registry.contentType } }));
+  app.notFound(() => new Response("not found: the metrics are at /metrics\n", { status: 404 }));
+  return app;
+}
