@@ -118,6 +118,7 @@ async function againstStub(quick: boolean): Promise<Pick<GatewayFigures, "throug
       PORT: String(hooksPort),
       GATEWAY_PORT: String(gatewayPort),
       GATEWAY_KRATOS_URL: stub,
+      SHUTDOWN_DRAIN_MS: "0",
     };
     processes.push(await startBenchServer("ours", ["dist/src/adapters/node.js"], env, `${RESULTS}gateway.log`, ours));
     await sameAnswers([bare, ours]);

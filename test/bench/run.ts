@@ -1,6 +1,7 @@
 // `npm run bench` (and `npm run bench:quick`): the same workload, on loopback, against our
 // service, the bare node:http limit, the same work in Hono and Express, one server at a time;
-// then the gateway against a bare node:http proxy and against real Kratos (gateway.ts), the backfill
+// then the gateway against a bare node:http proxy and against real Kratos (gateway.ts), what the
+// hooks add to real Kratos's sign-ups and logins (kratos-cost.ts), the backfill
 // against a plain PATCH loop on real Kratos (backfill.ts), the per-call
 // micro figures and the Worker's figures. Prints one table and writes it as JSON to test/bench/results/.
 import { execFileSync } from "node:child_process";
@@ -13,6 +14,7 @@ import { WRANGLER_OFFLINE_ENV } from "../worker/offline-env.js";
 import { closedLoop } from "./autocannon.js";
 import { backfillReport, measureBackfill } from "./backfill.js";
 import { gatewayReport, measureGateway } from "./gateway.js";
+import { kratosCostReport, measureKratosCost } from "./kratos-cost.js";
 import type { OpenLoopResult } from "./open-loop.js";
 import { startBenchServer } from "./server.js";
 import { table } from "./table.js";
@@ -54,7 +56,7 @@ const SERVERS: { name: ServerName; label: string; args: string[]; env: Record<st
     label: "kratos-hooks (Node, npm start)",
     args: ["dist/src/adapters/node.js"],
     // As in production: keys of its own, one info log line per call (to a file, as a collector would take it).
-    env: { NODE_ENV: "production", HOOKS_API_KEYS: BENCH_KEY, LOG_LEVEL: "info", HOST: "127.0.0.1" },
+    env: { NODE_ENV: "production", HOOKS_API_KEYS: BENCH_KEY, LOG_LEVEL: "info", HOST: "127.0.0.1", SHUTDOWN_DRAIN_MS: "0" },
   },
   { name: "limit", label: "limit: bare node:http", args: ["test/bench/limit-server.mjs"], env: {} },
   { name: "hono", label: "floor: the same work in Hono", args: ["test/bench/hono-server.mjs"], env: {} },
@@ -210,6 +212,8 @@ process.stderr.write(`bench${quick ? " (quick)" : ""} on ${machine}\n`);
 const { figures, rss } = await measureServers();
 const gatewayFigures = await measureGateway(quick);
 const gateway = gatewayReport(gatewayFigures);
+const kratosCostFigures = await measureKratosCost(quick);
+const kratosCost = kratosCostReport(kratosCostFigures);
 const backfillFigures = await measureBackfill(quick);
 const backfill = backfillReport(backfillFigures);
 const microFigures = micro();
@@ -255,6 +259,7 @@ const targets = [
   ["phone normalization ≤ 20 µs", round((microFigures.phoneNormalizationNs ?? Number.NaN) / 1000), 20, "≤"],
   ["Worker bundle ≤ 250 KiB gzipped", workerFigures.gzipKiB, 250, "≤"],
   ...gateway.targets,
+  ...kratosCost.targets,
   ...backfill.targets,
 ] as const;
 
@@ -281,6 +286,8 @@ const report = [
   "",
   ...gateway.lines,
   "",
+  ...kratosCost.lines,
+  "",
   ...backfill.lines,
   "",
   `Worker: ${workerFigures.gzipKiB} KiB gzipped; Miniflare (workerd) start to first registration-after answer: ${workerFigures.startToFirstAnswerMs.map((t) => `${Math.round(t)} ms`).join(", ")}`,
@@ -296,6 +303,6 @@ process.stdout.write(`\n${report}\n`);
 const file = `${RESULTS}${new Date().toISOString().replace(/[:.]/g, "-")}${quick ? "-quick" : ""}.json`;
 writeFileSync(
   file,
-  `${JSON.stringify({ machine, quick, seconds: SECONDS, connections: CONNECTIONS, offeredRate: OFFERED_RATE, workloads: WORKLOADS.map((w) => w.name), figures, rss, micro: microFigures, worker: workerFigures, gateway: gatewayFigures, backfill: backfillFigures, targets }, null, 2)}\n`,
+  `${JSON.stringify({ machine, quick, seconds: SECONDS, connections: CONNECTIONS, offeredRate: OFFERED_RATE, workloads: WORKLOADS.map((w) => w.name), figures, rss, micro: microFigures, worker: workerFigures, gateway: gatewayFigures, kratosCost: kratosCostFigures, backfill: backfillFigures, targets }, null, 2)}\n`,
 );
 process.stdout.write(`\nWritten to ${file}\n`);
