@@ -11,9 +11,38 @@ export interface OpenLoopResult {
   p999: number;
 }
 
-function percentile(sorted: Float64Array, p: number): number {
+export function percentile(sorted: Float64Array, p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+/**
+ * Calls `fire(index, due)` for requests 0 … total-1 on a fixed schedule of `ratePerSecond` from
+ * now, sending everything that is due and catching up after a late timer, and returns the start.
+ * `wait` re-arms the check: `setImmediate` for precision, a 1 ms timer to leave a shared core to
+ * the server.
+ */
+export function sendOnSchedule(
+  total: number,
+  ratePerSecond: number,
+  fire: (index: number, due: bigint) => void,
+  wait: (next: () => void) => void = setImmediate,
+): bigint {
+  const start = process.hrtime.bigint();
+  const intervalNs = 1e9 / ratePerSecond;
+  let sent = 0;
+  const tick = () => {
+    const now = process.hrtime.bigint();
+    while (sent < total) {
+      const due = start + BigInt(Math.round(sent * intervalNs));
+      if (due > now) break;
+      fire(sent, due);
+      sent++;
+    }
+    if (sent < total) wait(tick);
+  };
+  tick();
+  return start;
 }
 
 /**
@@ -32,14 +61,11 @@ export async function openLoop(options: {
   const target = new URL(options.url);
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   const total = Math.round(options.ratePerSecond * options.seconds);
-  const intervalNs = 1e9 / options.ratePerSecond;
   const latencies = new Float64Array(total);
   const headers = { ...options.headers, "content-length": String(Buffer.byteLength(options.body)) };
-  let sent = 0;
   let done = 0;
   let errors = 0;
-  const start = process.hrtime.bigint();
-
+  let start = 0n;
   await new Promise<void>((resolve) => {
     const finish = (index: number, due: bigint, ok: boolean) => {
       latencies[index] = Number(process.hrtime.bigint() - due) / 1e6;
@@ -54,18 +80,7 @@ export async function openLoop(options: {
       req.on("error", () => finish(index, due, false));
       req.end(options.body);
     };
-    const tick = () => {
-      const now = process.hrtime.bigint();
-      // Send everything that is due, catching up after a late timer.
-      while (sent < total) {
-        const due = start + BigInt(Math.round(sent * intervalNs));
-        if (due > now) break;
-        fire(sent, due);
-        sent++;
-      }
-      if (sent < total) setImmediate(tick);
-    };
-    tick();
+    start = sendOnSchedule(total, options.ratePerSecond, fire);
   });
   const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
   agent.destroy();

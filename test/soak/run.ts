@@ -8,6 +8,7 @@ import { mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from "n
 import { Agent, request } from "node:http";
 import { connect } from "node:net";
 import { fileURLToPath } from "node:url";
+import { percentile, sendOnSchedule } from "../bench/open-loop.js";
 import { freePort } from "../e2e/processes.js";
 import { mutations } from "./mutate.js";
 
@@ -106,10 +107,7 @@ async function steady(): Promise<void> {
   let done = 0;
   const rss: number[] = [];
   const sampler = setInterval(() => rss.push(rssMiB(server.child.pid ?? 0)), 1000);
-  const start = process.hrtime.bigint();
-  const interval = 1e9 / PLAN.rate;
   await new Promise<void>((resolve) => {
-    let sent = 0;
     const fire = (i: number, due: bigint) => {
       const call = CALLS[i % CALLS.length] as (typeof CALLS)[number];
       post(agent, server.port, call.hook, call.body).then(
@@ -124,24 +122,15 @@ async function steady(): Promise<void> {
         },
       );
     };
-    const tick = () => {
-      const now = process.hrtime.bigint();
-      while (sent < total) {
-        const due = start + BigInt(Math.round(sent * interval));
-        if (due > now) break;
-        fire(sent, due);
-        sent++;
-      }
-      if (sent < total) setTimeout(tick, 1);
-    };
-    tick();
+    // A 1 ms timer between checks, not setImmediate: the server shares the two cores for 10 minutes.
+    sendOnSchedule(total, PLAN.rate, fire, (next) => setTimeout(next, 1));
   });
   clearInterval(sampler);
   agent.destroy();
   server.child.kill("SIGTERM");
   await once(server.child, "exit");
-  const sorted = [...latencies].sort((a, b) => a - b);
-  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
+  const sorted = latencies.sort();
+  const at = (p: number) => percentile(sorted, p * 100);
   // Memory after warm-up: the median of the second fifth of the run against the median of the
   // last fifth (a leak raises the level; single samples swing with each garbage collection).
   const fifth = Math.max(5, Math.floor(rss.length / 5));
