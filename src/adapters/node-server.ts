@@ -36,11 +36,16 @@ function drainingAnswer(): Response {
 export function listen(
   name: string,
   fetch: Fetch,
-  options: { port: number; host: string; readinessPath: string; drain: DrainState; logger: Logger },
+  options: { port: number; host: string; readinessPath?: string; drain: DrainState; logger: Logger },
 ): Promise<Listener> {
   const { port, host, readinessPath, drain, logger } = options;
   const served: Fetch = (request, env) => {
-    if (drain.draining && (request.method === "GET" || request.method === "HEAD") && new URL(request.url).pathname === readinessPath) {
+    if (
+      drain.draining &&
+      readinessPath !== undefined &&
+      (request.method === "GET" || request.method === "HEAD") &&
+      new URL(request.url).pathname === readinessPath
+    ) {
       return drainingAnswer();
     }
     return fetch(request, env);

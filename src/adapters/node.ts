@@ -58,9 +58,7 @@ try {
   if (prometheus !== undefined && settings.metrics !== undefined) {
     const { port, host: metricsHost } = settings.metrics;
     // Scraped through the drain too; it has no readiness path of its own.
-    listeners.push(
-      await listen("metrics", createMetricsApp(prometheus.registry).fetch, { port, host: metricsHost, readinessPath: "", drain, logger }),
-    );
+    listeners.push(await listen("metrics", createMetricsApp(prometheus.registry).fetch, { port, host: metricsHost, drain, logger }));
   }
 } catch (error) {
   const code = (error as NodeJS.ErrnoException).code;

@@ -5,7 +5,7 @@ import type { Logger } from "../core/logger.js";
 import { type Metrics, NO_METRICS } from "../core/metrics.js";
 import { resolvePhoneRegion } from "../core/phone-region.js";
 import { maskText } from "../core/redact.js";
-import { parseTraceparent, type TraceContext } from "../core/trace.js";
+import { parseTraceparent } from "../core/trace.js";
 import { GATEWAY_MARKER, toUpstreamHeaders } from "./headers.js";
 import { kratosError } from "./kratos-error.js";
 import { bodyFormatOf, phoneFieldsOf, type RegionOf, rewritePhoneFields, SELF_SERVICE_FLOWS, type SelfServiceFlow } from "./rewrite.js";
@@ -56,8 +56,9 @@ export function createGateway(options: GatewayOptions): Hono {
     const method = c.req.method;
     const path = c.req.path;
     let rewritten: string[] = [];
-    // The incoming record is read once, below; the trace comes from it too.
-    let trace: TraceContext | undefined;
+    // One header record from the runtime (on Node the socket's own, no web Headers object built).
+    const incoming = runtime.headers(c);
+    const trace = parseTraceparent(firstOf(incoming.traceparent));
     const log = (status: number, extra?: Record<string, unknown>) => {
       const durationMs = Math.round((performance.now() - started) * 100) / 100;
       const route = routeTemplate(path);
@@ -68,9 +69,6 @@ export function createGateway(options: GatewayOptions): Hono {
       );
     };
 
-    // One header record from the runtime (on Node the socket's own, no web Headers object built).
-    const incoming = runtime.headers(c);
-    trace = parseTraceparent(firstOf(incoming.traceparent));
     if (incoming[GATEWAY_MARKER] !== undefined) {
       log(508, { error: "loop" });
       return kratosError(508, "This request has already passed through the kratos-hooks gateway: GATEWAY_KRATOS_URL points back at it.");
