@@ -92,6 +92,18 @@ describe("metrics (Prometheus) on a listener of their own", () => {
     expect((await fetch(`http://127.0.0.1:${server.port}/metrics`)).status).toBe(404);
   });
 
+  it("stay up through the drain, for a last scrape, while /health answers 503", async () => {
+    const server = await start({ METRICS_PORT: "0", SHUTDOWN_DRAIN_MS: "1500" });
+    expect(await hook(server.port, "login-after", loadFixture("login-after.password"))).toBe(204);
+    server.child.kill("SIGTERM");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await fetch(`http://127.0.0.1:${server.port}/health`)).status).toBe(503);
+    const res = await fetch(`http://127.0.0.1:${server.metricsPort}/metrics`);
+    expect(res.status).toBe(200);
+    expect(sample(await res.text(), "kratos_hooks_hook_calls_total", { hook: "login-after", decision: "continue", status: "204" })).toBe(1);
+    expect(await server.exit).toBe(0);
+  });
+
   it("are off without METRICS_PORT, bound to loopback by default, and never on a port the others use", async () => {
     const off = await start();
     expect(off.lines.some((l) => l.listener === "metrics")).toBe(false);

@@ -351,4 +351,14 @@ describe("gateway: one log line per request, without values", () => {
       expect(raw()).not.toContain(secret);
     }
   });
+
+  it("carries the client's trace (W3C traceparent) as traceId and spanId, and forwards the header unchanged", async () => {
+    const { app, lines } = gateway();
+    const traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    await app.request(clientRequest("/sessions/whoami", { headers: { traceparent } }));
+    await app.request(clientRequest("/sessions/whoami", { headers: { traceparent: "00-not-a-trace-01" } }));
+    expect(lines()[0]).toMatchObject({ traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "00f067aa0ba902b7" });
+    expect(lines()[1]).not.toHaveProperty("traceId");
+    expect(upstream.received[0]?.headers.traceparent).toBe(traceparent);
+  });
 });
