@@ -1,6 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { configDefaults, defineConfig } from "vitest/config";
-import { SHARED_CONFIG, SHARED_KEY } from "./test/shared/hook-cases.js";
+import { SHARED_CONFIG, SHARED_KEY } from "./test/support/hook-cases.js";
 import { WRANGLER_OFFLINE_ENV } from "./test/worker/offline-env.js";
 
 // Keep wrangler and Miniflare off the network (test/worker/offline-env.ts says what each does).
@@ -15,7 +15,7 @@ export default defineConfig({
           include: ["test/**/*.test.ts"],
           // The end-to-end suite needs Kratos: `npm run test:e2e` (vitest.e2e.config.ts).
           exclude: [...configDefaults.exclude, "test/e2e/**", "test/**/*.worker.test.ts"],
-          globalSetup: ["test/global-setup.ts"],
+          globalSetup: ["test/support/global-setup.ts"],
           testTimeout: 20_000,
         },
       },

@@ -5,7 +5,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/e2e/**/*.e2e.test.ts"],
-    globalSetup: ["test/global-setup.ts", "test/e2e/global-setup.ts"],
+    globalSetup: ["test/support/global-setup.ts", "test/e2e/global-setup.ts"],
     fileParallelism: false,
     testTimeout: 30_000,
     hookTimeout: 90_000,

@@ -29,7 +29,7 @@ top-level argument, sends it to the handler and says what Kratos would do with t
 
   <hook>               ${HOOK_IDS.join(", ")}
   <ctx.json>           a ctx as Kratos builds it (flow, identity, request_headers, …)
-  --example <name>     a shipped ctx from test/fixtures (run without one to list them)
+  --example <name>     a shipped ctx from kratos/examples (run without one to list them)
   --config <file>      our JSON config (default: HOOKS_CONFIG_FILE / HOOKS_CONFIG, else the defaults)
   --kratos <file>      kratos.yml (default: ./kratos/kratos.yml, else the shipped one)
   --cwd <dir>          Kratos's working directory for relative file:// URLs

@@ -7,7 +7,7 @@ export class UsageError extends Error {
   override name = "UsageError";
 }
 
-/** The package's own folder (kratos/, schemas/, test/fixtures/), from src/cli or dist/src/cli alike. */
+/** The package's own folder (kratos/, kratos/examples/, schemas/), from src/cli or dist/src/cli alike. */
 function findPackageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {

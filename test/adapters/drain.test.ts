@@ -1,8 +1,8 @@
 import { Agent, request } from "node:http";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_ANSWER, useUpstream } from "../gateway/upstream.js";
-import { loadFixture, TEST_KEY } from "../helpers.js";
-import { run, start } from "./server-process.js";
+import { loadFixture, TEST_KEY } from "../support/helpers.js";
+import { run, start } from "../support/server-process.js";
+import { DEFAULT_ANSWER, useUpstream } from "../support/upstream.js";
 
 const upstream = useUpstream();
 const BODY = Buffer.from(JSON.stringify(loadFixture("registration-after.password-phone-national")));

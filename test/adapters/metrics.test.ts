@@ -4,9 +4,9 @@ import { createConsoleLogger } from "../../src/adapters/worker-logger.js";
 import { parseConfig } from "../../src/config/parse.js";
 import type { Policy } from "../../src/core/policy.js";
 import { createApp } from "../../src/http/app.js";
-import { useUpstream } from "../gateway/upstream.js";
-import { loadFixture, TEST_KEY } from "../helpers.js";
-import { run, start } from "./server-process.js";
+import { loadFixture, TEST_KEY } from "../support/helpers.js";
+import { run, start } from "../support/server-process.js";
+import { useUpstream } from "../support/upstream.js";
 
 const upstream = useUpstream();
 

@@ -1,9 +1,9 @@
 import { once } from "node:events";
 import { type IncomingMessage, request } from "node:http";
 import { describe, expect, it, vi } from "vitest";
-import { DEFAULT_ANSWER, startUpstream, useUpstream } from "../gateway/upstream.js";
-import { TEST_KEY } from "../helpers.js";
-import { run, start } from "./server-process.js";
+import { TEST_KEY } from "../support/helpers.js";
+import { run, start } from "../support/server-process.js";
+import { DEFAULT_ANSWER, startUpstream, useUpstream } from "../support/upstream.js";
 
 const upstream = useUpstream();
 

@@ -1,8 +1,8 @@
 import { once } from "node:events";
 import { request } from "node:http";
 import { describe, expect, it } from "vitest";
-import { loadFixture, TEST_KEY } from "../helpers.js";
-import { run, start } from "./server-process.js";
+import { loadFixture, TEST_KEY } from "../support/helpers.js";
+import { run, start } from "../support/server-process.js";
 
 describe("the Node server, as a real process", () => {
   it("serves a real HTTP round trip", async () => {

@@ -29,7 +29,7 @@ const OFFERED_RATE = 2_000;
 const SECONDS = quick ? { warmup: 1, closed: 3, rounds: 1, open: 3 } : { warmup: 3, closed: 5, rounds: 3, open: 10 };
 
 const fixture = (name: string) => {
-  const file = fileURLToPath(new URL(`../fixtures/${name}.json`, import.meta.url));
+  const file = fileURLToPath(new URL(`../../kratos/examples/${name}.json`, import.meta.url));
   return { file, body: readFileSync(file, "utf8") };
 };
 const WORKLOADS = [

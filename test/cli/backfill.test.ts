@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cli } from "./cli.js";
+import { cli } from "../support/cli.js";
 
 describe("backfill: usage", () => {
   it.each([

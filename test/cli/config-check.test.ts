@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { cli, cliProcess, ROOT } from "./cli.js";
+import { cli, cliProcess, ROOT } from "../support/cli.js";
 
 function configFile(content: unknown): string {
   const file = join(mkdtempSync(join(tmpdir(), "kratos-hooks-check-")), "config.json");

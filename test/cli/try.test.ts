@@ -6,8 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HOOK_IDS } from "../../src/core/hooks.js";
-import { fixtureNames } from "../helpers.js";
-import { base64Template, cli, cliProcess, editedKratosYml, ROOT } from "./cli.js";
+import { base64Template, cli, cliProcess, editedKratosYml, ROOT } from "../support/cli.js";
+import { EXAMPLES, exampleNames, outcomeOf } from "../support/examples.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: walking kratos.yml in tests.
 type Yml = any;
@@ -19,61 +19,26 @@ async function tryJSON(...argv: string[]) {
   return { code: run.code, report: JSON.parse(run.stdout) };
 }
 
-describe("try --example: every shipped fixture, under the default config", () => {
-  // What the default config does with each example, by Kratos's rules.
-  const expected: Record<string, { kind: string; changes?: [string, unknown][]; messages?: [string | null, number][] }> = {
-    "login-after.blocked-account": { kind: "continue" }, // blocking by metadata needs denyRules.login.metadataPublic
-    "login-after.password": { kind: "continue" },
-    "login-after.phone": { kind: "continue" },
-    "login-before.browser": { kind: "continue" },
-    "registration-after.code-sms-v26": { kind: "continue" },
-    "registration-after.disposable-email": { kind: "stop", messages: [["traits.email", 4100101]] },
-    "registration-after.email-and-phone": {
-      kind: "save",
-      changes: [
-        ["schema_id", "email"],
-        ["traits.phone", "+33612345678"],
-      ],
-    },
-    "registration-after.password-email": { kind: "save", changes: [["schema_id", "email"]] },
-    "registration-after.password-phone-e164": { kind: "save", changes: [["schema_id", "phone"]] },
-    "registration-after.password-phone-national": {
-      kind: "save",
-      changes: [
-        ["schema_id", "phone"],
-        ["traits.phone", "+4917612345678"],
-      ],
-    },
-    "registration-after.phone-extension": { kind: "stop", messages: [["traits.phone", 4100003]] },
-    "registration-after.phone-fullwidth": {
-      kind: "save",
-      changes: [
-        ["schema_id", "phone"],
-        ["traits.phone", "+819012345678"],
-      ],
-    },
-    "registration-after.phone-invalid": { kind: "stop", messages: [["traits.phone", 4100001]] },
-    "registration-after.phone-no-region": { kind: "stop", messages: [["traits.phone", 4100002]] },
-    "registration-before.api-script": { kind: "continue" }, // user-agent rules are opt-in
-    "registration-before.browser": { kind: "continue" },
-    "settings-after.email-to-disposable": { kind: "stop", messages: [["traits.email", 4100101]] },
-    "settings-after.profile-phone-changed": { kind: "save", changes: [["traits.phone", "+4917612345678"]] },
-    "settings-after.profile-unchanged": { kind: "continue" },
-  };
-
-  it("covers every fixture", () => {
-    expect(Object.keys(expected).sort()).toEqual(fixtureNames());
+describe("try --example: every shipped example, under the default config", () => {
+  // What the default config does with each example, by Kratos's rules: test/support/examples.ts.
+  it("every example file has a row in test/support/examples.ts and every row a file", () => {
+    expect(Object.keys(EXAMPLES).sort()).toEqual(exampleNames());
   });
 
-  it.each(Object.entries(expected))("%s", async (name, want) => {
+  it.each(exampleNames())("%s", async (name) => {
+    const want = outcomeOf(name);
     const [hook, scenario] = name.split(".") as [string, string];
     const { code, report } = await tryJSON(hook, "--example", scenario);
     expect(report.verdict.kind).toBe(want.kind);
     expect(code).toBe(want.kind === "continue" || want.kind === "save" ? 0 : 1);
     expect(report.exitCode).toBe(code);
     expect(report.template.file).toBe(`kratos/hooks/${hook}.jsonnet`);
-    expect((report.verdict.changes ?? []).map((c: { path: string; after: unknown }) => [c.path, c.after])).toEqual(want.changes ?? []);
-    expect((report.verdict.messages ?? []).map((m: { node: string; id: number }) => [m.node, m.id])).toEqual(want.messages ?? []);
+    expect((report.verdict.changes ?? []).map((c: { path: string; after: unknown }) => [c.path, c.after])).toEqual(
+      want.kind === "save" ? want.changes : [],
+    );
+    expect((report.verdict.messages ?? []).map((m: { node: string; id: number }) => [m.node, m.id])).toEqual(
+      want.kind === "stop" ? want.messages : [],
+    );
   });
 
   it("uses --config: the blocked-account example is refused once the rule is configured", async () => {
@@ -166,7 +131,7 @@ describe("try --url: a running handler, called with kratos.yml's auth", () => {
   afterAll(() => server.close());
 
   async function withEmail(email: string) {
-    const ctx = JSON.parse(readFileSync(`${ROOT}/test/fixtures/registration-after.password-email.json`, "utf8"));
+    const ctx = JSON.parse(readFileSync(`${ROOT}/kratos/examples/registration-after.password-email.json`, "utf8"));
     ctx.identity.traits.email = email;
     const file = join(mkdtempSync(join(tmpdir(), "kratos-hooks-ctx-")), "ctx.json");
     writeFileSync(file, JSON.stringify(ctx));
@@ -291,8 +256,9 @@ describe("the kratos-hooks command (a real process)", () => {
 });
 
 describe("the README's pasted output is what the commands print", () => {
-  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
-  /** The lines after `$ <command>` in the README, up to the next `$` line or the end of the block. */
+  // The pasted output lives in docs/cli.md, the page of the commands.
+  const readme = readFileSync(join(ROOT, "docs/cli.md"), "utf8");
+  /** The lines after `$ <command>` in docs/cli.md, up to the next `$` line or the end of the block. */
   function pasted(command: string): string {
     const start = readme.indexOf(`$ ${command}\n`);
     expect(start, command).toBeGreaterThan(0);
@@ -300,8 +266,8 @@ describe("the README's pasted output is what the commands print", () => {
     const end = lines.findIndex((line) => line.startsWith("$ ") || line === "```");
     return `${lines.slice(0, end).join("\n").trimEnd()}\n`;
   }
-  // The README shows this machine's checkout path; any other checkout prints its own.
-  const asInReadme = (text: string) => text.replaceAll(ROOT, "/work/main/");
+  // The page writes the clone's folder as `<checkout>`; each checkout prints its own path.
+  const asInReadme = (text: string) => text.replaceAll(ROOT, "<checkout>/");
 
   it.each([
     [
@@ -328,7 +294,7 @@ describe("without the optional Jsonnet engine", () => {
     // A copy of the package whose node_modules lacks only @hanazuki/node-jsonnet, as after a
     // failed optional build.
     const dir = mkdtempSync(join(tmpdir(), "kratos-hooks-nojsonnet-"));
-    for (const entry of ["package.json", "dist", "kratos", "schemas", "test"]) symlinkSync(join(ROOT, entry), join(dir, entry));
+    for (const entry of ["package.json", "dist", "kratos", "schemas"]) symlinkSync(join(ROOT, entry), join(dir, entry));
     mkdirSync(join(dir, "node_modules", "@hanazuki"), { recursive: true });
     for (const entry of readdirSync(join(ROOT, "node_modules"))) {
       if (entry !== "@hanazuki") symlinkSync(join(ROOT, "node_modules", entry), join(dir, "node_modules", entry));

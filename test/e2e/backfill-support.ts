@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import type { IdentityApi } from "@ory/client";
 import { nextPageToken } from "../../src/backfill/admin.js";
 import type { ReportLine } from "../../src/backfill/report.js";
-import { type Captured, spawnNode } from "../spawn.js";
+import { type Captured, spawnNode } from "../support/spawn.js";
 import type { Seed } from "./backfill-seed.js";
 
 const BIN = fileURLToPath(new URL("../../dist/src/cli/bin.js", import.meta.url));

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { describe, expect, inject, it } from "vitest";
 import { renderTemplate } from "../../src/cli/jsonnet.js";
 import type { TryReport } from "../../src/cli/try.js";
-import { cli, ROOT } from "../cli/cli.js";
+import { cli, ROOT } from "../support/cli.js";
 import { type KratosAnswer, newPassword, passwordSignUp } from "./kratos-client.js";
 import { E2E_HOOKS_CONFIG, KRATOS_DIR, useStack } from "./stack.js";
 
@@ -217,15 +217,15 @@ describe("our Jsonnet engine renders the shipped templates as Kratos's go-jsonne
     }
   }
 
-  /** Every ctx we have for a hook: the shipped fixtures and the ones real Kratos built above. */
+  /** Every ctx we have for a hook: the shipped examples and the ones real Kratos built above. */
   function contexts(hook: string): Record<string, unknown>[] {
-    const fixtures = readdirSync(join(ROOT, "test/fixtures"))
+    const examples = readdirSync(join(ROOT, "kratos/examples"))
       .filter((f) => f.startsWith(`${hook}.`) && f.endsWith(".json"))
-      .map((f) => JSON.parse(readFileSync(join(ROOT, "test/fixtures", f), "utf8")) as Record<string, unknown>);
-    return [...fixtures, ...captured.filter((c) => c.hook === hook).map((c) => c.ctx)];
+      .map((f) => JSON.parse(readFileSync(join(ROOT, "kratos/examples", f), "utf8")) as Record<string, unknown>);
+    return [...examples, ...captured.filter((c) => c.hook === hook).map((c) => c.ctx)];
   }
 
-  it("covers every shipped template with fixtures and captured contexts", () => {
+  it("covers every shipped template with examples and captured contexts", () => {
     expect(templates.sort()).toEqual([
       "login-after.jsonnet",
       "login-before.jsonnet",

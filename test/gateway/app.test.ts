@@ -4,7 +4,7 @@ import { createPinoLogger } from "../../src/adapters/node-logger.js";
 import { parseConfig } from "../../src/config/parse.js";
 import { createGateway } from "../../src/gateway/app.js";
 import { createFetchRuntime } from "../../src/gateway/fetch-runtime.js";
-import { DEFAULT_ANSWER, startUpstream, useUpstream } from "./upstream.js";
+import { DEFAULT_ANSWER, startUpstream, useUpstream } from "../support/upstream.js";
 
 const upstream = useUpstream();
 

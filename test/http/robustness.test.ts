@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { HOOK_IDS } from "../../src/core/hooks.js";
-import { bodyOf, createTestApp, loadFixture } from "../helpers.js";
+import { bodyOf, createTestApp, loadFixture } from "../support/helpers.js";
 
 const OK = [200, 204, 400, 422];
 

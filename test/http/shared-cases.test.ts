@@ -1,6 +1,6 @@
 import { describe, it } from "vitest";
-import { createTestApp } from "../helpers.js";
-import { CASES, checkCase, checkLogs, SHARED_CONFIG, SHARED_KEY, toRequest } from "../shared/hook-cases.js";
+import { createTestApp } from "../support/helpers.js";
+import { CASES, checkCase, checkLogs, SHARED_CONFIG, SHARED_KEY, toRequest } from "../support/hook-cases.js";
 
 // The Node half of the shared table; test/worker/shared-cases.worker.test.ts runs the same in workerd.
 describe("shared cases on Node", () => {

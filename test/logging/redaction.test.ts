@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { createPinoLogger } from "../../src/adapters/node-logger.js";
 import { createConsoleLogger } from "../../src/adapters/worker-logger.js";
-import { createTestApp, fixtureNames, loadFixture, TEST_KEY } from "../helpers.js";
-import { secretsIn } from "../shared/hook-cases.js";
+import { createTestApp, fixtureNames, loadFixture, TEST_KEY } from "../support/helpers.js";
+import { secretsIn } from "../support/hook-cases.js";
 
 describe("logs hold no personal data, credentials or cookies in clear", () => {
   it("over every fixture, under configs that allow, patch and deny them", async () => {

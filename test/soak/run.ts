@@ -21,12 +21,12 @@ const PLAN = quick
   ? { steadySeconds: 30, rate: 1_000, mutated: 10_000, drainLoadSeconds: 2 }
   : { steadySeconds: 600, rate: 1_000, mutated: 100_000, drainLoadSeconds: 4 };
 
-/** Every fixture, as Kratos would send it to its hook. */
-const CALLS = readdirSync(fileURLToPath(new URL("../fixtures/", import.meta.url)))
+/** Every shipped example (kratos/examples), as Kratos would send it to its hook. */
+const CALLS = readdirSync(fileURLToPath(new URL("../../kratos/examples/", import.meta.url)))
   .filter((f) => f.endsWith(".json"))
   .map((f) => ({
     hook: f.split(".")[0] as string,
-    body: readFileSync(fileURLToPath(new URL(`../fixtures/${f}`, import.meta.url)), "utf8"),
+    body: readFileSync(fileURLToPath(new URL(`../../kratos/examples/${f}`, import.meta.url)), "utf8"),
   }));
 
 interface Server {

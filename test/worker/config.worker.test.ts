@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
+import loginBefore from "../../kratos/examples/login-before.browser.json" with { type: "json" };
+import disposable from "../../kratos/examples/registration-after.disposable-email.json" with { type: "json" };
 import worker, { type Env } from "../../src/adapters/worker.js";
-import loginBefore from "../fixtures/login-before.browser.json" with { type: "json" };
-import disposable from "../fixtures/registration-after.disposable-email.json" with { type: "json" };
 
 // The Worker's entry called directly in workerd with bindings of our choosing: what a deployment
 // with missing or wrong settings answers.

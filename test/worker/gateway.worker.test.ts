@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, inject, it, vi } from "vitest";
 import worker, { type Env } from "../../src/adapters/worker.js";
-import type { Echo } from "../gateway/echo-upstream.js";
+import type { Echo } from "./echo-upstream.js";
 
 // The Worker's entry in workerd with the gateway switched on by its bindings, in front of a real
 // upstream on loopback that answers with the request it received (test/worker/global-setup.ts).

@@ -1,9 +1,9 @@
 import type { TestProject } from "vitest/node";
-import { startEchoUpstream } from "../gateway/echo-upstream.js";
+import { startEchoUpstream } from "./echo-upstream.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
-    /** The echo upstream the Worker's gateway forwards to in the workerd tests (test/gateway/echo-upstream.ts). */
+    /** The echo upstream the Worker's gateway forwards to in the workerd tests (test/worker/echo-upstream.ts). */
     echoUpstream: string;
   }
 }

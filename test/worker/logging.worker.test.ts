@@ -1,6 +1,6 @@
 import { SELF } from "cloudflare:test";
 import { expect, it, vi } from "vitest";
-import { CASES, checkLogs, toRequest } from "../shared/hook-cases.js";
+import { CASES, checkLogs, toRequest } from "../support/hook-cases.js";
 
 // The Worker logs through console.log (src/adapters/worker-logger.ts); the same checks as on Node.
 it("logs every case in pino's shape with nothing personal in clear", async () => {

@@ -1,6 +1,6 @@
 import { SELF } from "cloudflare:test";
 import { expect, it, vi } from "vitest";
-import { CASES, checkCase } from "../shared/hook-cases.js";
+import { CASES, checkCase } from "../support/hook-cases.js";
 
 // Deployed Workers refuse `eval` and `new Function`; the test pool allows them (its module
 // runner needs them), so this file watches for any attempt instead. The Worker runs in this

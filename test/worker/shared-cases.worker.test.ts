@@ -1,6 +1,6 @@
 import { SELF } from "cloudflare:test";
 import { beforeAll, describe, it, vi } from "vitest";
-import { CASES, checkCase } from "../shared/hook-cases.js";
+import { CASES, checkCase } from "../support/hook-cases.js";
 
 // The Worker half of the shared table (test/http/shared-cases.test.ts is the Node half). Every
 // request goes through the Worker's own entry, src/adapters/worker.ts, with the bindings that

@@ -1,7 +1,7 @@
 import { SELF } from "cloudflare:test";
 import { expect, it, vi } from "vitest";
-import loginAfter from "../fixtures/login-after.password.json" with { type: "json" };
-import { SHARED_KEY } from "../shared/hook-cases.js";
+import loginAfter from "../../kratos/examples/login-after.password.json" with { type: "json" };
+import { SHARED_KEY } from "../support/hook-cases.js";
 
 // The Worker reads Kratos's traceparent into its log line as Node does.
 it("puts the caller's traceId and spanId on the hook call line", async () => {

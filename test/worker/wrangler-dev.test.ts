@@ -2,8 +2,8 @@ import { once } from "node:events";
 import { type IncomingMessage, request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { freePort, type Running } from "../e2e/processes.js";
-import { type Echo, startEchoUpstream } from "../gateway/echo-upstream.js";
-import { CASES, checkCase, checkLogs, SHARED_CONFIG, SHARED_KEY } from "../shared/hook-cases.js";
+import { CASES, checkCase, checkLogs, SHARED_CONFIG, SHARED_KEY } from "../support/hook-cases.js";
+import { type Echo, startEchoUpstream } from "./echo-upstream.js";
 import { startWranglerDev, workerLogLines } from "./wrangler-dev.js";
 
 // The shared table a third time: over HTTP to `wrangler dev`, which runs the Worker in workerd

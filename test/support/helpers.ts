@@ -1,17 +1,18 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { Writable } from "node:stream";
 import type { Hono } from "hono";
-import { createPinoLogger } from "../src/adapters/node-logger.js";
-import { parseConfig } from "../src/config/parse.js";
-import type { Config } from "../src/config/schema.js";
-import type { Policy } from "../src/core/policy.js";
-import { type AppEnv, createApp } from "../src/http/app.js";
+import { createPinoLogger } from "../../src/adapters/node-logger.js";
+import { parseConfig } from "../../src/config/parse.js";
+import type { Config } from "../../src/config/schema.js";
+import type { Policy } from "../../src/core/policy.js";
+import { type AppEnv, createApp } from "../../src/http/app.js";
 
-export const FIXTURES_DIR = new URL("./fixtures/", import.meta.url);
+/** The shipped example contexts, `kratos/examples/<hook>.<scenario>.json` (what `kratos-hooks try --example` reads). */
+export const FIXTURES_DIR = new URL("../../kratos/examples/", import.meta.url);
 export const TEST_KEY = "test-key-0123456789abcdef";
 export const OTHER_KEY = "rotated-key-fedcba9876543210";
 
-/** Fixture names, `<hook>.<scenario>`. */
+/** The shipped examples' names, `<hook>.<scenario>`, sorted. */
 export function fixtureNames(): string[] {
   return readdirSync(FIXTURES_DIR)
     .filter((f) => f.endsWith(".json"))
@@ -19,6 +20,7 @@ export function fixtureNames(): string[] {
     .sort();
 }
 
+/** A shipped example's ctx, parsed. */
 export function loadFixture(name: string): Record<string, unknown> {
   return JSON.parse(readFileSync(new URL(`${name}.json`, FIXTURES_DIR), "utf8"));
 }
@@ -67,7 +69,7 @@ export function createTestApp(options: { config?: unknown; keys?: string[]; poli
   };
 }
 
-/** A registration-after body with the given traits, built on a real fixture. */
+/** A registration-after body with the given traits, built on a shipped example. */
 export function registration(traits: Record<string, unknown>, flow: Record<string, unknown> = {}, schemaId = "default") {
   const body = loadFixture("registration-after.password-email") as AnyJSON;
   return { ...body, flow: { ...body.flow, ...flow }, identity: { ...body.identity, schema_id: schemaId, traits } } as AnyJSON;

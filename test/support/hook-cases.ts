@@ -3,19 +3,19 @@
 // (test/worker/shared-cases.worker.test.ts) and against `wrangler dev`
 // (test/worker/wrangler-dev.test.ts). Nothing here may import node:*.
 import { expect } from "vitest";
+import loginAfterBlocked from "../../kratos/examples/login-after.blocked-account.json" with { type: "json" };
+import loginAfterPassword from "../../kratos/examples/login-after.password.json" with { type: "json" };
+import loginBeforeBrowser from "../../kratos/examples/login-before.browser.json" with { type: "json" };
+import disposableEmail from "../../kratos/examples/registration-after.disposable-email.json" with { type: "json" };
+import passwordEmail from "../../kratos/examples/registration-after.password-email.json" with { type: "json" };
+import phoneNational from "../../kratos/examples/registration-after.password-phone-national.json" with { type: "json" };
+import phoneInvalid from "../../kratos/examples/registration-after.phone-invalid.json" with { type: "json" };
+import registrationBeforeApi from "../../kratos/examples/registration-before.api-script.json" with { type: "json" };
+import registrationBeforeBrowser from "../../kratos/examples/registration-before.browser.json" with { type: "json" };
+import settingsChanged from "../../kratos/examples/settings-after.profile-phone-changed.json" with { type: "json" };
+import settingsUnchanged from "../../kratos/examples/settings-after.profile-unchanged.json" with { type: "json" };
 import { isHookId } from "../../src/core/hooks.js";
 import { toE164 } from "../../src/core/phone.js";
-import loginAfterBlocked from "../fixtures/login-after.blocked-account.json" with { type: "json" };
-import loginAfterPassword from "../fixtures/login-after.password.json" with { type: "json" };
-import loginBeforeBrowser from "../fixtures/login-before.browser.json" with { type: "json" };
-import disposableEmail from "../fixtures/registration-after.disposable-email.json" with { type: "json" };
-import passwordEmail from "../fixtures/registration-after.password-email.json" with { type: "json" };
-import phoneNational from "../fixtures/registration-after.password-phone-national.json" with { type: "json" };
-import phoneInvalid from "../fixtures/registration-after.phone-invalid.json" with { type: "json" };
-import registrationBeforeApi from "../fixtures/registration-before.api-script.json" with { type: "json" };
-import registrationBeforeBrowser from "../fixtures/registration-before.browser.json" with { type: "json" };
-import settingsChanged from "../fixtures/settings-after.profile-phone-changed.json" with { type: "json" };
-import settingsUnchanged from "../fixtures/settings-after.profile-unchanged.json" with { type: "json" };
 
 /** The key both runtimes accept in these cases (Node: `apiKeys`; Worker: the HOOKS_API_KEYS binding). */
 export const SHARED_KEY = "shared-key-0123456789abcdef";

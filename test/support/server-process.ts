@@ -1,7 +1,7 @@
 import type { ChildProcess } from "node:child_process";
 import { afterEach } from "vitest";
-import { TEST_KEY } from "../helpers.js";
-import { type Captured, spawnNode } from "../spawn.js";
+import { TEST_KEY } from "./helpers.js";
+import { type Captured, spawnNode } from "./spawn.js";
 
 const ENTRY = new URL("../../dist/src/adapters/node.js", import.meta.url).pathname;
 

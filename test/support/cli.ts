@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse, stringify } from "yaml";
 import { main } from "../../src/cli/main.js";
-import { spawnNode } from "../spawn.js";
+import { spawnNode } from "./spawn.js";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const BIN = join(ROOT, "dist/src/cli/bin.js");
