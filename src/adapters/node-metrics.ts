@@ -60,7 +60,8 @@ export function createPrometheusMetrics(): { metrics: Metrics; registry: Registr
         calls.inc({ hook, decision, status: String(status) });
         duration.observe({ hook }, durationMs / 1000);
         if (decision === "timeout") overruns.inc({ hook });
-        for (const key of messages) denials.inc({ key, policy: policy ?? (decision === "timeout" ? "budget" : "none") });
+        // A timeout's message is the budget's, whichever policy was waiting when it fired.
+        for (const key of messages) denials.inc({ key, policy: decision === "timeout" ? "budget" : (policy ?? "none") });
       },
       gatewayRequest({ route, status, rewritten, durationMs }) {
         gatewayRequests.inc({ route, status: String(status), rewritten: String(rewritten) });

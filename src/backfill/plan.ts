@@ -1,10 +1,11 @@
 import type { HookInput, IdentityView, JsonObject } from "../core/decision.js";
+import { type HookId, hooksWhere } from "../core/hooks.js";
 import { getPath, isBlank, isPlainObject, jsonEqual } from "../core/json.js";
 import type { MessageKey } from "../core/messages.js";
 import { toE164 } from "../core/phone.js";
 import type { ResolvedRegion } from "../core/phone-region.js";
 import { type IdentityField, runPipeline } from "../core/pipeline.js";
-import type { Policy } from "../core/policy.js";
+import type { Policy, PolicyContext } from "../core/policy.js";
 
 /** An address as Kratos stores it on an identity (`identity/identity_verification.go`, `identity_recovery.go`). */
 export interface StoredAddress {
@@ -44,6 +45,19 @@ function fieldOf(pointer: string): string {
         .join(".");
 }
 
+/** The hook whose pipeline creates identities: a stored identity is brought to its rules. */
+const REPLAY_HOOK: HookId = (() => {
+  const [hook, ...more] = hooksWhere((facts) => facts.createsIdentity);
+  if (hook === undefined || more.length > 0) throw new Error("the hook table must name exactly one hook that creates identities");
+  return hook;
+})();
+
+/** A backfill has no hook deadline: the policies get a signal that never fires, and log nowhere. */
+const REPLAY_CONTEXT: PolicyContext = {
+  signal: new AbortController().signal,
+  logger: { info() {}, warn() {}, error() {} },
+};
+
 /**
  * Runs the registration-after policies (the hook's own pipeline) on a stored identity. The input
  * is what a sign-up of this identity would send, without a request: no transient payload, no
@@ -51,13 +65,14 @@ function fieldOf(pointer: string): string {
  */
 export async function planIdentity(identity: StoredIdentity, policies: readonly Policy[]): Promise<Plan> {
   const input: HookInput = {
-    hook: "registration-after",
+    hook: REPLAY_HOOK,
     transientPayload: undefined,
     requestedSchemaId: undefined,
     headers: new Map(),
     identity: { schemaId: identity.schema_id, traits: identity.traits, metadataPublic: identity.metadata_public ?? null },
   };
-  const result = await runPipeline(policies, input);
+  const result = await runPipeline(policies, input, REPLAY_CONTEXT);
+  if (result.kind === "timeout") throw new Error(`policy ${result.by} timed out on a signal that never fires`);
   if (result.kind === "continue") return { kind: "unchanged" };
   if (result.kind === "deny") {
     const [first] = result.messages;

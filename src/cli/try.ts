@@ -1,11 +1,11 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../config/schema.js";
-import { HOOK_IDS, type HookId, isBeforeHook, isHookId } from "../core/hooks.js";
+import { factsOf, HOOK_IDS, type HookId, hookAt, isHookId } from "../core/hooks.js";
 import { createIdentitySchemaSet } from "../core/identity-schemas.js";
 import { isPlainObject } from "../core/json.js";
 import { createApp } from "../http/app.js";
-import { exitCodeOf, type HookOutcome, toVerdict, type Verdict } from "../kratos/verdict.js";
+import { exitCodeOf, type HookOutcome, toVerdict, type Verdict } from "../kratos/verdict/index.js";
 import { loadCliConfig } from "./cli-config.js";
 import { renderTemplate } from "./jsonnet.js";
 import { fetchKratosURL, type KratosConfig, listHooks, openKratosConfig, pathText, routeOf } from "./kratos-config.js";
@@ -32,11 +32,11 @@ export interface TryReport {
   exitCode: 0 | 1;
 }
 
-const FIXTURES_DIR = join(PACKAGE_ROOT, "test", "fixtures");
+const EXAMPLES_DIR = join(PACKAGE_ROOT, "kratos", "examples");
 
-/** The shipped example contexts for a hook: `test/fixtures/<hook>.<scenario>.json`. */
+/** The shipped example contexts for a hook: `kratos/examples/<hook>.<scenario>.json`. */
 function examplesOf(hook: string): string[] {
-  return readdirSync(FIXTURES_DIR)
+  return readdirSync(EXAMPLES_DIR)
     .filter((f) => f.startsWith(`${hook}.`) && f.endsWith(".json"))
     .map((f) => f.slice(hook.length + 1, -5))
     .sort();
@@ -49,7 +49,7 @@ function readCtx(options: TryOptions, hook: HookId): { ctx: Record<string, unkno
     if (!examples.includes(options.example)) {
       throw new UsageError(`no example "${options.example}" for ${hook}; the examples are: ${examples.join(", ")}`);
     }
-    file = join(FIXTURES_DIR, `${hook}.${options.example}.json`);
+    file = join(EXAMPLES_DIR, `${hook}.${options.example}.json`);
   } else if (options.ctxFile !== undefined) {
     file = options.ctxFile;
   } else {
@@ -71,7 +71,7 @@ function readCtx(options: TryOptions, hook: HookId): { ctx: Record<string, unkno
     throw new UsageError(
       `the ctx file ${file} must hold a JSON object (Kratos's ctx), found ${Array.isArray(ctx) ? "an array" : typeof ctx}`,
     );
-  if (!isBeforeHook(hook) && !isPlainObject(ctx.identity)) {
+  if (factsOf(hook).hasIdentity && !isPlainObject(ctx.identity)) {
     throw new UsageError(`the ctx file ${file} has no "identity" object, which Kratos always sends to ${hook}`);
   }
   return { ctx, name: displayPath(file) };
@@ -83,7 +83,7 @@ function findWiring(kratos: KratosConfig, hook: HookId) {
     const route = e.name === "web_hook" ? routeOf(e.config?.url) : null;
     return route !== null && "id" in route && route.id === hook;
   });
-  const entry = wired.find((e) => `${e.flow}-${e.when}` === hook) ?? wired[0];
+  const entry = wired.find((e) => hookAt(e.flow, e.when) === hook) ?? wired[0];
   if (entry?.config === undefined) {
     throw new UsageError(`${kratos.file} wires no web_hook to /hooks/${hook}; run \`kratos-hooks doctor ${kratos.file}\``);
   }

@@ -1,5 +1,6 @@
 import type { z } from "zod";
-import { isPlainObject, valueAtPath, withoutZodPrefix } from "../core/json.js";
+import { isPlainObject } from "../core/json.js";
+import { valueAtPath, withoutZodPrefix } from "../validation/zod-issues.js";
 import { type Config, configSchema } from "./schema.js";
 
 /** An operator's mistake in configuration: the message names the key, what was expected and what was found. */

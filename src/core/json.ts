@@ -42,18 +42,3 @@ export function setPath(root: JsonObject, path: string, value: unknown): JsonObj
   const child = root[head];
   return { ...root, [head]: setPath(isPlainObject(child) ? child : {}, rest.join("."), value) };
 }
-
-/** Reads a value at a path of keys and indices, as reported by zod; undefined where it stops. */
-export function valueAtPath(root: unknown, path: readonly PropertyKey[]): unknown {
-  let node = root;
-  for (const key of path) {
-    if (node === null || typeof node !== "object") return undefined;
-    node = (node as Record<PropertyKey, unknown>)[key];
-  }
-  return node;
-}
-
-/** A zod message without its category prefix ("Too small: expected …" → "expected …"). */
-export function withoutZodPrefix(message: string): string {
-  return message.replace(/^[A-Z][a-z]+(?: [a-z]+)?: /, "");
-}

@@ -1,29 +1,67 @@
-import type { Denial, HookInput, IdentityView } from "./decision.js";
+import type { Decision, Denial, HookInput, IdentityView } from "./decision.js";
 import { jsonEqual } from "./json.js";
-import type { Policy } from "./policy.js";
+import type { Policy, PolicyContext } from "./policy.js";
 
 export type IdentityField = keyof IdentityView;
 
 export type PipelineResult =
   | { kind: "continue" }
   | { kind: "patch"; identity: IdentityView; changed: readonly IdentityField[]; by: readonly string[] }
-  | { kind: "deny"; messages: readonly Denial[]; by: string };
+  | { kind: "deny"; messages: readonly Denial[]; by: string }
+  /** The time budget's signal fired while `by` was deciding, or after it (`none`: before any policy ran). */
+  | { kind: "timeout"; by: string };
 
 const FIELDS: readonly IdentityField[] = ["schemaId", "traits", "metadataPublic"];
+
+const ABORTED = Symbol("aborted");
+
+/**
+ * A decision, or ABORTED when the signal fires first. A synchronous decision is taken as it is;
+ * a promise is raced against the signal, and its rejection after the signal fired (a `fetch`
+ * given the signal) counts as the budget, not as a bug.
+ */
+function untilAborted(decision: Decision | Promise<Decision>, signal: AbortSignal): Decision | Promise<Decision | typeof ABORTED> {
+  if (typeof (decision as Partial<PromiseLike<Decision>>).then !== "function") return decision as Decision;
+  return new Promise((resolve, reject) => {
+    const onAbort = () => resolve(ABORTED);
+    signal.addEventListener("abort", onAbort, { once: true });
+    Promise.resolve(decision).then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        if (signal.aborted) resolve(ABORTED);
+        else reject(error);
+      },
+    );
+  });
+}
 
 /**
  * Runs the policies that apply to the hook, in order. Patches accumulate and each later
  * policy sees the patched identity; the first deny ends the run. The result names only the
  * fields that differ from what Kratos sent, so an answer never carries a no-op change.
+ * When `context.signal` fires, the run stops waiting and the result is a timeout.
  */
-export async function runPipeline(policies: readonly Policy[], input: HookInput): Promise<PipelineResult> {
+export async function runPipeline(policies: readonly Policy[], input: HookInput, context: PolicyContext): Promise<PipelineResult> {
   const original = input.identity;
   let identity = original;
   const by: string[] = [];
+  // The policy whose wait used up the budget: the one running, or the last one that ran.
+  let waited: string | undefined;
   for (const policy of policies) {
     if (!policy.hooks.has(input.hook)) continue;
-    const decision = await policy.decide(identity === original ? input : { ...input, identity });
-    if (decision.kind === "deny") return { kind: "deny", messages: decision.messages, by: policy.name };
+    if (context.signal.aborted) return { kind: "timeout", by: waited ?? "none" };
+    waited = policy.name;
+    const decision = await untilAborted(policy.decide(identity === original ? input : { ...input, identity }, context), context.signal);
+    if (decision === ABORTED) return { kind: "timeout", by: policy.name };
+    if (decision.kind === "deny") {
+      // Kratos fails the flow on a 422 without messages ("got no validation errors"): a bug, never an answer.
+      if (decision.messages.length === 0) throw new Error(`policy ${policy.name} denied ${input.hook} without a message`);
+      return { kind: "deny", messages: decision.messages, by: policy.name };
+    }
     if (decision.kind === "patch") {
       if (identity === undefined) throw new Error(`policy ${policy.name} patched an identity on ${input.hook}, which has none`);
       identity = { ...identity, ...decision.identity };

@@ -1,13 +1,26 @@
 import type { Decision, HookInput } from "./decision.js";
 import type { HookId } from "./hooks.js";
+import type { Logger } from "./logger.js";
+
+/** What a policy may use besides its input. Nothing reaches a policy through globals. */
+export interface PolicyContext {
+  /**
+   * Fires when the hook call's time budget (`budgetMs`) is spent. A policy that waits on I/O
+   * passes it on (`fetch(url, { signal })`); the pipeline stops waiting for it either way.
+   */
+  signal: AbortSignal;
+  /** The service's logger; never log a phone number, email, password or token in clear. */
+  logger: Logger;
+}
 
 /**
  * A policy decides on one hook call: continue, patch the identity, or deny with messages.
- * It is pure: no I/O, no clock, no globals. It may be async so that a later policy can
- * consult a peer (the Kratos admin API) within the hook's time budget.
+ * The built-in policies are pure and synchronous. A policy may be async when it must wait on a
+ * peer; the time budget bounds that waiting, never CPU work: a synchronous `decide` runs to its
+ * end, and the budget's timer cannot fire until the run waits on something.
  */
 export interface Policy {
   name: string;
   hooks: ReadonlySet<HookId>;
-  decide(input: HookInput): Decision | Promise<Decision>;
+  decide(input: HookInput, context: PolicyContext): Decision | Promise<Decision>;
 }

@@ -1,15 +1,15 @@
 import { Hono } from "hono";
 import type { Config } from "../config/schema.js";
-import { GLOBAL_POINTER, type HookInput } from "../core/decision.js";
 import { isHookId } from "../core/hooks.js";
 import type { Logger } from "../core/logger.js";
 import { type Metrics, NO_METRICS } from "../core/metrics.js";
-import { type PipelineResult, runPipeline } from "../core/pipeline.js";
+import { runPipeline } from "../core/pipeline.js";
 import { createPolicies, warmUp } from "../core/policies/index.js";
 import type { Policy } from "../core/policy.js";
-import { maskEmail, maskPhone, maskText } from "../core/redact.js";
+import { maskText } from "../core/redact.js";
+import { type SubjectFields, toSubject } from "../core/subject.js";
 import { parseTraceparent } from "../core/trace.js";
-import { type KratosAnswer, toKratosResponse, toMessagesBody, WIRE_KEYS } from "../kratos/response.js";
+import { type KratosAnswer, toKratosResponse } from "../kratos/response.js";
 import { createAuthenticator } from "./auth.js";
 import { errorResponse } from "./errors.js";
 import { readHookRequest } from "./read-hook-request.js";
@@ -35,28 +35,6 @@ function requestIdOf(request: Request): string {
   return sent !== null && /^[A-Za-z0-9._-]{1,128}$/.test(sent) ? sent : crypto.randomUUID();
 }
 
-/** Masked phone and email traits, so a log line can be matched to a person's report. */
-function subjectOf(input: HookInput, config: Config): Record<string, string> | undefined {
-  const traits = input.identity?.traits;
-  if (traits === undefined) return undefined;
-  const subject: Record<string, string> = {};
-  const phone = traits[config.normalizePhone.fields[0] ?? "phone"];
-  const email = traits[config.denyRules.emailTraits[0] ?? "email"];
-  if (typeof phone === "string") subject.phone = maskPhone(phone);
-  if (typeof email === "string") subject.email = maskEmail(email);
-  return subject;
-}
-
-type Timed = PipelineResult | { kind: "timeout" };
-
-function withBudget(run: Promise<PipelineResult>, budgetMs: number): Promise<Timed> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<Timed>((resolve) => {
-    timer = setTimeout(() => resolve({ kind: "timeout" }), budgetMs);
-  });
-  return Promise.race([run, timeout]).finally(() => clearTimeout(timer));
-}
-
 /** Per-request values: the request id, so the error handler logs the same id the answer names. */
 export type AppEnv = { Variables: { requestId: string } };
 
@@ -70,6 +48,8 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   const policies = options.policies ?? createPolicies(config);
   warmUp();
   const authenticate = createAuthenticator(options.apiKeys);
+  const subjectFields: SubjectFields = { phone: config.normalizePhone.fields, email: config.denyRules.emailTraits };
+  const answerOptions = { failMode: config.failMode };
   const app = new Hono<AppEnv>();
 
   app.get("/health", (c) => c.json({ status: "ok" }));
@@ -136,25 +116,26 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
     if (!request.ok) return reject(request.response, request.code);
 
     const input = request.input;
-    const result = await withBudget(runPipeline(policies, input), config.budgetMs);
-    const subject = subjectOf(input, config);
+    // The budget bounds the policies' waiting (I/O), not CPU work: its timer fires only while the
+    // run waits, and the pipeline races each promise against it (docs/operations.md).
+    const budget = new AbortController();
+    const timer = setTimeout(() => budget.abort(), config.budgetMs);
+    const result = await runPipeline(policies, input, { signal: budget.signal, logger }).finally(() => clearTimeout(timer));
+    const kratosAnswer = toKratosResponse(input.hook, result, answerOptions);
+    const response = answer(kratosAnswer);
     if (result.kind === "timeout") {
-      const closed = config.failMode === "closed";
-      const response = closed
-        ? answer({ status: 422, body: toMessagesBody([{ key: "HOOK_TIMEOUT", pointer: GLOBAL_POINTER, context: { reason: "timeout" } }]) })
-        : answer({ status: 204, body: null });
-      logger.warn({ hook, requestId, budgetMs: config.budgetMs, failMode: config.failMode }, "hook exceeded its time budget");
-      log({ decision: "timeout", status: response.status, messages: closed ? ["HOOK_TIMEOUT"] : [], subject });
-      return response;
+      logger.warn(
+        { hook, requestId, budgetMs: config.budgetMs, failMode: config.failMode, policy: result.by },
+        "hook exceeded its time budget",
+      );
     }
-    const response = answer(toKratosResponse(input.hook, result));
     log({
       decision: result.kind,
       status: response.status,
-      policy: result.kind === "continue" ? null : result.kind === "deny" ? result.by : result.by.join(","),
-      messages: result.kind === "deny" ? result.messages.map((m) => m.key) : [],
-      changes: result.kind === "patch" ? result.changed.map((field) => WIRE_KEYS[field]) : [],
-      subject,
+      policy: result.kind === "continue" ? null : result.kind === "patch" ? result.by.join(",") : result.by,
+      messages: kratosAnswer.messages,
+      changes: kratosAnswer.changes,
+      subject: toSubject(input.identity, subjectFields),
     });
     return response;
   });

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { HookInput } from "../core/decision.js";
 import { type HookId, isBeforeHook } from "../core/hooks.js";
-import { valueAtPath, withoutZodPrefix } from "../core/json.js";
+import { valueAtPath, withoutZodPrefix } from "../validation/zod-issues.js";
 
 // The Kratos template context `ctx` (`selfservice/hook/web_hook.go` `templateContext`), reduced
 // to what we read. z.object drops every other key, so `request_cookies` is never read or kept.

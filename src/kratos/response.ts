@@ -1,6 +1,6 @@
 import { type Denial, GLOBAL_POINTER, type IdentityView } from "../core/decision.js";
 import { canPatchIdentity, type HookId } from "../core/hooks.js";
-import { MESSAGES } from "../core/messages.js";
+import { MESSAGES, type MessageKey } from "../core/messages.js";
 import type { IdentityField, PipelineResult } from "../core/pipeline.js";
 
 /** An answer exactly as Kratos's `web_hook` with `response.parse: true` reads it. */
@@ -8,13 +8,22 @@ export interface KratosAnswer {
   status: 200 | 204 | 422;
   /** JSON text, or null for an empty body. */
   body: string | null;
+  /** The message keys in the body, for the log line and metrics. */
+  messages: readonly MessageKey[];
+  /** The identity keys the body replaces (`traits`, `schema_id`, …), for the log line. */
+  changes: readonly string[];
+}
+
+/** What the operator chose for a hook that runs out of time (`failMode`). */
+export interface AnswerOptions {
+  failMode: "open" | "closed";
 }
 
 /** The status for policy denials: a 4xx other than 429, so Kratos parses messages instead of retrying. */
-export const DENY_STATUS = 422;
+const DENY_STATUS = 422;
 
 // Our field names → Kratos's identity JSON keys (`identity/identity.go`).
-export const WIRE_KEYS: Record<IdentityField, string> = {
+const WIRE_KEYS: Record<IdentityField, string> = {
   schemaId: "schema_id",
   traits: "traits",
   metadataPublic: "metadata_public",
@@ -25,7 +34,7 @@ export const WIRE_KEYS: Record<IdentityField, string> = {
  * in first-seen order (`selfservice/hook/web_hook.go` `rawHookResponse`). `instance_ptr` always
  * starts with `#/`: anything else makes Kratos add a junk input node to the form.
  */
-export function toMessagesBody(denials: readonly Denial[]): string {
+function toMessagesBody(denials: readonly Denial[]): string {
   const groups = new Map<string, { id: number; text: string; type: "error"; context: object }[]>();
   for (const denial of denials) {
     const pointer = denial.pointer.startsWith("#/") ? denial.pointer : GLOBAL_POINTER;
@@ -39,25 +48,39 @@ export function toMessagesBody(denials: readonly Denial[]): string {
   });
 }
 
+const CONTINUE_ANSWER: KratosAnswer = { status: 204, body: null, messages: [], changes: [] };
+
+const TIMEOUT_DENIAL: Denial = { key: "HOOK_TIMEOUT", pointer: GLOBAL_POINTER, context: { reason: "timeout" } };
+
+function denied(denials: readonly Denial[]): KratosAnswer {
+  return { status: DENY_STATUS, body: toMessagesBody(denials), messages: denials.map((d) => d.key), changes: [] };
+}
+
 /**
  * Turns a pipeline result into the answer Kratos expects. The only module that knows the wire
  * format: 204 for no change; 200 `{"identity": …}` with only the changed top-level fields, each
  * whole (Kratos replaces `traits` and metadata wholesale, `web_hook.go` `parseWebhookResponse`);
- * 422 with messages for a denial.
+ * 422 with messages for a denial. A timeout follows `failMode`: closed refuses with the global
+ * HOOK_TIMEOUT message, open lets the flow go on unchanged (204).
  */
-export function toKratosResponse(hook: HookId, result: PipelineResult): KratosAnswer {
+export function toKratosResponse(hook: HookId, result: PipelineResult, options: AnswerOptions): KratosAnswer {
   switch (result.kind) {
     case "continue":
-      return { status: 204, body: null };
+      return CONTINUE_ANSWER;
     case "deny":
-      return { status: DENY_STATUS, body: toMessagesBody(result.messages) };
+      return denied(result.messages);
+    case "timeout":
+      return options.failMode === "closed" ? denied([TIMEOUT_DENIAL]) : CONTINUE_ANSWER;
     case "patch": {
       // Before-hooks have a nil identity in Kratos (a patch there panics it); login-after
       // changes are never persisted. Reaching this is a bug in a policy, not bad input.
       if (!canPatchIdentity(hook)) throw new Error(`an identity patch cannot be answered on ${hook}`);
+      // `{"identity":{}}` would make Kratos decode an empty identity; nothing changed is a 204.
+      if (result.changed.length === 0) return CONTINUE_ANSWER;
       const identity: Record<string, unknown> = {};
+      const changes = result.changed.map((field) => WIRE_KEYS[field]);
       for (const field of result.changed) identity[WIRE_KEYS[field]] = result.identity[field] satisfies IdentityView[typeof field];
-      return { status: 200, body: JSON.stringify({ identity }) };
+      return { status: 200, body: JSON.stringify({ identity }), messages: [], changes };
     }
   }
 }

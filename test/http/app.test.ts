@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Policy } from "../../src/core/policy.js";
-import { bodyOf, createTestApp, loadFixture, OTHER_KEY, TEST_KEY } from "../helpers.js";
+import { bodyOf, createTestApp, loadFixture, OTHER_KEY, registration, TEST_KEY } from "../support/helpers.js";
 
 const national = () => loadFixture("registration-after.password-phone-national");
 
@@ -66,21 +66,21 @@ describe("auth", () => {
   };
   const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
 
-  it.each<[string, Record<string, string>, number]>([
-    ["Bearer with the key", { authorization: `Bearer ${TEST_KEY}` }, 200],
-    ["scheme is case-insensitive", { authorization: `bearer ${TEST_KEY}` }, 200],
-    ["Basic with the key as password, any user", { authorization: basic("kratos", TEST_KEY) }, 200],
-    ["Basic with an empty user", { authorization: basic("", TEST_KEY) }, 200],
-    ["no credentials", {}, 401],
-    ["wrong Bearer key", { authorization: "Bearer wrong-key-0123456789" }, 401],
-    ["key as Basic user name instead of password", { authorization: basic(TEST_KEY, "x") }, 401],
-    ["Basic without a colon", { authorization: `Basic ${Buffer.from(TEST_KEY).toString("base64")}` }, 401],
-    ["Basic that is not base64", { authorization: "Basic %%%" }, 401],
-    ["a prefix of the key", { authorization: `Bearer ${TEST_KEY.slice(0, -1)}` }, 401],
-    ["the key with a suffix", { authorization: `Bearer ${TEST_KEY}x` }, 401],
-    ["raw key without a scheme", { authorization: TEST_KEY }, 401],
-    ["empty Bearer", { authorization: "Bearer " }, 401],
-  ])("%s → %i", async (_title, headers, status) => {
+  it.each<{ title: string; headers: Record<string, string>; status: number }>([
+    { title: "Bearer with the key", headers: { authorization: `Bearer ${TEST_KEY}` }, status: 200 },
+    { title: "scheme is case-insensitive", headers: { authorization: `bearer ${TEST_KEY}` }, status: 200 },
+    { title: "Basic with the key as password, any user", headers: { authorization: basic("kratos", TEST_KEY) }, status: 200 },
+    { title: "Basic with an empty user", headers: { authorization: basic("", TEST_KEY) }, status: 200 },
+    { title: "no credentials", headers: {}, status: 401 },
+    { title: "wrong Bearer key", headers: { authorization: "Bearer wrong-key-0123456789" }, status: 401 },
+    { title: "key as Basic user name instead of password", headers: { authorization: basic(TEST_KEY, "x") }, status: 401 },
+    { title: "Basic without a colon", headers: { authorization: `Basic ${Buffer.from(TEST_KEY).toString("base64")}` }, status: 401 },
+    { title: "Basic that is not base64", headers: { authorization: "Basic %%%" }, status: 401 },
+    { title: "a prefix of the key", headers: { authorization: `Bearer ${TEST_KEY.slice(0, -1)}` }, status: 401 },
+    { title: "the key with a suffix", headers: { authorization: `Bearer ${TEST_KEY}x` }, status: 401 },
+    { title: "raw key without a scheme", headers: { authorization: TEST_KEY }, status: 401 },
+    { title: "empty Bearer", headers: { authorization: "Bearer " }, status: 401 },
+  ])("$title → $status", async ({ headers, status }) => {
     expect((await post(headers)).status).toBe(status);
   });
 
@@ -265,14 +265,30 @@ describe("bad input: a clear 4xx that names the problem, never a 5xx", () => {
 });
 
 describe("time budget and our own bugs", () => {
-  const slow: Policy = {
-    name: "slow",
+  /** An async policy that never answers, and remembers the signal it was given. */
+  function hanging(seen: AbortSignal[] = []): Policy {
+    return {
+      name: "hang",
+      hooks: new Set(["registration-after"]),
+      decide: (_input, context) => {
+        seen.push(context.signal);
+        return new Promise(() => {});
+      },
+    };
+  }
+  const recorder = (ran: string[]): Policy => ({
+    name: "after",
     hooks: new Set(["registration-after"]),
-    decide: () => new Promise((resolve) => setTimeout(() => resolve({ kind: "continue" }), 200)),
-  };
+    decide: () => {
+      ran.push("after");
+      return { kind: "continue" };
+    },
+  });
 
-  it("fail-closed (default): a global 422 when the budget is exceeded", async () => {
-    const app = createTestApp({ config: { budgetMs: 20 }, policies: [slow] });
+  it("fail-closed (default): a policy that never answers gets a global 422 HOOK_TIMEOUT, its signal fires, later policies do not run", async () => {
+    const seen: AbortSignal[] = [];
+    const ran: string[] = [];
+    const app = createTestApp({ config: { budgetMs: 30 }, policies: [hanging(seen), recorder(ran)] });
     const res = await app.call("registration-after", national());
     expect(res.status).toBe(422);
     expect((await bodyOf(res)).messages).toEqual([
@@ -281,14 +297,80 @@ describe("time budget and our own bugs", () => {
         messages: [{ id: 4100901, text: expect.any(String), type: "error", context: { reason: "timeout" } }],
       },
     ]);
-    expect(app.logs().some((l) => l.msg === "hook exceeded its time budget")).toBe(true);
+    expect(seen.map((signal) => signal.aborted)).toEqual([true]);
+    expect(ran).toEqual([]);
+    expect(app.logs().find((l) => l.msg === "hook exceeded its time budget")).toMatchObject({ budgetMs: 30, policy: "hang" });
+    expect(app.logs().find((l) => l.msg === "hook call")).toMatchObject({
+      decision: "timeout",
+      status: 422,
+      policy: "hang",
+      messages: ["HOOK_TIMEOUT"],
+    });
   });
 
-  it("fail-open: 204 when the budget is exceeded", async () => {
-    const app = createTestApp({ config: { budgetMs: 20, failMode: "open" }, policies: [slow] });
+  it("fail-open: 204 when the budget is exceeded, the flow goes on unchanged", async () => {
+    const app = createTestApp({ config: { budgetMs: 30, failMode: "open" }, policies: [hanging()] });
     const res = await app.call("registration-after", national());
     expect(res.status).toBe(204);
-    expect(app.logs().find((l) => l.msg === "hook call")).toMatchObject({ decision: "timeout", status: 204 });
+    expect(await res.text()).toBe("");
+    expect(app.logs().find((l) => l.msg === "hook call")).toMatchObject({ decision: "timeout", status: 204, messages: [] });
+  });
+
+  it("a policy that passes the signal on (fetch-style, rejecting once aborted) is a timeout, not a 500", async () => {
+    const honours: Policy = {
+      name: "honours",
+      hooks: new Set(["registration-after"]),
+      decide: (_input, { signal }) =>
+        new Promise((_resolve, reject) => signal.addEventListener("abort", () => reject(new DOMException("aborted", "AbortError")))),
+    };
+    const res = await createTestApp({ config: { budgetMs: 30 }, policies: [honours] }).call("registration-after", national());
+    expect(res.status).toBe(422);
+  });
+
+  it("an async policy that answers within the budget is answered as usual, and its budget timer does not fire later", async () => {
+    const seen: AbortSignal[] = [];
+    const quick: Policy = {
+      name: "quick",
+      hooks: new Set(["registration-after"]),
+      decide: async (_input, context) => {
+        seen.push(context.signal);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        return { kind: "patch", identity: { schemaId: "phone" } };
+      },
+    };
+    const res = await createTestApp({ config: { budgetMs: 50 }, policies: [quick] }).call("registration-after", national());
+    expect(res.status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(seen.map((signal) => signal.aborted)).toEqual([false]);
+  });
+
+  it("the budget bounds waiting, not CPU work: a synchronous policy past the budget runs to its end and its answer stands", async () => {
+    const busy: Policy = {
+      name: "busy",
+      hooks: new Set(["registration-after"]),
+      decide: () => {
+        const until = performance.now() + 40;
+        while (performance.now() < until) {
+          // A synchronous policy cannot be interrupted; the budget's timer cannot run meanwhile.
+        }
+        return { kind: "patch", identity: { schemaId: "phone" } };
+      },
+    };
+    const ran: string[] = [];
+    const res = await createTestApp({ config: { budgetMs: 10 }, policies: [busy, recorder(ran)] }).call("registration-after", national());
+    expect(res.status).toBe(200);
+    expect(ran).toEqual(["after"]);
+    expect((await bodyOf(res)).identity).toEqual({ schema_id: "phone" });
+  });
+
+  it("an async policy that rejects before the budget is a bug: a bare 500", async () => {
+    const rejects: Policy = {
+      name: "rejects",
+      hooks: new Set(["registration-after"]),
+      decide: () => Promise.reject(new Error("peer said no")),
+    };
+    const res = await createTestApp({ config: { budgetMs: 1000 }, policies: [rejects] }).call("registration-after", national());
+    expect(res.status).toBe(500);
   });
 
   it("a policy that throws is a bare 500 that reveals nothing, logged with the request id", async () => {
@@ -330,6 +412,25 @@ describe("time budget and our own bugs", () => {
 });
 
 describe("one log line per hook call", () => {
+  it("names the subject, masked, from the configured fields, nested paths included", async () => {
+    const app = createTestApp({
+      config: {
+        normalizePhone: { fields: ["contact.mobile"] },
+        denyRules: { emailTraits: ["work.email", "email"] },
+        routeSchema: { enabled: false },
+      },
+    });
+    await app.call("registration-after", registration({ email: "jane@example.com", contact: { mobile: "+49 176 12345678" } }));
+    await app.call("registration-after", registration({ work: { email: "" }, email: "sam@example.org" }));
+    const subjects = app
+      .logs()
+      .filter((l) => l.msg === "hook call")
+      .map((l) => l.subject);
+    expect(subjects).toEqual([{ phone: "+49******5678", email: "j***@example.com" }, { email: "s***@example.org" }]);
+    expect(app.rawLogs()).not.toContain("12345678");
+    expect(app.rawLogs()).not.toContain("jane@");
+  });
+
   it("names hook, request id, decision, policy, message keys and duration", async () => {
     const app = createTestApp();
     await app.call("registration-after", loadFixture("registration-after.phone-invalid"), {

@@ -1,11 +1,35 @@
-import type { Config } from "../../config/schema.js";
 import { CONTINUE, type Decision, type Denial, deny, GLOBAL_POINTER, type HookInput, traitPointer } from "../decision.js";
 import { isDisposableDomain } from "../disposable.js";
 import { domainMatches, emailDomain } from "../email.js";
+import { factsOf, HOOK_IDS } from "../hooks.js";
 import { getPath } from "../json.js";
 import type { Policy } from "../policy.js";
 
-type Options = Config["denyRules"];
+/** The deny rules' options; `config/schema.ts` validates them and is checked against this type. */
+export interface DenyRulesOptions {
+  /** Trait paths that hold an email address. */
+  emailTraits: readonly string[];
+  /** Refuse domains on the disposable-address list (unless `allowDomains` is set). */
+  blockDisposable: boolean;
+  /** When not empty, only these domains (and their subdomains) may register. */
+  allowDomains: readonly string[];
+  denyDomains: readonly string[];
+  login: {
+    enabled: boolean;
+    /** Refuse a login whose email domain is in `denyDomains`. */
+    checkDeniedDomains: boolean;
+    /** Refuse a login whose `metadata_public[key]` equals the value. */
+    metadataPublic: readonly { key: string; equals: string | number | boolean }[];
+  };
+  request: {
+    enabled: boolean;
+    requiredHeaders: readonly string[];
+    /** Regular expression sources, matched with flags `iu` against the User-Agent. */
+    denyUserAgents: readonly string[];
+  };
+}
+
+type Options = DenyRulesOptions;
 
 /**
  * Deny rules: email domains on registration and settings, account rules on login, and
@@ -68,17 +92,15 @@ export function createDenyRules(options: Options): Policy {
 
   return {
     name: "denyRules",
-    hooks: new Set(["registration-before", "login-before", "registration-after", "settings-after", "login-after"]),
+    hooks: new Set(HOOK_IDS),
     decide(input) {
-      switch (input.hook) {
-        case "registration-before":
-        case "login-before":
-          return checkRequest(input);
-        case "login-after":
-          return checkLogin(input);
-        default:
-          return checkEmails(input);
-      }
+      const facts = factsOf(input.hook);
+      // Before-hooks carry request metadata only; login checks the account; a hook that saves
+      // an identity checks the addresses being saved.
+      if (!facts.hasIdentity) return checkRequest(input);
+      if (facts.flow === "login") return checkLogin(input);
+      if (facts.persistsPatch) return checkEmails(input);
+      return CONTINUE;
     },
   };
 }

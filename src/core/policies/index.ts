@@ -1,17 +1,26 @@
-import type { Config } from "../../config/schema.js";
+import type { JsonObject } from "../decision.js";
 import { isDisposableDomain } from "../disposable.js";
 import { createIdentitySchemaSet } from "../identity-schemas.js";
 import { toE164 } from "../phone.js";
+import type { NormalizePhoneOptions } from "../phone-rules.js";
 import type { Policy } from "../policy.js";
-import { createDenyRules } from "./deny-rules.js";
+import { createDenyRules, type DenyRulesOptions } from "./deny-rules.js";
 import { createNormalizePhone } from "./normalize-phone.js";
-import { createRouteSchema } from "./route-schema.js";
+import { createRouteSchema, type RouteSchemaOptions } from "./route-schema.js";
+
+/** What the built-in policies read; the validated `Config` is one. */
+export interface PoliciesConfig {
+  normalizePhone: NormalizePhoneOptions & { enabled: boolean };
+  denyRules: DenyRulesOptions & { enabled: boolean };
+  routeSchema: RouteSchemaOptions & { enabled: boolean };
+  identitySchemas: Readonly<Record<string, JsonObject>>;
+}
 
 /**
  * The policy registry, in pipeline order: normalise first (later rules read E.164 numbers),
  * then deny (a refusal names the user's mistake before routing validates anything), then route.
  */
-export function createPolicies(config: Config): Policy[] {
+export function createPolicies(config: PoliciesConfig): Policy[] {
   const policies: Policy[] = [];
   if (config.normalizePhone.enabled) policies.push(createNormalizePhone(config.normalizePhone));
   if (config.denyRules.enabled) policies.push(createDenyRules(config.denyRules));

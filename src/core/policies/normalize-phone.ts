@@ -1,4 +1,5 @@
 import { CONTINUE, type Decision, type Denial, traitPointer } from "../decision.js";
+import { hooksWhere } from "../hooks.js";
 import { getPath, isBlank, setPath } from "../json.js";
 import { regionOfHookInput } from "../phone-region.js";
 import { checkPhone, type NormalizePhoneOptions } from "../phone-rules.js";
@@ -11,7 +12,7 @@ import type { Policy } from "../policy.js";
 export function createNormalizePhone(options: NormalizePhoneOptions): Policy {
   return {
     name: "normalizePhone",
-    hooks: new Set(["registration-after", "settings-after"]),
+    hooks: hooksWhere((hook) => hook.persistsPatch),
     decide(input): Decision {
       if (input.identity === undefined) return CONTINUE;
       const region = regionOfHookInput(input, options);

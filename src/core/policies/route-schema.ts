@@ -1,4 +1,3 @@
-import type { Condition, Config } from "../../config/schema.js";
 import {
   CONTINUE,
   type Decision,
@@ -11,13 +10,37 @@ import {
   traitPointer,
 } from "../decision.js";
 import { domainMatches, emailDomain } from "../email.js";
+import { hooksWhere } from "../hooks.js";
 import type { IdentitySchemaSet } from "../identity-schemas.js";
 import { getPath, isBlank } from "../json.js";
 import { toE164 } from "../phone.js";
 import { type PhoneRegionOptions, regionOfHookInput } from "../phone-region.js";
 import type { Policy } from "../policy.js";
 
-type Options = Config["routeSchema"];
+/** A rule's condition: every key given must hold. */
+export interface Condition {
+  traitPresent?: readonly string[] | undefined;
+  traitAbsent?: readonly string[] | undefined;
+  emailDomainIn?: readonly string[] | undefined;
+  /** ISO 3166-1 alpha-2 regions of the phone trait's number. */
+  phoneCountryIn?: readonly string[] | undefined;
+  schemaIdIn?: readonly string[] | undefined;
+  transientPayloadEquals?: Readonly<Record<string, string | number | boolean | null>> | undefined;
+}
+
+/** Schema routing's options; `config/schema.ts` validates them and is checked against this type. */
+export interface RouteSchemaOptions {
+  emailTrait: string;
+  phoneTrait: string;
+  /** Drop traits the target schema does not declare (Kratos would refuse them otherwise). */
+  dropUndeclaredTraits: boolean;
+  /** The first rule whose condition holds chooses the schema. */
+  rules: readonly { name?: string | undefined; when: Condition; schema: string; metadataPublic?: Record<string, unknown> | undefined }[];
+  /** A schema the client asked for is refused unless `require` holds; the message goes on `field`. */
+  guards: readonly { schema: string; require: Condition; field: string | null }[];
+}
+
+type Options = RouteSchemaOptions;
 
 /** What routing needs to know about phone numbers. */
 export interface RoutePhoneOptions {
@@ -83,7 +106,7 @@ export function createRouteSchema(options: Options, schemas: IdentitySchemaSet, 
   const matches = createMatcher(options, phone);
   return {
     name: "routeSchema",
-    hooks: new Set(["registration-after"]),
+    hooks: hooksWhere((hook) => hook.createsIdentity),
     decide(input): Decision {
       const identity = input.identity;
       if (identity === undefined) return CONTINUE;

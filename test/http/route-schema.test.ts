@@ -1,17 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { bodyOf, createTestApp, registration } from "../helpers.js";
-
-const STAFF_SCHEMA = {
-  type: "object",
-  properties: {
-    traits: {
-      type: "object",
-      properties: { email: { type: "string", format: "email" }, department: { type: "string", enum: ["eng", "ops"] } },
-      required: ["email", "department"],
-      additionalProperties: false,
-    },
-  },
-};
+import { bodyOf, createTestApp, registration } from "../support/helpers.js";
+import { STAFF_SCHEMA } from "../support/identity-schemas.js";
 
 /** A config that keeps the bundled schemas and adds `staff`. */
 async function withRules(routeSchema: Record<string, unknown>) {
@@ -123,57 +112,6 @@ describe("routeSchema: phoneCountryIn reads a national number in the same region
       },
     });
     expect(await routedTo(app, registration({ email: "a@example.com", phone: "06 12 34 56 78" }, flow))).toBe(expected);
-  });
-});
-
-describe("routeSchema: each condition", () => {
-  const rule = (when: Record<string, unknown>) => ({ rules: [{ when, schema: "email" }] });
-  it.each<[string, Record<string, unknown>, Record<string, unknown>, Record<string, unknown>, string]>([
-    ["traitPresent matches", { traitPresent: ["email"] }, { email: "a@example.com" }, {}, "email"],
-    ["traitPresent misses", { traitPresent: ["phone"] }, { email: "a@example.com" }, {}, "unchanged"],
-    ["traitAbsent matches", { traitAbsent: ["phone"] }, { email: "a@example.com" }, {}, "email"],
-    ["traitAbsent misses", { traitAbsent: ["email"] }, { email: "a@example.com" }, {}, "unchanged"],
-    ["emailDomainIn matches a subdomain", { emailDomainIn: ["example.com"] }, { email: "a@Mail.Example.com" }, {}, "email"],
-    ["emailDomainIn misses", { emailDomainIn: ["example.org"] }, { email: "a@example.com" }, {}, "unchanged"],
-    ["phoneCountryIn matches", { phoneCountryIn: ["FR"] }, { email: "a@example.com", phone: "+33612345678" }, {}, "email"],
-    ["phoneCountryIn misses", { phoneCountryIn: ["DE"] }, { email: "a@example.com", phone: "+33612345678" }, {}, "unchanged"],
-    ["schemaIdIn matches", { schemaIdIn: ["default"] }, { email: "a@example.com" }, {}, "email"],
-    ["schemaIdIn misses", { schemaIdIn: ["legacy"] }, { email: "a@example.com" }, {}, "unchanged"],
-    [
-      "transientPayloadEquals matches",
-      { transientPayloadEquals: { account: "business" } },
-      { email: "a@example.com" },
-      { transient_payload: { account: "business" } },
-      "email",
-    ],
-    [
-      "transientPayloadEquals misses",
-      { transientPayloadEquals: { account: "business" } },
-      { email: "a@example.com" },
-      { transient_payload: { account: "personal" } },
-      "unchanged",
-    ],
-    [
-      "conditions combine with AND",
-      { traitPresent: ["email"], emailDomainIn: ["example.org"] },
-      { email: "a@example.com" },
-      {},
-      "unchanged",
-    ],
-  ])("%s", async (_title, when, traits, flow, expected) => {
-    const app = await withRules(rule(when));
-    expect(await routedTo(app, registration(traits, flow))).toBe(expected);
-  });
-
-  it("takes the first matching rule", async () => {
-    const app = await withRules({
-      rules: [
-        { when: { emailDomainIn: ["corp.example"] }, schema: "staff" },
-        { when: { traitPresent: ["email"] }, schema: "email" },
-      ],
-    });
-    expect(await routedTo(app, registration({ email: "a@corp.example", department: "eng" }))).toBe("staff");
-    expect(await routedTo(app, registration({ email: "a@example.com" }))).toBe("email");
   });
 });
 

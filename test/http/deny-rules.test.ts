@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bodyOf, createTestApp, loadFixture, registration } from "../helpers.js";
+import { bodyOf, createTestApp, loadFixture, registration } from "../support/helpers.js";
 
 async function deniedWith(res: Response): Promise<[number, string, number] | number> {
   if (res.status !== 422) return res.status;
@@ -7,23 +7,14 @@ async function deniedWith(res: Response): Promise<[number, string, number] | num
   return [res.status, json.messages[0].instance_ptr, json.messages[0].messages[0].id];
 }
 
-describe("denyRules: email domains on registration and settings", () => {
+// The rules themselves are decided in test/core/policies/deny-rules.test.ts; here, what Kratos receives.
+describe("denyRules over HTTP: email domains on registration and settings", () => {
   it.each<[string, Record<string, unknown>, string, [number, string, number] | number]>([
     ["disposable domain (from the maintained list)", {}, "x@mailinator.com", [422, "#/traits/email", 4100101]],
-    ["disposable subdomain", {}, "x@inbox.mailinator.com", [422, "#/traits/email", 4100101]],
     ["ordinary domain", {}, "x@example.com", 200],
     ["disposable blocking off", { blockDisposable: false }, "x@mailinator.com", 200],
     ["denylisted domain", { denyDomains: ["example.org"] }, "x@Example.ORG", [422, "#/traits/email", 4100102]],
-    ["denylisted parent domain", { denyDomains: ["example.org"] }, "x@eu.example.org", [422, "#/traits/email", 4100102]],
-    ["allowlist hit", { allowDomains: ["corp.example"] }, "x@corp.example", 200],
     ["allowlist miss", { allowDomains: ["corp.example"] }, "x@example.com", [422, "#/traits/email", 4100103]],
-    ["allowlist overrides the disposable list", { allowDomains: ["mailinator.com"] }, "x@mailinator.com", 200],
-    [
-      "denylist beats allowlist",
-      { allowDomains: ["example.org"], denyDomains: ["bad.example.org"] },
-      "x@bad.example.org",
-      [422, "#/traits/email", 4100102],
-    ],
   ])("%s", async (_title, denyRules, email, expected) => {
     const app = createTestApp({ config: { denyRules } });
     expect(await deniedWith(await app.call("registration-after", registration({ email })))).toEqual(expected);

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "../../src/config/parse.js";
-import type { HookInput } from "../../src/core/decision.js";
-import { MESSAGES, type MessageKey } from "../../src/core/messages.js";
-import { createNormalizePhone } from "../../src/core/policies/normalize-phone.js";
+import { parseConfig } from "../../../src/config/parse.js";
+import type { HookInput } from "../../../src/core/decision.js";
+import { MESSAGES, type MessageKey } from "../../../src/core/messages.js";
+import { createNormalizePhone } from "../../../src/core/policies/normalize-phone.js";
+import { policyContext } from "../../support/policy-context.js";
 
 type Where = { region?: string; header?: string; defaultRegion?: string };
 
@@ -18,7 +19,7 @@ function run(phone: unknown, where: Where = {}, options: Record<string, unknown>
     headers: new Map(where.header === undefined ? [] : [["cf-ipcountry", [where.header]]]),
     identity: { schemaId: "default", traits: { phone }, metadataPublic: null },
   };
-  return createNormalizePhone(config.normalizePhone).decide(input);
+  return createNormalizePhone(config.normalizePhone).decide(input, policyContext());
 }
 
 /** What the policy produced: the E.164 written back, "unchanged", or the denial's message id. */
@@ -149,24 +150,34 @@ describe("normalizePhone: options", () => {
 
   it("normalises every configured field, nested ones included, and reports each bad one", async () => {
     const config = parseConfig({ normalizePhone: { fields: ["phone", "contact.mobile", "fax"] } }, "test");
-    const decision = await createNormalizePhone(config.normalizePhone).decide({
-      hook: "settings-after",
-      transientPayload: undefined,
-      requestedSchemaId: undefined,
-      headers: new Map(),
-      identity: { schemaId: "x", traits: { phone: "+49 176 12345678", contact: { mobile: "+33 6 12 34 56 78" } }, metadataPublic: null },
-    });
+    const decision = await createNormalizePhone(config.normalizePhone).decide(
+      {
+        hook: "settings-after",
+        transientPayload: undefined,
+        requestedSchemaId: undefined,
+        headers: new Map(),
+        identity: { schemaId: "x", traits: { phone: "+49 176 12345678", contact: { mobile: "+33 6 12 34 56 78" } }, metadataPublic: null },
+      },
+      policyContext(),
+    );
     expect(decision).toEqual({
       kind: "patch",
       identity: { traits: { phone: "+4917612345678", contact: { mobile: "+33612345678" } } },
     });
-    const denied = await createNormalizePhone(config.normalizePhone).decide({
-      hook: "settings-after",
-      transientPayload: undefined,
-      requestedSchemaId: undefined,
-      headers: new Map(),
-      identity: { schemaId: "x", traits: { phone: "+49 1", contact: { mobile: "06 12" }, fax: "+49 176 12345678" }, metadataPublic: null },
-    });
+    const denied = await createNormalizePhone(config.normalizePhone).decide(
+      {
+        hook: "settings-after",
+        transientPayload: undefined,
+        requestedSchemaId: undefined,
+        headers: new Map(),
+        identity: {
+          schemaId: "x",
+          traits: { phone: "+49 1", contact: { mobile: "06 12" }, fax: "+49 176 12345678" },
+          metadataPublic: null,
+        },
+      },
+      policyContext(),
+    );
     expect(denied.kind === "deny" && denied.messages.map((m) => [m.pointer, m.key])).toEqual([
       ["#/traits/phone", "PHONE_INVALID"],
       ["#/traits/contact/mobile", "PHONE_NEEDS_INTERNATIONAL_FORMAT"],
