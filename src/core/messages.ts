@@ -1,8 +1,8 @@
 /**
  * Every message a person can see comes from this table. Ids are stable integers in our own
- * block 4100000–4199999, which Kratos does not allocate (`text/id.go` uses the 10000-id blocks
- * 1010000–1080000, 4000000–4070000 and 5000000), so a UI that localises Kratos ids never
- * swaps in a Kratos text for ours.
+ * block, `OUR_MESSAGE_ID_BLOCK` in message-ids.ts, which lies outside every block Kratos
+ * allocates, so a UI that localises Kratos ids never swaps in a Kratos text for ours
+ * (test/docs.test.ts checks each id with `isOurMessageId` and `isKratosMessageId`).
  * Never renumber or reuse an id: UIs and analytics key on them.
  */
 export const MESSAGES = {

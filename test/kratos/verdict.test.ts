@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import emailSchema from "../../schemas/email.schema.json" with { type: "json" };
 import phoneSchema from "../../schemas/phone.schema.json" with { type: "json" };
+import { type DenialEffect, factsOf, HOOK_IDS, type HookId } from "../../src/core/hooks.js";
 import { createIdentitySchemaSet } from "../../src/core/identity-schemas.js";
-import { exitCodeOf, type HookOutcome, toNodeName, toVerdict } from "../../src/kratos/verdict.js";
+import { exitCodeOf, type HookOutcome, toNodeName, toVerdict } from "../../src/kratos/verdict/index.js";
 
 const identity = { schema_id: "default", traits: { phone: "0176 12345678" }, metadata_public: null, state: "active" };
 const answered = (status: number, body: unknown = ""): HookOutcome => ({
@@ -152,6 +153,67 @@ describe("toVerdict: what the verdict says", () => {
     const verdict = toVerdict("registration-after", answered(503, messages("#/traits/phone")), context);
     expect(verdict.headline).toBe("Kratos fails the flow with a generic error because the hook answered 503");
     expect(verdict.notes).toEqual(["the messages in this 503 body are never shown: send them with a 4xx such as 422"]);
+  });
+});
+
+describe("toVerdict: what a refusal costs follows the hook's `denial` in HOOKS", () => {
+  const refusal = (ptr: string) => answered(422, messages(ptr));
+  const cases: [HookId, DenialEffect, string][] = [
+    [
+      "registration-before",
+      "flow-not-created",
+      "Kratos refuses to create the registration flow; your text is not shown: an API client gets an error (HTTP 500 on Kratos v1.3.1), a browser is sent to the error page",
+    ],
+    [
+      "login-before",
+      "flow-not-created",
+      "Kratos refuses to create the login flow; your text is not shown: an API client gets an error (HTTP 404 and the flow on Kratos v1.3.1), a browser is sent to the error page",
+    ],
+    [
+      "registration-after",
+      "identity-not-created",
+      'Kratos stops the flow and shows: "Bad phone" under traits.phone (id 4100001); no identity is created',
+    ],
+    ["login-after", "no-session", 'Kratos stops the flow and shows: "Bad phone" under traits.phone (id 4100001); no session is issued'],
+    [
+      "settings-after",
+      "identity-not-updated",
+      'Kratos stops the flow and shows: "Bad phone" under traits.phone (id 4100001); the identity is not updated',
+    ],
+  ];
+
+  it("covers every hook and every denial effect", () => {
+    expect(cases.map(([hook]) => hook).sort()).toEqual([...HOOK_IDS].sort());
+    expect(new Set(cases.map(([, denial]) => denial))).toEqual(
+      new Set<DenialEffect>(["flow-not-created", "identity-not-created", "no-session", "identity-not-updated"]),
+    );
+  });
+
+  it.each(cases)("%s (%s)", (hook, denial, headline) => {
+    expect(factsOf(hook).denial).toBe(denial);
+    const verdict = toVerdict(hook, refusal("#/traits/phone"), factsOf(hook).hasIdentity ? context : {});
+    expect(verdict.kind).toBe("stop");
+    expect(verdict.headline).toBe(headline);
+  });
+});
+
+describe("toVerdict: whether an identity answer is saved follows `persistsPatch` and `createsIdentity`", () => {
+  const patch = answered(200, { identity: { state: "inactive", traits: { phone: "+4917612345678" } } });
+
+  it.each([
+    ["registration-after", "save", "Kratos saves the new identity with these changes"],
+    ["settings-after", "save", "Kratos saves the identity with these changes"],
+    ["login-after", "continue", "Kratos continues; the identity changes are not saved"],
+  ] as const)("%s → %s", (hook, kind, headline) => {
+    const verdict = toVerdict(hook, patch, context);
+    expect(verdict.kind).toBe(kind);
+    expect(verdict.headline).toBe(headline);
+    // Only a new identity is then refused its session for the inactive state.
+    expect(verdict.notes.some((n) => n.includes("refuses its session"))).toBe(factsOf(hook).createsIdentity);
+  });
+
+  it.each(["registration-before", "login-before"] as const)("%s: no identity to patch, Kratos crashes", (hook) => {
+    expect(toVerdict(hook, patch, {}).kind).toBe("fail");
   });
 });
 
