@@ -1,185 +1,180 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { checkIdentitySchema } from "../core/identity-schema-rules.js";
 import { isPlainObject } from "../core/json.js";
+import { finding, type Problem } from "./doctor-finding.js";
+import { fetchKratosURL, type KratosConfig } from "./kratos-config.js";
+import { UsageError } from "./usage.js";
 
-/** A problem in one identity schema, by JSON pointer into the schema document. */
-export interface SchemaFinding {
-  code: string;
-  severity: "error" | "warning";
-  pointer: string;
-  message: string;
-  fix: string;
+/** Records a finding; `file` defaults to kratos.yml. */
+export type AddFinding = (problem: Problem, file?: string) => void;
+
+/**
+ * One schema document read from `file`: JSON, then the one checker's rules. Returns the
+ * document when it is clean. `label` names the schema in each message.
+ */
+function checkSchemaText(text: string, file: string, label: string | undefined, add: AddFinding): unknown {
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch (error) {
+    add(
+      {
+        code: "schema-not-json",
+        effect: "refuses_to_start",
+        path: "#",
+        message: `${label ?? "the schema"} is not JSON (${(error as Error).message}): Kratos refuses to start`,
+        fix: "fix the JSON syntax",
+      },
+      file,
+    );
+    return undefined;
+  }
+  const problems = checkIdentitySchema(document);
+  for (const { acceptedFrom: _, ...problem } of problems)
+    add({ ...problem, message: label === undefined ? problem.message : `${label}: ${problem.message}` }, file);
+  // A broken schema is reported once; comparing it with our copy would only repeat that.
+  return problems.length === 0 ? document : undefined;
 }
 
-// embedx/identity_extension.schema.json@v1.3.1: every level has additionalProperties false.
-const EXTENSION_KEYS: Record<string, readonly string[]> = {
-  "": ["credentials", "verification", "recovery"],
-  credentials: ["password", "webauthn", "passkey", "totp", "code"],
-  "credentials.password": ["identifier"],
-  "credentials.webauthn": ["identifier"],
-  "credentials.passkey": ["display_name"],
-  "credentials.totp": ["account_name"],
-  "credentials.code": ["identifier", "via"],
-  verification: ["via"],
-  recovery: ["via"],
-};
-const VERIFIABLE_FORMATS = ["email", "tel", "date", "time", "date-time", "no-validate"];
-const SKELETON =
-  '{"$schema": "http://json-schema.org/draft-07/schema#", "type": "object", "properties": {"traits": {"type": "object", "properties": {…}}}}';
-
-function checkExtension(ext: unknown, pointer: string, property: Record<string, unknown>, out: SchemaFinding[]): void {
-  const walk = (node: unknown, path: string) => {
-    if (!isPlainObject(node)) {
-      out.push({
-        code: "schema-extension-type",
-        severity: "error",
-        pointer: `${pointer}${path === "" ? "" : `/${path.replaceAll(".", "/")}`}`,
-        message: `"ory.sh/kratos"${path === "" ? "" : `.${path}`} must be an object: Kratos refuses to start`,
-        fix: "see the keys Kratos accepts: credentials, verification, recovery",
-      });
-      return;
-    }
-    const allowed = EXTENSION_KEYS[path];
-    for (const key of Object.keys(node)) {
-      const next = path === "" ? key : `${path}.${key}`;
-      if (allowed !== undefined && !allowed.includes(key)) {
-        out.push({
-          code: "schema-extension-unknown-key",
-          severity: "error",
-          pointer: `${pointer}/${next.replaceAll(".", "/")}`,
-          message: `"ory.sh/kratos"${path === "" ? "" : `.${path}`} has the unknown key "${key}": Kratos refuses to start`,
-          fix: `use one of: ${allowed.join(", ")}`,
-        });
-      } else if (EXTENSION_KEYS[next] !== undefined) {
-        walk(node[key], next);
-      }
-    }
-  };
-  walk(ext, "");
-  if (!isPlainObject(ext)) return;
-  const verification = isPlainObject(ext.verification) ? ext.verification : undefined;
-  if (verification !== undefined && verification.via !== undefined && verification.via !== "email" && verification.via !== "sms") {
-    out.push({
-      code: "schema-verification-via",
-      severity: "error",
-      pointer: `${pointer}/verification/via`,
-      message: `verification.via is ${JSON.stringify(verification.via)}: Kratos refuses to start (it accepts "email" or "sms")`,
-      fix: 'set "via": "email" or "sms"',
-    });
+/** One entry of identity.schemas: its id and url, then the document the url points at. */
+function checkSchemaEntry(cwd: string, entry: unknown, i: number, declared: Map<string, unknown>, add: AddFinding) {
+  const at = ["identity", "schemas", i];
+  if (!isPlainObject(entry) || typeof entry.id !== "string" || typeof entry.url !== "string") {
+    if (isPlainObject(entry) && typeof entry.id === "string") declared.set(entry.id, undefined);
+    add(
+      finding({
+        code: "schema-entry-incomplete",
+        effect: "refuses_to_start",
+        at,
+        message: "a schema entry needs a string id and url: Kratos refuses to start",
+        fix: "write - id: <id>\n  url: file://<path>",
+      }),
+    );
+    return;
   }
-  if (verification?.via === "sms" && property.format !== "tel" && property.format !== "no-validate") {
-    out.push({
-      code: "schema-sms-needs-tel",
-      severity: "error",
-      pointer: pointer.replace(/\/ory\.sh~1kratos$/, "/format"),
-      message: `a trait verified via sms needs "format": "tel", found ${property.format === undefined ? "no format" : JSON.stringify(property.format)}: Kratos starts, then refuses every identity that has this trait ("no format specified. A format is required if verification is enabled")`,
-      fix: 'add "format": "tel" to this trait',
-    });
-  } else if (verification !== undefined && property.format !== undefined && !VERIFIABLE_FORMATS.includes(String(property.format))) {
-    out.push({
-      code: "schema-verification-format",
-      severity: "error",
-      pointer: pointer.replace(/\/ory\.sh~1kratos$/, "/format"),
-      message: `a verified trait must have a format Kratos can verify, found ${JSON.stringify(property.format)}: Kratos refuses to start`,
-      fix: `use one of: ${VERIFIABLE_FORMATS.join(", ")}`,
-    });
+  if (declared.has(entry.id)) {
+    add(
+      finding({
+        code: "duplicate-schema-id",
+        effect: "fails_at_runtime",
+        at: [...at, "id"],
+        message: `schema id "${entry.id}" is declared twice: Kratos starts, but uses only one of the two for identities with this id`,
+        fix: "give each schema in identity.schemas its own id",
+      }),
+    );
   }
-  const recovery = isPlainObject(ext.recovery) ? ext.recovery : undefined;
-  if (recovery !== undefined && recovery.via !== undefined && recovery.via !== "email") {
-    out.push({
-      code: "schema-recovery-via",
-      severity: "error",
-      pointer: `${pointer}/recovery/via`,
-      message: `recovery.via is ${JSON.stringify(recovery.via)}: Kratos v1.3.1 refuses to start (it recovers by "email" only; sms from v25.4)`,
-      fix: 'set "via": "email", or drop recovery from this trait',
-    });
+  const fetched = fetchKratosURL(entry.url, cwd);
+  if (!fetched.ok) {
+    const remote = /^https?:\/\//.test(entry.url);
+    add(
+      finding({
+        code: remote ? "schema-remote" : "schema-unreadable",
+        effect: remote ? "warning" : "refuses_to_start",
+        at: [...at, "url"],
+        message: remote
+          ? `${entry.url} is not checked (no network access here)`
+          : `schema "${entry.id}": ${fetched.why}, so Kratos refuses to start; relative file:// URLs resolve from Kratos's working directory, assumed to be ${cwd}`,
+        fix: remote
+          ? "run the doctor where the url is reachable, or check the file locally with --schemas"
+          : "start Kratos from the directory the url is relative to, or pass that directory with --cwd, or fix the path",
+      }),
+    );
+    declared.set(entry.id, undefined);
+    return;
   }
-  const credentials = isPlainObject(ext.credentials) ? ext.credentials : {};
-  const code = isPlainObject(credentials.code) ? credentials.code : undefined;
-  if (code?.identifier === true && code.via !== "email" && code.via !== "sms") {
-    out.push({
-      code: "schema-code-via",
-      severity: "error",
-      pointer: `${pointer}/credentials/code`,
-      message: `credentials.code.identifier is true but "via" is ${code.via === undefined ? "missing" : JSON.stringify(code.via)}: Kratos fails every code sign-up ("channel type … must be one of email, sms")`,
-      fix: 'add "via": "email" or "via": "sms"',
-    });
-  }
-}
-
-/** Walks trait properties at every depth: the extension applies to nested properties too. */
-function checkProperties(properties: Record<string, unknown>, pointer: string, out: SchemaFinding[]): void {
-  for (const [name, property] of Object.entries(properties)) {
-    const here = `${pointer}/${name.replaceAll("~", "~0").replaceAll("/", "~1")}`;
-    if (!isPlainObject(property)) continue;
-    if ("ory.sh/kratos" in property) checkExtension(property["ory.sh/kratos"], `${here}/ory.sh~1kratos`, property, out);
-    if (isPlainObject(property.properties)) checkProperties(property.properties, `${here}/properties`, out);
-  }
+  declared.set(entry.id, checkSchemaText(fetched.text, fetched.where, `schema "${entry.id}"`, add));
 }
 
 /**
- * Checks an identity schema against the rules of Kratos's identity meta-schema
- * (`embedx/identity_meta.schema.json`, `identity_extension.schema.json`), in plain words.
+ * kratos.yml's identity section and each schema document it names. Returns the declared ids,
+ * each with its document when the document is clean.
  */
-export function checkIdentitySchema(schema: unknown): SchemaFinding[] {
-  if (!isPlainObject(schema)) {
-    return [
-      {
-        code: "schema-not-object",
-        severity: "error",
-        pointer: "#",
-        message: "the schema is not a JSON object: Kratos refuses to start",
-        fix: `write ${SKELETON}`,
-      },
-    ];
+export function checkIdentity(kratos: KratosConfig, cwd: string, add: AddFinding): Map<string, unknown> {
+  const declared = new Map<string, unknown>();
+  const identity = kratos.data.identity;
+  if (identity === undefined) {
+    add({
+      code: "identity-missing",
+      effect: "refuses_to_start",
+      path: "identity",
+      message: "kratos.yml has no identity section: Kratos refuses to start (identity.schemas is required)",
+      fix: "add identity.schemas with at least one {id, url}",
+    });
+    return declared;
   }
-  if (!isPlainObject(schema.properties)) {
-    const topLevelTraits = Object.keys(schema).filter(
-      (k) => !k.startsWith("$") && !["type", "title", "description", "required", "additionalProperties"].includes(k),
+  if (!isPlainObject(identity)) {
+    add(
+      finding({
+        code: "identity-not-object",
+        effect: "refuses_to_start",
+        at: ["identity"],
+        message: `identity is written as a ${Array.isArray(identity) ? "list" : typeof identity} (${JSON.stringify(identity)}): Kratos refuses to start, it expects a mapping with default_schema_id and schemas`,
+        fix: "write identity:\n  default_schema_id: default\n  schemas:\n    - id: default\n      url: file://…",
+      }),
     );
-    return [
-      {
-        code: "schema-no-properties",
-        severity: "error",
-        pointer: "#",
-        message:
-          'no top-level "properties": Kratos refuses to start with `allOf failed … S[#/allOf/1/required] missing properties: "properties"`' +
-          (topLevelTraits.length > 0 ? ` (found ${topLevelTraits.map((k) => `"${k}"`).join(", ")} at the top level)` : ""),
-        fix: `nest the traits: ${SKELETON}; or point the url at the identity schema, not another JSON file`,
-      },
-    ];
+    return declared;
   }
-  const traits = schema.properties.traits;
-  if (!isPlainObject(traits)) {
-    return [
-      {
-        code: "schema-no-traits",
-        severity: "error",
-        pointer: "#/properties",
-        message:
-          'no "traits" under "properties": Kratos refuses to start with `S[#/allOf/1/properties/properties/required] missing properties: "traits"`',
-        fix: 'add "traits": {"type": "object", "properties": {…}} under "properties"',
-      },
-    ];
+  const schemas = identity.schemas;
+  if (!Array.isArray(schemas) || schemas.length === 0) {
+    add(
+      finding({
+        code: "schemas-missing",
+        effect: "refuses_to_start",
+        at: ["identity", "schemas"],
+        message: "identity.schemas is missing or empty: Kratos refuses to start (it needs at least one identity schema)",
+        fix: "list each schema under identity.schemas as - id: <id>\n  url: file://<path>",
+      }),
+    );
+    return declared;
   }
-  const out: SchemaFinding[] = [];
-  if (traits.type !== undefined && traits.type !== "object") {
-    out.push({
-      code: "schema-traits-type",
-      severity: "error",
-      pointer: "#/properties/traits/type",
-      message: `traits must be "type": "object", found ${JSON.stringify(traits.type)}: Kratos refuses to start`,
-      fix: 'set "type": "object"',
-    });
+  schemas.forEach((entry, i) => {
+    checkSchemaEntry(cwd, entry, i, declared, add);
+  });
+  const defaultId = identity.default_schema_id ?? "default";
+  if (typeof defaultId !== "string" || !declared.has(defaultId)) {
+    add(
+      finding({
+        code: "default-schema-unknown",
+        effect: "fails_at_runtime",
+        at: ["identity", "default_schema_id"],
+        message: `default_schema_id is ${JSON.stringify(defaultId)}${identity.default_schema_id === undefined ? " (Kratos's default)" : ""}, which no schema in identity.schemas has (${[...declared.keys()].join(", ")}): Kratos starts, but cannot find the schema for new identities`,
+        fix: "set identity.default_schema_id to one of the declared ids, or declare that schema",
+      }),
+    );
   }
-  if (!isPlainObject(traits.properties) || Object.keys(traits.properties).length === 0) {
-    out.push({
-      code: "schema-no-trait-properties",
-      severity: "error",
-      pointer: "#/properties/traits",
-      message: "traits declare no properties: Kratos refuses to start (it needs at least one)",
-      fix: 'add "properties": {"email": {"type": "string", "format": "email"}} (or your own traits) under traits',
-    });
-    return out;
+  return declared;
+}
+
+/** `--schemas <dir>`: every `*.json` in a folder, as identity schemas. */
+export function checkSchemaFolder(dir: string, add: AddFinding): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir)
+      .filter((f) => f.endsWith(".json"))
+      .sort();
+  } catch (error) {
+    throw new UsageError(`cannot read --schemas ${dir} (${(error as NodeJS.ErrnoException).code ?? "error"})`);
   }
-  checkProperties(traits.properties, "#/properties/traits/properties", out);
-  return out;
+  for (const name of names) {
+    const file = join(dir, name);
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? "error";
+      add(
+        {
+          code: "schema-unreadable",
+          effect: "refuses_to_start",
+          path: "#",
+          message: `${name} cannot be read (${code}): Kratos refuses to start with a schema it cannot read`,
+          fix: "make it a readable JSON file, or move it out of the --schemas folder",
+        },
+        file,
+      );
+      continue;
+    }
+    checkSchemaText(text, file, undefined, add);
+  }
 }

@@ -117,10 +117,9 @@ export function routeOf(url: unknown): { id: HookId } | { unknown: string } | nu
   return isHookId(match[1]) ? { id: match[1] } : { unknown: match[1] };
 }
 
-/** The hook id that belongs at a place in kratos.yml, or null where we serve none. */
-export function expectedRoute(entry: Pick<HookEntry, "flow" | "when">): HookId | null {
-  const id = `${entry.flow}-${entry.when}`;
-  return isHookId(id) ? id : null;
+/** A web_hook whose answer Kratos reads (`response.parse: true`). */
+export function isParse(config: Record<string, unknown>): boolean {
+  return isPlainObject(config.response) && config.response.parse === true;
 }
 
 /**

@@ -2,9 +2,12 @@ import { z } from "zod";
 import defaultSchema from "../../schemas/default.schema.json" with { type: "json" };
 import emailSchema from "../../schemas/email.schema.json" with { type: "json" };
 import phoneSchema from "../../schemas/phone.schema.json" with { type: "json" };
-import { findIdentitySchemaProblem } from "../core/identity-schemas.js";
+import { checkIdentitySchema, pointerKeys } from "../core/identity-schema-rules.js";
 import { isPhoneRegion, PHONE_TYPES } from "../core/phone.js";
 import type { NormalizePhoneOptions } from "../core/phone-rules.js";
+import type { DenyRulesOptions } from "../core/policies/deny-rules.js";
+import type { PoliciesConfig } from "../core/policies/index.js";
+import type { Condition, RouteSchemaOptions } from "../core/policies/route-schema.js";
 
 /** Identity schemas shipped in `schemas/`, known to the service unless the config replaces them. */
 export const BUNDLED_IDENTITY_SCHEMAS: Record<string, Record<string, unknown>> = {
@@ -42,26 +45,46 @@ const condition = z.strictObject({
   schemaIdIn: z.array(schemaId).optional(),
   transientPayloadEquals: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
 });
-export type Condition = z.infer<typeof condition>;
 
 const normalizePhone = z.strictObject({
-  enabled: z.boolean().default(true),
-  fields: z.array(traitPath).min(1).default(["phone"]),
-  defaultRegion: region.nullable().default(null),
-  regionHeader: headerName.nullable().default(null),
-  allowedTypes: z.array(z.enum(PHONE_TYPES)).min(1).nullable().default(null),
-  allowedCountries: z.array(region).min(1).nullable().default(null),
-  deniedCountries: z.array(region).default([]),
+  enabled: z.boolean().default(true).describe("Run phone normalization (registration-after, settings-after) and the gateway's rewriting."),
+  fields: z.array(traitPath).min(1).default(["phone"]).describe("Trait paths holding phone numbers; dotted paths reach nested traits."),
+  defaultRegion: region
+    .nullable()
+    .default(null)
+    .describe(
+      "Region for national numbers when neither the form's `phone_region` nor the header (nor, at the gateway, the client's country) gives one.",
+    ),
+  regionHeader: headerName
+    .nullable()
+    .default(null)
+    .describe("Request header holding a region, e.g. `Cf-Ipcountry` (add it to Kratos's header allowlist)."),
+  allowedTypes: z
+    .array(z.enum(PHONE_TYPES))
+    .min(1)
+    .nullable()
+    .default(null)
+    .describe(
+      'libphonenumber types accepted, e.g. `["MOBILE", "FIXED_LINE_OR_MOBILE"]` for SMS (US and CA numbers are `FIXED_LINE_OR_MOBILE`); null: any.',
+    ),
+  allowedCountries: z
+    .array(region)
+    .min(1)
+    .nullable()
+    .default(null)
+    .describe("ISO 3166-1 codes accepted; other countries and non-geographic numbers are refused; null: any."),
+  deniedCountries: z.array(region).default([]).describe("ISO 3166-1 codes refused."),
 });
 /** Compile-time proof that a schema's output fits the option type core owns (a mismatch fails `tsc`). */
 type Fits<Output extends Owned, Owned> = Output;
 export type NormalizePhoneConfig = Fits<z.infer<typeof normalizePhone>, NormalizePhoneOptions>;
+export type ConditionConfig = Fits<z.infer<typeof condition>, Condition>;
 
 const routeSchema = z.strictObject({
-  enabled: z.boolean().default(true),
-  emailTrait: traitPath.default("email"),
-  phoneTrait: traitPath.default("phone"),
-  dropUndeclaredTraits: z.boolean().default(true),
+  enabled: z.boolean().default(true).describe("Run schema routing and guards (registration-after)."),
+  emailTrait: traitPath.default("email").describe("Trait read by the `emailDomainIn` condition."),
+  phoneTrait: traitPath.default("phone").describe("Trait read by the `phoneCountryIn` condition."),
+  dropUndeclaredTraits: z.boolean().default(true).describe("When routing, drop traits the target schema does not declare."),
   rules: z
     .array(
       z.strictObject({
@@ -74,7 +97,8 @@ const routeSchema = z.strictObject({
     .default([
       { name: "phone only", when: { schemaIdIn: ["default"], traitPresent: ["phone"], traitAbsent: ["email"] }, schema: "phone" },
       { name: "email", when: { schemaIdIn: ["default"], traitPresent: ["email"] }, schema: "email" },
-    ]),
+    ])
+    .describe("`[{ name?, when: <condition>, schema, metadataPublic? }]`: the first rule whose `when` holds sets `schema_id`."),
   guards: z
     .array(
       z.strictObject({
@@ -83,32 +107,46 @@ const routeSchema = z.strictObject({
         field: traitPath.nullable().default(null),
       }),
     )
-    .default([]),
+    .default([])
+    .describe(
+      "`[{ schema, require: <condition>, field? }]`: a sign-up asking for `schema` must meet `require`, else `SCHEMA_NOT_ALLOWED` on `field`.",
+    ),
 });
 
+export type RouteSchemaConfig = Fits<z.infer<typeof routeSchema>, RouteSchemaOptions>;
+
 const denyRules = z.strictObject({
-  enabled: z.boolean().default(true),
-  emailTraits: z.array(traitPath).default(["email"]),
-  blockDisposable: z.boolean().default(true),
-  allowDomains: z.array(domain).default([]),
-  denyDomains: z.array(domain).default([]),
+  enabled: z.boolean().default(true).describe("Run the deny rules."),
+  emailTraits: z.array(traitPath).default(["email"]).describe("Traits holding email addresses."),
+  blockDisposable: z.boolean().default(true).describe("Refuse disposable email domains (registration-after, settings-after)."),
+  allowDomains: z
+    .array(domain)
+    .default([])
+    .describe("If non-empty, only these domains and their subdomains; overrides the disposable list."),
+  denyDomains: z.array(domain).default([]).describe("Refused domains and their subdomains, also at login."),
   login: z
     .strictObject({
-      enabled: z.boolean().default(true),
-      checkDeniedDomains: z.boolean().default(true),
+      enabled: z.boolean().default(true).describe("Run the login-after rules."),
+      checkDeniedDomains: z.boolean().default(true).describe("Refuse login for an email at a `denyDomains` domain."),
       metadataPublic: z
         .array(z.strictObject({ key: z.string().min(1), equals: z.union([z.string(), z.number(), z.boolean()]) }))
-        .default([]),
+        .default([])
+        .describe("`[{ key, equals }]`: refuse login when `metadata_public[key]` equals the value."),
     })
     .prefault({}),
   request: z
     .strictObject({
-      enabled: z.boolean().default(true),
-      requiredHeaders: z.array(headerName).default([]),
-      denyUserAgents: z.array(regexSource).default([]),
+      enabled: z.boolean().default(true).describe("Run the before-hook rules (registration-before, login-before)."),
+      requiredHeaders: z.array(headerName).default([]).describe("Before-hooks: headers that must be present."),
+      denyUserAgents: z
+        .array(regexSource)
+        .default([])
+        .describe("Before-hooks: `User-Agent` patterns refused (regular expressions, case-insensitive)."),
     })
     .prefault({}),
 });
+
+export type DenyRulesConfig = Fits<z.infer<typeof denyRules>, DenyRulesOptions>;
 
 /**
  * Kratos may spend 93 s on one submit for each synchronous web_hook (3 attempts of 30 s, with 1 s
@@ -118,26 +156,60 @@ const denyRules = z.strictObject({
 const DEFAULT_UPSTREAM_TIMEOUT_MS = 100_000;
 
 const gateway = z.strictObject({
-  upstreamTimeoutMs: z.number().int().min(1000).max(600_000).default(DEFAULT_UPSTREAM_TIMEOUT_MS),
-  trustForwardedHeaders: z.boolean().default(false),
-  regionFromClientCountry: z.boolean().default(false),
+  upstreamTimeoutMs: z
+    .number()
+    .int()
+    .min(1000)
+    .max(600_000)
+    .default(DEFAULT_UPSTREAM_TIMEOUT_MS)
+    .describe(
+      "How long the gateway waits for Kratos's response headers before answering 504; longer than the 93 s Kratos may spend on one web_hook.",
+    ),
+  trustForwardedHeaders: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Keep and extend the client's `X-Forwarded-*` and `True-Client-IP` (a proxy of yours is in front) instead of replacing them.",
+    ),
+  regionFromClientCountry: z
+    .boolean()
+    .default(false)
+    .describe("Workers: read national numbers in Cloudflare's `request.cf.country` (after the header, before `defaultRegion`)."),
 });
 
 export const configSchema = z
   .strictObject({
-    budgetMs: z.number().int().min(1).max(25_000).default(2000),
-    failMode: z.enum(["open", "closed"]).default("closed"),
+    budgetMs: z
+      .number()
+      .int()
+      .min(1)
+      .max(25_000)
+      .default(2000)
+      .describe(
+        "Milliseconds a hook call may wait on asynchronous work; then the answer follows `failMode`. Bounds waiting, never CPU work (Kratos gives up after 30 s).",
+      ),
+    failMode: z
+      .enum(["open", "closed"])
+      .default("closed")
+      .describe("The answer when `budgetMs` runs out: `closed` is 422 with `HOOK_TIMEOUT`, `open` is 204 (the flow goes on unchanged)."),
     identitySchemas: z
       .record(
         schemaId,
         z.record(z.string(), z.unknown()).superRefine((schema, ctx) => {
-          const problem = findIdentitySchemaProblem(schema);
-          if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem, input: schema });
+          // A schema Kratos refuses to start with, or starts with and then fails on, cannot be
+          // served. Warnings, and rules that later Kratos versions drop, do not block the start.
+          for (const finding of checkIdentitySchema(schema)) {
+            if (finding.effect === "warning" || finding.acceptedFrom !== undefined) continue;
+            ctx.addIssue({ code: "custom", path: pointerKeys(finding.path), message: `${finding.message}; fix: ${finding.fix}` });
+          }
         }),
       )
       // Added to the bundled schemas, each id replacing the bundled one of the same id.
       .transform((given) => ({ ...BUNDLED_IDENTITY_SCHEMAS, ...given }))
-      .default(BUNDLED_IDENTITY_SCHEMAS),
+      .default(BUNDLED_IDENTITY_SCHEMAS)
+      .describe(
+        "Schema id → identity JSON Schema (or a path or `file://` URL): the schemas routing may target, added to the bundled ones in `schemas/` (an id replaces the bundled schema whole).",
+      ),
     normalizePhone: normalizePhone.prefault({}),
     routeSchema: routeSchema.prefault({}),
     denyRules: denyRules.prefault({}),
@@ -164,4 +236,4 @@ export const configSchema = z
   });
 
 /** The validated configuration. Every key has a default: `{}` is a complete config. */
-export type Config = z.infer<typeof configSchema>;
+export type Config = Fits<z.infer<typeof configSchema>, PoliciesConfig>;

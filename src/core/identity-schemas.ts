@@ -26,29 +26,6 @@ function traitProperties(schema: JsonObject): JsonObject | undefined {
   return isPlainObject(traits) && isPlainObject(traits.properties) ? traits.properties : undefined;
 }
 
-/**
- * Checks the parts of Kratos's identity meta-schema (`embedx/identity_meta.schema.json`) that
- * make Kratos refuse to start: a top-level `properties.traits` with at least one property, and
- * `format` on every trait verified by SMS. Returns what is wrong, or nothing.
- */
-export function findIdentitySchemaProblem(schema: unknown): string | undefined {
-  if (!isPlainObject(schema)) return "expected a JSON Schema object";
-  const properties = traitProperties(schema);
-  if (properties === undefined) {
-    return 'expected "properties": {"traits": {"type": "object", "properties": {…}}} at the top level';
-  }
-  if (Object.keys(properties).length === 0) return "expected at least one property under properties.traits.properties";
-  for (const [name, property] of Object.entries(properties)) {
-    const ext = isPlainObject(property) ? property["ory.sh/kratos"] : undefined;
-    const via = isPlainObject(ext) && isPlainObject(ext.verification) ? ext.verification.via : undefined;
-    const format = isPlainObject(property) ? property.format : undefined;
-    if (via === "sms" && format !== "tel" && format !== "no-validate") {
-      return `trait "${name}" is verified via sms, so it needs "format": "tel" (or "no-validate")`;
-    }
-  }
-  return undefined;
-}
-
 function toProblem(unit: OutputUnit): SchemaProblem {
   const missing = unit.keyword === "required" ? /property "([^"]+)"/.exec(unit.error)?.[1] : undefined;
   const pointer = missing === undefined ? unit.instanceLocation : `${unit.instanceLocation}/${missing}`;

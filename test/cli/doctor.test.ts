@@ -1,7 +1,8 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { doctorCaseArgs as args, DOCTOR_CASES as CASES, cli, cliProcess, editedKratosYml, ROOT } from "./cli.js";
+import { doctorCaseArgs as args, DOCTOR_CASES as CASES, cli, cliProcess, editedKratosYml, ROOT } from "../support/cli.js";
 
 const names = readdirSync(CASES).sort();
 
@@ -11,23 +12,146 @@ async function doctor(...argv: string[]) {
   return { code: run.code, report: JSON.parse(run.stdout) };
 }
 
-const WARNINGS_ONLY = new Set(["auth-dev-key", "schema-remote", "schema-drift", "gateway-base-url"]);
+type Effect = "refuses_to_start" | "fails_at_runtime" | "warning";
+
+/**
+ * What the doctor finds in each case of test/fixtures/doctor/<finding>/: the one finding's
+ * effect (what Kratos v1.3.1 does; test/e2e/doctor-agreement.e2e.test.ts checks it against the
+ * real binary), its path, and a text the fix must contain: the key to change.
+ */
+const EXPECTED: Record<string, { effect: Effect; path: string; fix: string }> = {
+  "auth-dev-key": { effect: "warning", path: "selfservice.flows.login.after.hooks[0].config.auth.config.value", fix: "auth.config.value" },
+  "auth-mismatch": { effect: "fails_at_runtime", path: "selfservice.flows.login.after.hooks[0].config.auth", fix: "in: header" },
+  "auth-missing": { effect: "fails_at_runtime", path: "selfservice.flows.login.after.hooks[0].config.auth", fix: "auth:\n  type: api_key" },
+  "body-missing": {
+    effect: "fails_at_runtime",
+    path: "selfservice.flows.login.after.hooks[0].config",
+    fix: "body: file://./hooks/login-after.jsonnet",
+  },
+  "body-unreadable": { effect: "fails_at_runtime", path: "selfservice.flows.login.after.hooks[0].config.body", fix: "body URL" },
+  "content-type": { effect: "fails_at_runtime", path: "selfservice.flows.login.after.hooks[0].config.headers", fix: "Content-Type" },
+  "default-schema-unknown": { effect: "fails_at_runtime", path: "identity.default_schema_id", fix: "identity.default_schema_id" },
+  "duplicate-schema-id": { effect: "fails_at_runtime", path: "identity.schemas[3].id", fix: "its own id" },
+  "gateway-base-url": { effect: "warning", path: "serve.public.base_url", fix: "serve.public.base_url" },
+  "global-after-parse": {
+    effect: "fails_at_runtime",
+    path: "selfservice.flows.registration.after.hooks[0]",
+    fix: "selfservice.flows.registration.after.<method>.hooks (password, webauthn, passkey, oidc, code)",
+  },
+  "hooks-config-invalid": { effect: "fails_at_runtime", path: "(top level)", fix: "config check" },
+  "identity-missing": { effect: "refuses_to_start", path: "identity", fix: "identity.schemas" },
+  "identity-not-object": { effect: "refuses_to_start", path: "identity", fix: "default_schema_id: default\n  schemas:" },
+  "method-not-wired": {
+    effect: "fails_at_runtime",
+    path: "selfservice.flows.registration.after.code.hooks",
+    fix: "selfservice.flows.registration.after.code.hooks",
+  },
+  "parse-missing": {
+    effect: "fails_at_runtime",
+    path: "selfservice.flows.settings.after.profile.hooks[0].config",
+    fix: "response:\n  parse: true",
+  },
+  "route-misplaced": { effect: "fails_at_runtime", path: "selfservice.flows.login.before.hooks[0].config.url", fix: "/hooks/login-before" },
+  "route-schema-undeclared": { effect: "fails_at_runtime", path: "routeSchema.rules[0].schema", fix: "- id: mobile to identity.schemas" },
+  "schema-code-via": {
+    effect: "fails_at_runtime",
+    path: "#/properties/traits/properties/email/ory.sh~1kratos/credentials/code",
+    fix: '"via": "email" or "via": "sms" to credentials.code',
+  },
+  "schema-drift": { effect: "warning", path: "identitySchemas.email", fix: "identitySchemas.email" },
+  "schema-entry-incomplete": { effect: "refuses_to_start", path: "identity.schemas[2]", fix: "url: file://" },
+  "schema-extension-type": {
+    effect: "refuses_to_start",
+    path: "#/properties/traits/properties/email/ory.sh~1kratos",
+    fix: '"ory.sh/kratos" as an object',
+  },
+  "schema-extension-unknown-key": {
+    effect: "refuses_to_start",
+    path: "#/properties/traits/properties/email/ory.sh~1kratos/verfication",
+    fix: 'replace "verfication" with one of: credentials, verification, recovery',
+  },
+  "schema-no-properties": { effect: "refuses_to_start", path: "#", fix: 'nest the traits: {"$schema"' },
+  "schema-no-trait-properties": { effect: "refuses_to_start", path: "#/properties/traits", fix: '"properties": {"email"' },
+  "schema-no-traits": { effect: "refuses_to_start", path: "#/properties", fix: '"traits": {"type": "object"' },
+  "schema-not-json": { effect: "refuses_to_start", path: "#", fix: "JSON syntax" },
+  "schema-recovery-via": {
+    effect: "refuses_to_start",
+    path: "#/properties/traits/properties/phone/ory.sh~1kratos/recovery/via",
+    fix: '"via": "email"',
+  },
+  "schema-remote": { effect: "warning", path: "identity.schemas[1].url", fix: "--schemas" },
+  "schema-sms-needs-tel": { effect: "fails_at_runtime", path: "#/properties/traits/properties/phone/format", fix: '"format": "tel"' },
+  "schema-traits-type": { effect: "refuses_to_start", path: "#/properties/traits/type", fix: '"type": "object"' },
+  "schema-unreadable": { effect: "refuses_to_start", path: "identity.schemas[1].url", fix: "--cwd" },
+  "schema-verification-format": {
+    effect: "refuses_to_start",
+    path: "#/properties/traits/properties/email/format",
+    fix: '"format" to one of: email, tel',
+  },
+  "schema-verification-via": {
+    effect: "refuses_to_start",
+    path: "#/properties/traits/properties/email/ory.sh~1kratos/verification/via",
+    fix: '"via": "email" or "sms"',
+  },
+  "schemas-missing": { effect: "refuses_to_start", path: "identity.schemas", fix: "identity.schemas as - id: <id>" },
+  "session-not-last": {
+    effect: "fails_at_runtime",
+    path: "selfservice.flows.registration.after.password.hooks[1]",
+    fix: "- hook: session",
+  },
+  "unknown-key": {
+    effect: "refuses_to_start",
+    path: "selfservice.flows.registration.after.password.hooks[0].config.response.prase",
+    fix: 'did you mean "parse"?',
+  },
+  "unknown-route": {
+    effect: "fails_at_runtime",
+    path: "selfservice.flows.login.before.hooks[0].config.url",
+    fix: "/hooks/<id>, id one of: registration-before, registration-after, login-before, login-after, settings-after",
+  },
+  "webhook-ignore": {
+    effect: "fails_at_runtime",
+    path: "selfservice.flows.login.after.hooks[0].config.response",
+    fix: "response.parse: true",
+  },
+  "webhook-ignore-and-parse": {
+    effect: "refuses_to_start",
+    path: "selfservice.flows.login.after.hooks[0].config.response",
+    fix: "remove response.ignore",
+  },
+  "webhook-missing-config": {
+    effect: "refuses_to_start",
+    path: "selfservice.flows.login.before.hooks[0]",
+    fix: "add config with url, method",
+  },
+  "webhook-missing-method": { effect: "refuses_to_start", path: "selfservice.flows.login.before.hooks[0].config", fix: "method: POST" },
+  "webhook-missing-url": { effect: "refuses_to_start", path: "selfservice.flows.login.before.hooks[0].config", fix: "url: " },
+};
 
 describe("doctor: one broken kratos.yml or schema per finding (test/fixtures/doctor/<finding>/)", () => {
   it("the base case is clean", async () => {
     const { code, report } = await doctor(...args("ok"));
     expect(report.findings).toEqual([]);
+    expect(report).toMatchObject({ errors: 0, warnings: 0, exitCode: 0 });
     expect(code).toBe(0);
+  });
+
+  it("every case has its expectation, and every expectation its case", () => {
+    expect(Object.keys(EXPECTED).sort()).toEqual(names.filter((n) => n !== "ok"));
   });
 
   it.each(names.filter((n) => n !== "ok"))("%s", async (name) => {
     const { code, report } = await doctor(...args(name));
+    const expected = EXPECTED[name];
     expect(report.findings.map((f: { code: string }) => f.code)).toEqual([name]);
     const [finding] = report.findings;
-    expect(finding.severity).toBe(WARNINGS_ONLY.has(name) ? "warning" : "error");
-    expect(code).toBe(WARNINGS_ONLY.has(name) ? 0 : 1);
-    expect(finding.message.length).toBeGreaterThan(20);
-    expect(finding.fix.length).toBeGreaterThan(5);
+    expect({ effect: finding.effect, path: finding.path }).toEqual({ effect: expected?.effect, path: expected?.path });
+    expect(finding.fix).toContain(expected?.fix);
+    // severity and the exit code follow the effect: only warnings pass.
+    const warning = expected?.effect === "warning";
+    expect(finding.severity).toBe(warning ? "warning" : "error");
+    expect(report).toMatchObject({ errors: warning ? 0 : 1, warnings: warning ? 1 : 0 });
+    expect(code).toBe(warning ? 0 : 1);
     // The finding names the file it is in; a kratos.yml finding also names its line (a
     // missing section has none).
     expect(finding.file).toMatch(/^test\/fixtures\/doctor\/|hooks-config|kratos-hooks config/);
@@ -80,6 +204,16 @@ describe("doctor: what the findings say", () => {
     expect(code).toBe(0);
     const broken = await doctor(join(CASES, "ok", "kratos.yml"), "--schemas", join(CASES, "schema-sms-needs-tel"));
     expect(broken.report.findings.map((f: { code: string }) => f.code)).toEqual(["schema-sms-needs-tel"]);
+  });
+
+  it("--schemas reports a .json entry it cannot read as a finding, not a crash", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "doctor-schemas-"));
+    mkdirSync(join(dir, "folder.json"));
+    const { code, report } = await doctor(join(CASES, "ok", "kratos.yml"), "--schemas", dir);
+    expect(report.findings.map((f: { code: string; effect: string }) => [f.code, f.effect])).toEqual([
+      ["schema-unreadable", "refuses_to_start"],
+    ]);
+    expect(code).toBe(1);
   });
 
   it("the shipped kratos.yml has no errors; its development key is one warning", async () => {

@@ -135,7 +135,7 @@ describe("configuration errors name the key, what was expected and what was foun
     [
       "identity schema without traits",
       { identitySchemas: { default: {} } },
-      'identitySchemas.default: expected "properties": {"traits": {"type": "object", "properties": {…}}} at the top level, found {}',
+      'identitySchemas.default: no top-level "properties": Kratos refuses to start',
     ],
     [
       "identity schema verified by sms without format",
@@ -146,7 +146,7 @@ describe("configuration errors name the key, what was expected and what was foun
           },
         },
       },
-      'identitySchemas.phone: trait "phone" is verified via sms, so it needs "format": "tel" (or "no-validate")',
+      'identitySchemas.phone.properties.traits.properties.phone.format: a trait verified via sms needs "format": "tel", found no format: Kratos starts, then refuses every identity that has this trait',
     ],
     [
       "trait name with spaces",

@@ -2,14 +2,15 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, inject, it } from "vitest";
 import type { DoctorReport } from "../../src/cli/doctor.js";
-import { DOCTOR_CASES as CASES, cli, doctorCaseArgs, ROOT } from "../cli/cli.js";
+import { DOCTOR_CASES as CASES, cli, doctorCaseArgs, ROOT } from "../support/cli.js";
 import { freePort, startProcess, waitUntilReady } from "./processes.js";
 import { kratosEnv } from "./stack.js";
 
-// Every doctor finding that says "Kratos refuses to start" must be one real Kratos v1.3.1
-// refuses to start with, and every kratos.yml Kratos refuses must get such a finding: each
-// fixture under test/fixtures/doctor/ is given to `kratos serve` (from its own folder, where
-// its relative URLs point) and to the doctor.
+// Every doctor finding with the effect `refuses_to_start` must be one real Kratos v1.3.1
+// refuses to start with, and every kratos.yml Kratos refuses must get such a finding; a fixture
+// whose findings are all `fails_at_runtime` or `warning` must start. Each fixture under
+// test/fixtures/doctor/ is given to `kratos serve` (from its own folder, where its relative URLs
+// point) and to the doctor.
 
 // The schema URL is on the internet, which this machine cannot reach, so Kratos exits; the
 // doctor does not fetch and warns that it did not check.
@@ -44,7 +45,7 @@ describe("doctor agrees with real Kratos on which configs it refuses to start", 
 
   it.each(names)("%s", async (name) => {
     const [{ report }, kratos] = await Promise.all([doctor(...doctorCaseArgs(name)), kratosStarts(name)]);
-    const saysRefused = report.findings.some((f) => f.severity === "error" && f.message.includes("refuses to start"));
+    const saysRefused = report.findings.some((f) => f.effect === "refuses_to_start");
     if (NEEDS_NETWORK.has(name)) {
       expect(kratos.result).toBe("refused");
       expect(report.findings.map((f) => f.code)).toEqual(["schema-remote"]);

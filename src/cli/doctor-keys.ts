@@ -1,0 +1,88 @@
+import { editDistance } from "../config/parse.js";
+import { isPlainObject } from "../core/json.js";
+import { finding, type YamlFinding } from "./doctor-finding.js";
+import { FLOWS, type FlowName, listHooks } from "./kratos-config.js";
+
+// A mirror of embedx/config.schema.json@v1.3.1: the keys of the sections kratos-hooks depends
+// on. Each has additionalProperties false, so Kratos refuses to start on any other key.
+const FLOW_KEYS: Record<FlowName, readonly string[]> = {
+  registration: ["enabled", "login_hints", "ui_url", "lifespan", "before", "after", "enable_legacy_one_step"],
+  login: ["ui_url", "lifespan", "style", "before", "after"],
+  settings: ["ui_url", "lifespan", "privileged_session_max_age", "required_aal", "after", "before"],
+  verification: ["enabled", "ui_url", "after", "lifespan", "before", "use", "notify_unknown_recipients"],
+  recovery: ["enabled", "ui_url", "after", "lifespan", "before", "use", "notify_unknown_recipients"],
+};
+/** The per-method lists of each flow's `after` section. */
+const AFTER_METHODS: Record<FlowName, readonly string[]> = {
+  registration: ["password", "webauthn", "passkey", "oidc", "code"],
+  login: ["password", "webauthn", "passkey", "oidc", "code", "totp", "lookup_secret"],
+  settings: ["password", "totp", "oidc", "webauthn", "passkey", "lookup_secret", "profile"],
+  verification: [],
+  recovery: [],
+};
+const KEYS = {
+  identity: ["default_schema_id", "schemas"],
+  before: ["hooks"],
+  method: ["default_browser_return_url", "hooks"],
+  webHookEntry: ["hook", "config"],
+  webHookConfig: ["url", "method", "headers", "body", "can_interrupt", "emit_analytics_event", "response", "auth", "id"],
+  response: ["ignore", "parse"],
+  auth: ["type", "config"],
+  api_key: ["name", "value", "in"],
+  basic_auth: ["user", "password"],
+} as const;
+
+/** The methods that have their own hook list under `selfservice.flows.<flow>.after`. */
+export function afterMethods(flow: FlowName): readonly string[] {
+  return AFTER_METHODS[flow];
+}
+
+function unknownKeys(node: unknown, allowed: readonly string[], at: readonly (string | number)[], out: YamlFinding[]): void {
+  if (!isPlainObject(node)) return;
+  for (const key of Object.keys(node)) {
+    if (allowed.includes(key)) continue;
+    const guess = allowed.find((k) => editDistance(k, key) <= 2);
+    out.push(
+      finding({
+        code: "unknown-key",
+        effect: "refuses_to_start",
+        at: [...at, key],
+        message: `unknown key "${key}": Kratos refuses to start (additionalProperties false)`,
+        fix: guess === undefined ? `replace "${key}" with one of: ${allowed.join(", ")}` : `did you mean "${guess}"?`,
+      }),
+    );
+  }
+}
+
+/** Unknown keys in identity, the flows, their hook lists and each web_hook's config. */
+export function findUnknownKeys(data: Record<string, unknown>): YamlFinding[] {
+  const out: YamlFinding[] = [];
+  unknownKeys(data.identity, KEYS.identity, ["identity"], out);
+  const flows = isPlainObject(data.selfservice) && isPlainObject(data.selfservice.flows) ? data.selfservice.flows : {};
+  for (const flow of FLOWS) {
+    const section = flows[flow];
+    const at = ["selfservice", "flows", flow];
+    unknownKeys(section, FLOW_KEYS[flow], at, out);
+    if (!isPlainObject(section)) continue;
+    unknownKeys(section.before, KEYS.before, [...at, "before"], out);
+    unknownKeys(section.after, ["default_browser_return_url", ...AFTER_METHODS[flow], "hooks"], [...at, "after"], out);
+    if (isPlainObject(section.after)) {
+      for (const [method, list] of Object.entries(section.after)) {
+        if (method !== "hooks" && method !== "default_browser_return_url") unknownKeys(list, KEYS.method, [...at, "after", method], out);
+      }
+    }
+  }
+  for (const entry of listHooks(data)) {
+    if (entry.name !== "web_hook") continue;
+    unknownKeys(entry.list[entry.path.at(-1) as number], KEYS.webHookEntry, entry.path, out);
+    const config = entry.config;
+    if (config === undefined) continue;
+    const at = [...entry.path, "config"];
+    unknownKeys(config, KEYS.webHookConfig, at, out);
+    unknownKeys(config.response, KEYS.response, [...at, "response"], out);
+    unknownKeys(config.auth, KEYS.auth, [...at, "auth"], out);
+    const auth = isPlainObject(config.auth) ? config.auth : {};
+    if (auth.type === "api_key" || auth.type === "basic_auth") unknownKeys(auth.config, KEYS[auth.type], [...at, "auth", "config"], out);
+  }
+  return out;
+}
