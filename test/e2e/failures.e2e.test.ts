@@ -9,7 +9,7 @@ const e2e = useStack();
 const signUp = (phone: string, password?: string) => passwordSignUp({ phone }, "DE", password);
 
 /**
- * What the README promises when the service cannot answer (contract §2.2, §4.1): Kratos tries
+ * What docs/kratos-wiring.md promises when the service cannot answer (contract §2.2, §4.1): Kratos tries
  * three times (1 s, then 2 s apart), then fails the flow with an internal error: a native flow
  * gets HTTP 400 carrying `error.code` 500 and "giving up after 3 attempt(s)"; creating a flow
  * gets HTTP 500. Nothing is stored, no session is issued, and messages in a 5xx body are never

@@ -6,7 +6,7 @@ import { useStack } from "./stack.js";
 const e2e = useStack();
 
 // Kratos v1.3.1 cannot send a registration code by SMS: its code sender hands the SMS channel an
-// email template and answers 500 "Expected sms template" (README, "Wire it into Kratos"). So a
+// email template and answers 500 "Expected sms template" (docs/kratos-wiring.md, "What Kratos v1.3.1 does"). So a
 // passwordless sign-up there gets its code by email; SMS codes work for login and verification.
 describe("passwordless flows through real Kratos (code method)", () => {
   it("registers with a code: hook runs on registration.after.code, phone stored as E.164, address verified", async () => {

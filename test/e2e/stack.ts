@@ -19,7 +19,7 @@ declare module "vitest" {
 }
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-/** Kratos runs from kratos/, so the shipped relative file:// URLs resolve as the README says. */
+/** Kratos runs from kratos/, so the shipped relative file:// URLs resolve as README.md and docs/kratos-wiring.md say. */
 export const KRATOS_DIR = join(ROOT, "kratos");
 const SHIPPED_CONFIG = join(KRATOS_DIR, "kratos.yml");
 const SERVER_ENTRY = join(ROOT, "dist/src/adapters/node.js");
