@@ -10,10 +10,10 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { AdminError, backoff, classify, createAdminAPI, DEFAULT_RETRIES, mayRetry } from "../../src/backfill/admin.js";
 import { type PatchOp, patchFor, planIdentity } from "../../src/backfill/plan.js";
+import { resolveKratos } from "../../src/cli/kratos-binary.js";
 import { parseConfig } from "../../src/config/parse.js";
 import { createPolicies } from "../../src/core/policies/index.js";
 import { createAll, seeds } from "../e2e/backfill-seed.js";
-import { resolveKratos } from "../e2e/kratos-binary.js";
 import { startStack } from "../e2e/stack.js";
 import { table } from "./table.js";
 

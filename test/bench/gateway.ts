@@ -6,7 +6,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { Agent } from "node:http";
 import { fileURLToPath } from "node:url";
 import type autocannon from "autocannon";
-import { resolveKratos } from "../e2e/kratos-binary.js";
+import { resolveKratos } from "../../src/cli/kratos-binary.js";
 import { KratosClient, newPassword, passwordSignUp } from "../e2e/kratos-client.js";
 import { freePort, type Running } from "../e2e/processes.js";
 import { startStack } from "../e2e/stack.js";

@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { Agent } from "node:http";
 import { fileURLToPath } from "node:url";
-import { resolveKratos } from "../e2e/kratos-binary.js";
+import { resolveKratos } from "../../src/cli/kratos-binary.js";
 import { hookLog, type Stack, startStack } from "../e2e/stack.js";
 import { type LatencyFigures, summarize, timedRequest } from "./interleaved.js";
 import { table } from "./table.js";

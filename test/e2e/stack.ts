@@ -13,7 +13,7 @@ declare module "vitest" {
   export interface ProvidedContext {
     /** Path of the Kratos binary, found or built by test/e2e/global-setup.ts. */
     kratosBin: string;
-    /** Path of the go-jsonnet command at Kratos's version (test/e2e/kratos-binary.ts). */
+    /** Path of the go-jsonnet command at Kratos's version (src/cli/kratos-binary.ts). */
     goJsonnetBin: string;
   }
 }

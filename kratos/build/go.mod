@@ -1,10 +1,11 @@
-// Builds a real Ory Kratos for the end-to-end suite (test/e2e). Nothing here is shipped.
+// Builds a real Ory Kratos for `kratos-hooks dev`, `npm run kratos:build` and the end-to-end
+// suite (src/cli/kratos-binary.ts reads this folder).
 // `replace` directives are not inherited from a dependency's go.mod, so the ones Kratos's
 // own go.mod carries are repeated here (github.com/ory/kratos@v1.3.1/go.mod). Its fourth,
 // `github.com/ory/client-go => ./internal/client-go`, points inside Kratos's repository; it is
 // left out and the published github.com/ory/client-go v1.14.3 that Kratos requires is used:
 // only Kratos's schema tests import it (`go mod why -m github.com/ory/client-go`), not the binary.
-module kratos-hooks/test/e2e/kratos-build
+module kratos-hooks/kratos/build
 
 go 1.23
 

@@ -4,11 +4,16 @@ import { accessSync, constants, mkdirSync, readFileSync, renameSync, rmSync, sta
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { PACKAGE_ROOT } from "./usage.js";
 
-/** The Kratos release the suite builds; the Go module in kratos-build/ pins the same. */
+/** The Kratos release `dev` and the e2e suite build; the Go module in kratos/build/ pins the same. */
 export const KRATOS_VERSION = "v1.3.1";
 
-const BUILD_DIR = fileURLToPath(new URL("./kratos-build/", import.meta.url));
+/** The Go module that builds Kratos (go.mod, go.sum, main.go), shipped with the package. */
+const BUILD_DIR = join(PACKAGE_ROOT, "kratos", "build");
+
+/** Said whenever Kratos cannot be built here: what is needed, and the way around it. */
+const NEEDS = "building Kratos needs Go 1.23+ and gcc (cgo, for SQLite); install them, or set KRATOS_BIN to a Kratos binary";
 
 export interface KratosBinary {
   path: string;
@@ -26,8 +31,27 @@ function isExecutable(path: string): boolean {
   }
 }
 
+/** Go or gcc is missing or too old; the message names both and KRATOS_BIN. */
+export class KratosToolchainError extends Error {
+  override name = "KratosToolchainError";
+}
+
 function noGo(why: string): Error {
-  return new Error(`cannot run go (${why}): install Go 1.23+ and gcc, or set KRATOS_BIN to a Kratos binary`);
+  return new KratosToolchainError(`cannot run go (${why}): ${NEEDS}`);
+}
+
+/** Go 1.23 or newer and a C compiler (CC, else gcc) for cgo, checked before a build starts. */
+function checkToolchain(): void {
+  const version = goEnv("GOVERSION");
+  const match = /^go(\d+)\.(\d+)/.exec(version);
+  if (match === null || Number(match[1]) < 1 || (Number(match[1]) === 1 && Number(match[2]) < 23)) {
+    throw new KratosToolchainError(`found ${version || "an unknown Go version"}: ${NEEDS}`);
+  }
+  const cc = process.env.CC || "gcc";
+  const probe = spawnSync(cc, ["--version"], { stdio: "ignore" });
+  if (probe.error !== undefined || probe.status !== 0) {
+    throw new KratosToolchainError(`cannot run the C compiler ${cc}: ${NEEDS}`);
+  }
 }
 
 function goEnv(name: string): string {
@@ -74,7 +98,7 @@ function goBuild(dir: string, name: string, pkg: string, flags: string[]): numbe
 }
 
 /**
- * Finds a Kratos binary for the end-to-end suite: `KRATOS_BIN` if set, else the cached build,
+ * Finds a Kratos binary for `kratos-hooks dev` and the end-to-end suite: `KRATOS_BIN` if set, else the cached build,
  * else builds Kratos from its Go module (`github.com/ory/kratos`, with the sqlite tag) into the
  * cache.
  */
@@ -87,6 +111,7 @@ export function resolveKratos(log: (line: string) => void = (line) => process.st
   const dir = cacheDir();
   const path = join(dir, "kratos");
   if (isExecutable(path)) return { path, source: "cache" };
+  checkToolchain();
   log(`Building Ory Kratos ${KRATOS_VERSION} from its Go module into ${dir} (first run only; a few minutes)…`);
   const buildSeconds = goBuild(dir, "kratos", ".", [
     "-tags",
@@ -121,9 +146,15 @@ export function resolveGoJsonnet(log: (line: string) => void = (line) => process
   return path;
 }
 
-// `npm run kratos:build` (or `tsx test/e2e/kratos-binary.ts`): build or find it, print the path.
+// `npm run kratos:build` (or `tsx src/cli/kratos-binary.ts`): build or find it, print the path.
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const binary = resolveKratos();
-  process.stdout.write(`${binary.path}\n`);
-  if (binary.source === "cache") process.stderr.write(`(cached in ${dirname(binary.path)})\n`);
+  try {
+    const binary = resolveKratos();
+    process.stdout.write(`${binary.path}\n`);
+    if (binary.source === "cache") process.stderr.write(`(cached in ${dirname(binary.path)})\n`);
+  } catch (error) {
+    if (!(error instanceof KratosToolchainError)) throw error;
+    process.stderr.write(`kratos-hooks: ${error.message}\n`);
+    process.exitCode = 1;
+  }
 }

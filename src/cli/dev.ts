@@ -1,0 +1,356 @@
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { CourierSink, formatMessage } from "./courier-sink.js";
+import { KratosToolchainError, resolveKratos } from "./kratos-binary.js";
+import { PACKAGE_ROOT, UsageError } from "./usage.js";
+
+/** The ports of the local stack: the usual ones (kratos/kratos.yml, README), each a flag. */
+export const DEV_PORTS = {
+  hooks: 8787,
+  gateway: 4455,
+  public: 4433,
+  admin: 4434,
+  sink: 4480,
+} as const;
+type PortName = keyof typeof DEV_PORTS;
+
+/** The flag that sets each port, for messages. */
+const FLAG: Record<PortName, string> = {
+  hooks: "--hooks-port",
+  gateway: "--gateway-port",
+  public: "--public-port",
+  admin: "--admin-port",
+  sink: "--sink-port",
+};
+
+/** The addresses written in the shipped kratos.yml that `dev` moves when their port is changed. */
+const SHIPPED = { hooks: "http://127.0.0.1:8787", sink: "http://127.0.0.1:4480" } as const;
+
+const HOST = "127.0.0.1";
+
+export interface DevArgs {
+  hooksPort?: string;
+  gatewayPort?: string;
+  publicPort?: string;
+  adminPort?: string;
+  sinkPort?: string;
+  /** `memory` (default), a Kratos DSN (`sqlite://…`, `postgres://…`), or a file path for SQLite. */
+  dsn?: string;
+}
+
+export interface DevIO {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  /** Highlight codes in color (stdout is a terminal). */
+  color?: boolean;
+  /** Stops the stack as SIGINT does (tests); without it, `dev` listens for SIGINT and SIGTERM. */
+  signal?: AbortSignal;
+}
+
+function port(name: PortName, value: string | undefined): number {
+  if (value === undefined) return DEV_PORTS[name];
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 65535) throw new UsageError(`${FLAG[name]} must be a port number (1-65535), got "${value}"`);
+  return n;
+}
+
+/** A Kratos DSN: `memory` as is, a URL-like DSN as is, anything else a SQLite file. */
+export function kratosDsn(dsn: string | undefined): string {
+  if (dsn === undefined || dsn === "memory") return "memory";
+  if (/^[a-z0-9]+:\/\//i.test(dsn)) return dsn;
+  return `sqlite://${resolve(dsn)}?_fk=true`;
+}
+
+async function portIsFree(portNumber: number): Promise<boolean> {
+  const server = createServer();
+  server.listen(portNumber, HOST);
+  try {
+    await Promise.race([
+      once(server, "listening"),
+      once(server, "error").then(([error]) => {
+        throw error;
+      }),
+    ]);
+  } catch {
+    return false;
+  }
+  server.close();
+  await once(server, "close");
+  return true;
+}
+
+/** The Node server `npm start` runs: dist/src/adapters/node.js (the CLI starts it, never imports it). */
+function serverEntry(): string {
+  const beside = fileURLToPath(new URL("../adapters/node.js", import.meta.url));
+  return existsSync(beside) ? beside : join(PACKAGE_ROOT, "dist", "src", "adapters", "node.js");
+}
+
+interface Child {
+  name: string;
+  child: ChildProcess;
+  log: string;
+  exited: Promise<number | null>;
+}
+
+/** Starts a child in a process group of its own (so stopping it stops what it started), output to a log file. */
+function startChild(name: string, command: string, args: string[], options: { cwd?: string; env: NodeJS.ProcessEnv; log: string }): Child {
+  const fd = openSync(options.log, "a");
+  const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", fd, fd], detached: true });
+  closeSync(fd);
+  const exited = new Promise<number | null>((done) => {
+    child.once("exit", (code) => done(code));
+    child.once("error", () => done(-1));
+  });
+  return { name, child, log: options.log, exited };
+}
+
+function signalGroup(child: ChildProcess, name: NodeJS.Signals): void {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, name);
+  } catch {
+    child.kill(name);
+  }
+}
+
+/** SIGTERM to the child's group, SIGKILL after `graceMs`. */
+async function stopChild(c: Child, graceMs = 5000): Promise<void> {
+  if (c.child.exitCode !== null || c.child.signalCode !== null) return;
+  signalGroup(c.child, "SIGTERM");
+  const timer = setTimeout(() => signalGroup(c.child, "SIGKILL"), graceMs);
+  await c.exited;
+  clearTimeout(timer);
+  // Whatever the child started in its group goes with it.
+  if (c.child.pid !== undefined) {
+    try {
+      process.kill(-c.child.pid, "SIGKILL");
+    } catch {
+      // the group is gone
+    }
+  }
+}
+
+function tail(file: string, lines = 20): string {
+  try {
+    return readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+  } catch {
+    return "";
+  }
+}
+
+/** Polls `url` until it answers 2xx; fails early when the child exits. */
+async function waitReady(c: Child, url: string, timeoutMs: number, stop?: AbortSignal): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exited = false;
+  void c.exited.then(() => {
+    exited = true;
+  });
+  while (Date.now() < deadline) {
+    if (stop?.aborted) throw new Error("interrupted during start");
+    if (exited) throw new Error(`${c.name} exited during start; its log (${c.log}):\n${tail(c.log)}`);
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      await res.body?.cancel();
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((done) => setTimeout(done, 150));
+  }
+  throw new Error(`${c.name} was not ready at ${url} within ${timeoutMs / 1000} s; its log (${c.log}):\n${tail(c.log)}`);
+}
+
+/** The URLs and the copy-paste native registration and login through the gateway. */
+export function devBanner(
+  urls: { gateway: string; hooks: string; public: string; admin: string; sink: string },
+  dsn: string,
+  logs: string,
+): string {
+  const phone = "0176 1234 5678";
+  const password = "correct horse battery staple 42";
+  const region = `"transient_payload":{"phone_region":"DE"}`;
+  const g = urls.gateway;
+  return `
+kratos-hooks dev: the local stack is up (Ctrl-C stops it all)
+
+  gateway        ${g}   ← clients call this (Kratos's public API, phone numbers to E.164)
+  hooks          ${urls.hooks}   (Kratos's web_hooks, development key)
+  kratos public  ${urls.public}   (only the gateway calls it)
+  kratos admin   ${urls.admin}
+  courier sink   ${urls.sink}   (SMS and email are printed below)
+  database       ${dsn}
+  logs           ${logs}
+
+Register with a national number, then log in (native API flows through the gateway; needs curl and jq):
+
+  flow=$(curl -s ${g}/self-service/registration/api | jq -r .id)
+  curl -s -X POST "${g}/self-service/registration?flow=$flow" -H 'Content-Type: application/json' \\
+    -d '{"method":"password","password":"${password}","traits":{"phone":"${phone}"},${region}}' | jq .identity.traits
+
+  flow=$(curl -s ${g}/self-service/login/api | jq -r .id)
+  curl -s -X POST "${g}/self-service/login?flow=$flow" -H 'Content-Type: application/json' \\
+    -d '{"method":"password","identifier":"${phone}","password":"${password}",${region}}' | jq .session_token
+
+`;
+}
+
+/**
+ * `kratos-hooks dev`: Kratos (built or found), our service with its gateway (`npm start`'s
+ * server, as a child process), and a courier sink that prints every SMS and email, on the usual
+ * ports or the ones given. Runs until SIGINT, SIGTERM or SIGHUP (or `io.signal`), then stops every child's
+ * process group. Returns 0 after a requested stop, 1 when something failed or a child died.
+ */
+export async function devCommand(args: DevArgs, io: DevIO, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const ports = {
+    hooks: port("hooks", args.hooksPort),
+    gateway: port("gateway", args.gatewayPort),
+    public: port("public", args.publicPort),
+    admin: port("admin", args.adminPort),
+    sink: port("sink", args.sinkPort),
+  };
+  const names = Object.keys(ports) as PortName[];
+  for (const [i, a] of names.entries()) {
+    for (const b of names.slice(i + 1)) {
+      if (ports[a] === ports[b]) throw new UsageError(`${FLAG[a]} and ${FLAG[b]} are both ${ports[a]}; give each its own port`);
+    }
+  }
+  const dsn = kratosDsn(args.dsn);
+
+  const entry = serverEntry();
+  if (!existsSync(entry)) {
+    io.err(`kratos-hooks dev: the server is not built (${entry}); run \`npm run build\` first\n`);
+    return 1;
+  }
+  for (const name of names) {
+    if (!(await portIsFree(ports[name]))) {
+      io.err(`kratos-hooks dev: port ${ports[name]} on ${HOST} is in use; stop what listens there or pick another with ${FLAG[name]}\n`);
+      return 1;
+    }
+  }
+
+  let kratosBin: string;
+  try {
+    const found = resolveKratos((line) => io.err(`${line}\n`));
+    kratosBin = found.path;
+    io.err(`Kratos: ${kratosBin}${found.source === "KRATOS_BIN" ? " (KRATOS_BIN)" : ""}\n`);
+  } catch (error) {
+    if (!(error instanceof KratosToolchainError) && !/KRATOS_BIN/.test((error as Error).message)) throw error;
+    io.err(`kratos-hooks dev: ${(error as Error).message}\n`);
+    return 1;
+  }
+
+  const urls = {
+    hooks: `http://${HOST}:${ports.hooks}`,
+    gateway: `http://${HOST}:${ports.gateway}`,
+    public: `http://${HOST}:${ports.public}`,
+    admin: `http://${HOST}:${ports.admin}`,
+    sink: `http://${HOST}:${ports.sink}`,
+  };
+  const dir = mkdtempSync(join(tmpdir(), "kratos-hooks-dev-"));
+  const children: Child[] = [];
+  // Should this process die without stopping them (an uncaught error), the children go too.
+  const killAll = () => {
+    for (const c of children) signalGroup(c.child, "SIGKILL");
+  };
+  process.once("exit", killAll);
+
+  const stopRequested = new AbortController();
+  const onSignal = () => stopRequested.abort();
+  if (io.signal === undefined) {
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+    process.once("SIGHUP", onSignal);
+  } else if (io.signal.aborted) stopRequested.abort();
+  else io.signal.addEventListener("abort", onSignal, { once: true });
+
+  let sink: CourierSink | undefined;
+  let exitCode = 0;
+  try {
+    sink = await CourierSink.start({ port: ports.sink, host: HOST, onMessage: (m) => io.out(`${formatMessage(m, io.color)}\n`) });
+
+    // The hooks and the gateway: `npm start`'s server, with the same environment (HOOKS_CONFIG_FILE,
+    // HOOKS_CONFIG, HOOKS_API_KEYS, LOG_LEVEL…), on our ports, in front of this Kratos.
+    const hooks = startChild("the hooks service", process.execPath, [entry], {
+      env: {
+        ...env,
+        SHUTDOWN_DRAIN_MS: env.SHUTDOWN_DRAIN_MS ?? "0",
+        PORT: String(ports.hooks),
+        HOST,
+        GATEWAY_KRATOS_URL: urls.public,
+        GATEWAY_PORT: String(ports.gateway),
+      },
+      log: join(dir, "hooks.log"),
+    });
+    children.push(hooks);
+    await waitReady(hooks, `${urls.hooks}/health`, 20_000, stopRequested.signal);
+
+    // kratos/kratos.yml with only the hooks' and the sink's addresses moved; serve.* by Kratos's env overrides.
+    let config = readFileSync(join(PACKAGE_ROOT, "kratos", "kratos.yml"), "utf8");
+    config = config.replaceAll(SHIPPED.hooks, urls.hooks).replaceAll(SHIPPED.sink, urls.sink);
+    const configPath = join(dir, "kratos.yml");
+    writeFileSync(configPath, config);
+    const kratosEnv: NodeJS.ProcessEnv = {
+      PATH: env.PATH,
+      HOME: env.HOME,
+      ...(env.TMPDIR !== undefined && { TMPDIR: env.TMPDIR }),
+      DSN: dsn,
+      SERVE_PUBLIC_HOST: HOST,
+      SERVE_PUBLIC_PORT: String(ports.public),
+      SERVE_PUBLIC_BASE_URL: `${urls.gateway}/`,
+      SERVE_ADMIN_HOST: HOST,
+      SERVE_ADMIN_PORT: String(ports.admin),
+      SERVE_ADMIN_BASE_URL: `${urls.admin}/`,
+    };
+    // Relative file:// URLs in kratos.yml resolve from Kratos's working directory: kratos/.
+    const kratosDir = join(PACKAGE_ROOT, "kratos");
+    if (dsn !== "memory") {
+      const migrate = spawnSync(kratosBin, ["migrate", "sql", "-e", "--yes", "--config", configPath], {
+        cwd: kratosDir,
+        env: kratosEnv,
+        encoding: "utf8",
+      });
+      if (migrate.status !== 0) throw new Error(`kratos migrate sql failed for ${dsn}:\n${migrate.stderr || migrate.stdout}`);
+    }
+    const kratos = startChild("Kratos", kratosBin, ["serve", "--dev", "--watch-courier", "--config", configPath], {
+      cwd: kratosDir,
+      env: kratosEnv,
+      log: join(dir, "kratos.log"),
+    });
+    children.push(kratos);
+    await waitReady(kratos, `${urls.admin}/admin/health/ready`, 60_000, stopRequested.signal);
+    await waitReady(hooks, `${urls.gateway}/health/ready`, 10_000, stopRequested.signal);
+
+    io.out(devBanner(urls, dsn, dir));
+    io.out(`kratos-hooks dev: ready\n`);
+
+    const died = await Promise.race([
+      once(stopRequested.signal, "abort").then(() => undefined),
+      ...children.map((c) => c.exited.then(() => c)),
+    ]);
+    if (died !== undefined) {
+      io.err(`kratos-hooks dev: ${died.name} stopped unexpectedly; its log (${died.log}):\n${tail(died.log)}\n`);
+      exitCode = 1;
+    }
+  } catch (error) {
+    if (!stopRequested.signal.aborted) {
+      io.err(`kratos-hooks dev: ${(error as Error).message}\n`);
+      exitCode = 1;
+    }
+  } finally {
+    io.err("kratos-hooks dev: stopping…\n");
+    await Promise.all(children.map((c) => stopChild(c)));
+    await sink?.close();
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    process.off("SIGHUP", onSignal);
+    io.signal?.removeEventListener("abort", onSignal);
+    process.off("exit", killAll);
+    io.err(`kratos-hooks dev: stopped (logs kept in ${dir})\n`);
+  }
+  return exitCode;
+}
