@@ -1,5 +1,6 @@
 import { jsonEqual } from "../core/json.js";
 import { loadCliConfig } from "./cli-config.js";
+import { keyFindings } from "./doctor-auth.js";
 import { type Effect, finding, type Problem, severityOf } from "./doctor-finding.js";
 import { webhookFindings } from "./doctor-hooks.js";
 import { findUnknownKeys } from "./doctor-keys.js";
@@ -154,6 +155,8 @@ export function runDoctor(options: DoctorOptions): DoctorReport {
   for (const problem of findUnknownKeys(kratos.data)) add(problem);
   const declared = checkIdentity(kratos, cwd, add);
   for (const problem of webhookFindings(kratos.data, cwd)) add(problem);
+  // The key each web_hook sends against the keys the service reads (HOOKS_API_KEYS, else the dev key).
+  for (const problem of keyFindings(kratos.data, process.env)) add(problem);
   checkGateway(kratos, options, add);
   if (options.schemas !== undefined) checkSchemaFolder(options.schemas, add);
   // Without any declared schema, every routing rule would repeat the identity finding.

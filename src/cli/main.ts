@@ -5,8 +5,8 @@ import { HOOK_IDS } from "../core/hooks.js";
 import { formatConfigCheck, runConfigCheck } from "./config-check.js";
 import { formatDoctor, runDoctor } from "./doctor.js";
 import { JsonnetUnavailableError } from "./jsonnet.js";
-import { formatTry, runTry } from "./try.js";
-import { PACKAGE_ROOT, UsageError } from "./usage.js";
+import { formatTry, listExamples, runTry, withBareExample } from "./try.js";
+import { EXIT, EXIT_CODES_HELP, PACKAGE_ROOT, UsageError } from "./usage.js";
 
 const HELP = {
   main: `kratos-hooks: try Kratos web_hook payloads locally and check the wiring before deploying
@@ -17,10 +17,10 @@ Usage:
   kratos-hooks doctor [kratos.yml] [options]       check kratos.yml and its identity schemas
   kratos-hooks config check [file]                 check our own config as the server does at start
   kratos-hooks backfill --admin-url <url> [options] bring stored identities to the same rules
+  kratos-hooks dev [options]                       Kratos, the hooks, the gateway and a courier sink locally
 
 Run \`kratos-hooks <command> --help\` for a command's options.
-Exit codes: 0 Kratos continues / no errors, 1 Kratos stops or fails / errors found, 2 usage error.
-`,
+${EXIT_CODES_HELP}`,
   try: `kratos-hooks try <hook> <ctx.json> [options]
 kratos-hooks try <hook> --example <scenario> [options]
 
@@ -29,7 +29,7 @@ top-level argument, sends it to the handler and says what Kratos would do with t
 
   <hook>               ${HOOK_IDS.join(", ")}
   <ctx.json>           a ctx as Kratos builds it (flow, identity, request_headers, …)
-  --example <name>     a shipped ctx from kratos/examples (run without one to list them)
+  --example [name]     a shipped ctx from kratos/examples (without a name: list them)
   --config <file>      our JSON config (default: HOOKS_CONFIG_FILE / HOOKS_CONFIG, else the defaults)
   --kratos <file>      kratos.yml (default: ./kratos/kratos.yml, else the shipped one)
   --cwd <dir>          Kratos's working directory for relative file:// URLs
@@ -39,8 +39,7 @@ top-level argument, sends it to the handler and says what Kratos would do with t
   --json               print the report as JSON
   -h, --help           this help
 
-Exit codes: 0 Kratos continues or saves, 1 Kratos stops or fails the flow, 2 usage error.
-`,
+${EXIT_CODES_HELP}`,
   doctor: `kratos-hooks doctor [kratos.yml] [options]
 
 Checks a Kratos config for the keys kratos-hooks depends on (identity, schemas, selfservice
@@ -59,8 +58,7 @@ points at, and our routing rules against the schema ids it declares.
   -h, --help           this help
 
 One line per finding: file:line  severity  path  message  (fix: …).
-Exit codes: 0 no errors (warnings alone pass), 1 errors found, 2 usage error.
-`,
+${EXIT_CODES_HELP}`,
   backfill: `kratos-hooks backfill --admin-url <url> [options]
 
 Runs the registration-after policies (phone normalization, schema routing, deny rules) on every
@@ -81,9 +79,31 @@ One report line per identity (JSON Lines, mode 0600: it holds personal data).
   -h, --help           this help
 
 Statuses: updated (would_update), unchanged, invalid, collision, denied, failed.
-Exit codes: 0 every identity updated or unchanged, 1 any other status or an interrupted run,
-2 usage error, or the admin API unreachable or refusing the token at the first request.
-`,
+${EXIT_CODES_HELP}`,
+  dev: `kratos-hooks dev [options]
+
+Runs the whole local stack in one command, no Docker, until Ctrl-C: Ory Kratos with
+kratos/kratos.yml (its serve.public.base_url is the gateway), our hooks and the gateway in front
+of Kratos's public API (the server \`npm start\` runs, with the same environment: HOOKS_CONFIG_FILE,
+HOOKS_CONFIG, HOOKS_API_KEYS, LOG_LEVEL), and a courier sink that prints every SMS and email with
+its code. Prints the URLs and a curl registration and login through the gateway.
+
+Kratos: KRATOS_BIN if set, else the cached build, else built from its Go module into
+~/.cache/kratos-hooks (needs Go 1.23+ and gcc, once, a few minutes).
+
+  --hooks-port <n>     the hooks (default 8787)
+  --gateway-port <n>   the gateway, Kratos's public URL for clients (default 4455)
+  --public-port <n>    Kratos's own public API, called by the gateway (default 4433)
+  --admin-port <n>     Kratos's admin API (default 4434)
+  --sink-port <n>      the courier sink kratos.yml sends SMS and email to (default 4480)
+  --dsn <dsn>          Kratos's database: memory (default), a DSN, or a file path for SQLite
+                       on disk (migrated at start)
+  -h, --help           this help
+
+Everything listens on 127.0.0.1. Kratos's and the server's logs go to files (path printed).
+It exits 0 when stopped by Ctrl-C or SIGTERM, 1 when a part fails to start or stops by itself.
+
+${EXIT_CODES_HELP}`,
   config: `kratos-hooks config check [file] [options]
 
 Validates our configuration with the messages the server prints at start. With [file], checks
@@ -93,8 +113,7 @@ it as HOOKS_CONFIG_FILE; without, checks what the server would read from the env
   --json               print the result as JSON
   -h, --help           this help
 
-Exit codes: 0 valid, 1 invalid, 2 usage error.
-`,
+${EXIT_CODES_HELP}`,
 };
 
 const COMMON = { json: { type: "boolean" }, help: { type: "boolean", short: "h" } } satisfies ParseArgsConfig["options"];
@@ -142,7 +161,7 @@ async function run(argv: string[], { out, err, isTTY = false, signal }: Output):
   const [command, ...rest] = argv;
   if (command === undefined) {
     err(HELP.main);
-    return 2;
+    return EXIT.usage;
   }
   if (command === "help" || command === "--help" || command === "-h") {
     const topic = command === "help" ? rest[0] : undefined;
@@ -154,7 +173,7 @@ async function run(argv: string[], { out, err, isTTY = false, signal }: Output):
     return 0;
   }
   if (command === "try") {
-    const { values, positionals } = parse(rest, {
+    const { values, positionals } = parse(withBareExample(rest), {
       example: { type: "string" },
       config: { type: "string" },
       kratos: { type: "string" },
@@ -166,6 +185,7 @@ async function run(argv: string[], { out, err, isTTY = false, signal }: Output):
     const [hook, ctxFile] = positionals;
     if (hook === undefined) throw new UsageError(`name a hook: ${HOOK_IDS.join(", ")}`);
     if (ctxFile !== undefined && values.example !== undefined) throw new UsageError("give either a ctx file or --example, not both");
+    if (values.example === "") return listExamples(hook, out);
     const report = await runTry({ hook, ctxFile, ...values });
     out(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatTry(report));
     return report.exitCode;
@@ -224,7 +244,31 @@ async function run(argv: string[], { out, err, isTTY = false, signal }: Output):
     const { backfillCommand } = await import("./backfill.js");
     return withInterrupt(signal, (abort) => backfillCommand(args, { out, err, isTTY, signal: abort }, process.env));
   }
-  throw new UsageError(`unknown command "${command}"; the commands are: try, doctor, config check, backfill (see kratos-hooks --help)`);
+  if (command === "dev") {
+    const { values, positionals } = parse(rest, {
+      "hooks-port": { type: "string" },
+      "gateway-port": { type: "string" },
+      "public-port": { type: "string" },
+      "admin-port": { type: "string" },
+      "sink-port": { type: "string" },
+      dsn: { type: "string" },
+    });
+    if (values.help) return help(out, "dev");
+    tooMany(positionals, 0, "kratos-hooks dev [options]");
+    const { devCommand } = await import("./dev.js");
+    const args = {
+      hooksPort: values["hooks-port"],
+      gatewayPort: values["gateway-port"],
+      publicPort: values["public-port"],
+      adminPort: values["admin-port"],
+      sinkPort: values["sink-port"],
+      dsn: values.dsn,
+    };
+    return devCommand(args, { out, err, color: process.stdout.isTTY === true, ...(signal && { signal }) });
+  }
+  throw new UsageError(
+    `unknown command "${command}"; the commands are: try, doctor, config check, backfill, dev (see kratos-hooks --help)`,
+  );
 }
 
 const STDIO: Output = {
@@ -240,7 +284,7 @@ export async function main(argv: string[], io: Output = STDIO): Promise<number> 
   } catch (error) {
     if (error instanceof UsageError || error instanceof JsonnetUnavailableError) {
       io.err(`kratos-hooks: ${error.message}\n`);
-      return 2;
+      return EXIT.usage;
     }
     throw error;
   }

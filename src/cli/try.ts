@@ -7,6 +7,7 @@ import { isPlainObject } from "../core/json.js";
 import { createApp } from "../http/app.js";
 import { exitCodeOf, type HookOutcome, toVerdict, type Verdict } from "../kratos/verdict/index.js";
 import { loadCliConfig } from "./cli-config.js";
+import { acceptedKeys, keyRefusal } from "./doctor-auth.js";
 import { renderTemplate } from "./jsonnet.js";
 import { fetchKratosURL, type KratosConfig, listHooks, openKratosConfig, pathText, routeOf } from "./kratos-config.js";
 import { displayPath, PACKAGE_ROOT, UsageError } from "./usage.js";
@@ -42,7 +43,49 @@ function examplesOf(hook: string): string[] {
     .sort();
 }
 
-function readCtx(options: TryOptions, hook: HookId): { ctx: Record<string, unknown>; name: string } {
+/** `try <hook> --example` with no name: the argument parser needs a value, so give it "" (list them). */
+export function withBareExample(args: string[]): string[] {
+  const at = args.indexOf("--example");
+  const next = args[at + 1];
+  if (at < 0 || (next !== undefined && !next.startsWith("-"))) return args;
+  return [...args.slice(0, at + 1), "", ...args.slice(at + 1)];
+}
+
+/** Prints the shipped examples of a hook (`try <hook> --example` without a name); exit code 0. */
+export function listExamples(hook: string, out: (text: string) => void): 0 {
+  if (!isHookId(hook)) throw new UsageError(`unknown hook "${hook}"; the hooks are: ${HOOK_IDS.join(", ")}`);
+  const examples = examplesOf(hook);
+  out(`examples for ${hook} (kratos-hooks try ${hook} --example <name>):\n${examples.map((e) => `  ${e}\n`).join("")}`);
+  return 0;
+}
+
+const NIL_UUID = "00000000-0000-0000-0000-000000000000";
+
+/**
+ * Fills in what Kratos always puts in the ctx (`selfservice/hook/web_hook.go` templateContext;
+ * an identity's metadata_public is null when unset) and a hand-written ctx may leave out, so a
+ * template reading it does not fail where Kratos would not. Returns the paths it filled.
+ */
+function completeCtx(ctx: Record<string, unknown>, hook: HookId): string[] {
+  const filled: string[] = [];
+  const fill = (target: Record<string, unknown>, key: string, value: unknown, path: string) => {
+    if (key in target) return;
+    target[key] = value;
+    filled.push(`${path} (${JSON.stringify(value)})`);
+  };
+  if (!isPlainObject(ctx.flow)) fill(ctx, "flow", {}, "flow");
+  const flow = ctx.flow as Record<string, unknown>;
+  fill(flow, "id", NIL_UUID, "flow.id");
+  fill(flow, "type", "api", "flow.type");
+  fill(ctx, "request_headers", {}, "request_headers");
+  fill(ctx, "request_method", "POST", "request_method");
+  fill(ctx, "request_url", "", "request_url");
+  fill(ctx, "request_cookies", {}, "request_cookies");
+  if (factsOf(hook).hasIdentity && isPlainObject(ctx.identity)) fill(ctx.identity, "metadata_public", null, "identity.metadata_public");
+  return filled;
+}
+
+function readCtx(options: TryOptions, hook: HookId): { ctx: Record<string, unknown>; name: string; notes: string[] } {
   let file: string;
   if (options.example !== undefined) {
     const examples = examplesOf(hook);
@@ -67,6 +110,12 @@ function readCtx(options: TryOptions, hook: HookId): { ctx: Record<string, unkno
   } catch (error) {
     throw new UsageError(`the ctx file ${file} is not JSON: ${(error as Error).message}`);
   }
+  const notes: string[] = [];
+  // A ctx copied from a log line or a capture is often wrapped as {"ctx": {…}}.
+  if (isPlainObject(ctx) && isPlainObject(ctx.ctx) && !("identity" in ctx) && !("flow" in ctx)) {
+    ctx = ctx.ctx;
+    notes.push(`the ctx file wraps the ctx as {"ctx": …}; try unwrapped it (Kratos's template gets the inner object as ctx)`);
+  }
   if (!isPlainObject(ctx))
     throw new UsageError(
       `the ctx file ${file} must hold a JSON object (Kratos's ctx), found ${Array.isArray(ctx) ? "an array" : typeof ctx}`,
@@ -74,7 +123,13 @@ function readCtx(options: TryOptions, hook: HookId): { ctx: Record<string, unkno
   if (factsOf(hook).hasIdentity && !isPlainObject(ctx.identity)) {
     throw new UsageError(`the ctx file ${file} has no "identity" object, which Kratos always sends to ${hook}`);
   }
-  return { ctx, name: displayPath(file) };
+  const filled = completeCtx(ctx, hook);
+  if (filled.length > 0) {
+    notes.push(
+      `the ctx file lacks fields Kratos always sends; try filled them in: ${filled.join(", ")}. A failure is not Kratos's when only these differ`,
+    );
+  }
+  return { ctx, name: displayPath(file), notes };
 }
 
 /** The web_hook wired to our route for `hook`, preferring the place the hook belongs. */
@@ -125,15 +180,24 @@ function kratosHeaders(config: Record<string, unknown>): Record<string, string> 
   return headers;
 }
 
-async function callInProcess(hook: HookId, config: Config, body: unknown): Promise<HookOutcome> {
-  const key = `try-${crypto.randomUUID()}`;
+/** The keys the service would accept (HOOKS_API_KEYS, else the development key); a bad value is a usage error. */
+function serviceKeys(): { keys: readonly string[]; usingDevKey: boolean } {
+  const accepted = acceptedKeys(process.env);
+  if (!accepted.ok) throw new UsageError(accepted.message);
+  return accepted;
+}
+
+/** The handler in-process, with the keys the service reads and the auth header kratos.yml makes Kratos send. */
+async function callInProcess(
+  hook: HookId,
+  config: Config,
+  keys: readonly string[],
+  headers: Record<string, string>,
+  body: unknown,
+): Promise<HookOutcome> {
   const quiet = { info() {}, warn() {}, error() {} };
-  const app = createApp({ config, apiKeys: [key], logger: quiet });
-  const response = await app.request(`/hooks/${hook}`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
+  const app = createApp({ config, apiKeys: keys, logger: quiet });
+  const response = await app.request(`/hooks/${hook}`, { method: "POST", headers, body: JSON.stringify(body) });
   return { kind: "answered", status: response.status, body: await response.text() };
 }
 
@@ -175,8 +239,9 @@ async function callOver(url: string, method: string, headers: Record<string, str
 export async function runTry(options: TryOptions): Promise<TryReport> {
   if (!isHookId(options.hook)) throw new UsageError(`unknown hook "${options.hook}"; the hooks are: ${HOOK_IDS.join(", ")}`);
   const hook = options.hook;
-  const { ctx, name } = readCtx(options, hook);
+  const { ctx, name, notes: ctxNotes } = readCtx(options, hook);
   const config = loadCliConfig(options.config);
+  const keys = options.url === undefined ? serviceKeys() : { keys: [], usingDevKey: false };
   const { kratos, cwd } = openKratosConfig(options.kratos, options.cwd);
   const wiring = findWiring(kratos, hook);
   const bodyURL = wiring.config.body;
@@ -199,7 +264,7 @@ export async function runTry(options: TryOptions): Promise<TryReport> {
     request = { method, url: target, body: rendered.value };
     outcome =
       options.url === undefined
-        ? await callInProcess(hook, config.config, rendered.value)
+        ? await callInProcess(hook, config.config, keys.keys, kratosHeaders(wiring.config), rendered.value)
         : await callOver(target, method, kratosHeaders(wiring.config), rendered.value);
   }
   const identity = isPlainObject(ctx.identity) ? ctx.identity : undefined;
@@ -213,10 +278,14 @@ export async function runTry(options: TryOptions): Promise<TryReport> {
   const { ids, schemas } = schemasOf(kratos, cwd);
   const verdict = toVerdict(hook, outcome, { identity, formNodes, schemaIds: ids, schemas });
   if (outcome.kind === "answered" && outcome.status === 401) {
+    const why =
+      (options.url === undefined ? keyRefusal(wiring.config, keys.keys, keys.usingDevKey) : undefined) ??
+      'the handler refused the credentials kratos.yml sends (401): Kratos shows the client a generic error and logs "error while parsing webhook response: got no validation errors"';
     verdict.notes.push(
-      "the handler refused the credentials kratos.yml sends (401): set the same key in its HOOKS_API_KEYS and in the hook's auth",
+      `${why}; set the same key in HOOKS_API_KEYS and in the hook's auth (\`kratos-hooks doctor\` lists every hook it affects)`,
     );
   }
+  verdict.notes.unshift(...ctxNotes);
   return {
     hook,
     ctx: options.example === undefined ? name : `example ${options.example} (${name})`,

@@ -26,3 +26,28 @@ export function displayPath(file: string): string {
   const rel = relative(process.cwd(), file);
   return rel === "" || rel.startsWith("..") ? resolve(file) : rel;
 }
+
+/**
+ * The exit codes of every command, in one place: each command returns one of these, prints
+ * `EXIT_CODES_HELP` in its --help, and docs/cli.md shows the same table.
+ */
+export const EXIT = {
+  /** Kratos continues or saves; nothing wrong found; the work is done. */
+  ok: 0,
+  /** The command ran and found a problem: Kratos stops or fails the flow, errors found, a config invalid. */
+  problems: 1,
+  /** The command could not run as asked: a bad option or argument, a missing file, an unknown hook. */
+  usage: 2,
+} as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** The exit-code table, as every command's --help prints it. */
+export const EXIT_CODES_HELP = `Exit codes: (the same for every command)
+  0  success: Kratos continues or saves (try), no errors (doctor, warnings alone pass), valid
+     (config check), every identity updated or unchanged (backfill)
+  1  a problem found: Kratos stops or fails the flow (try), errors found (doctor), invalid
+     (config check), any other status or an interrupted run (backfill)
+  2  usage error: a bad option or argument, a file that cannot be read, an unknown hook or
+     example, our config unusable for try or doctor, the admin API unreachable or refusing
+     the token at the first request (backfill)
+`;

@@ -15,6 +15,16 @@ export interface RuntimeSettings {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/** What every web_hook in kratos.yml needs to send one of HOOKS_API_KEYS (Kratos's `request/auth.go`). */
+export const KRATOS_AUTH_LINES = [
+  "    auth:",
+  "      type: api_key",
+  "      config:",
+  "        name: Authorization",
+  "        value: Bearer <key>",
+  "        in: header",
+].join("\n");
+
 /** Whether the runtime is in production (no development key) and the setting that says so. */
 export interface ProductionMode {
   on: boolean;
@@ -40,12 +50,20 @@ export function parseRuntimeSettings(
     if (production.on) {
       throw new ConfigError(
         `HOOKS_API_KEYS: expected at least one API key (comma-separated) because ${production.because}, found nothing. ` +
-          "Generate one with `openssl rand -base64 32` and set the same value in kratos.yml.",
+          "Generate one with `openssl rand -base64 32`, set it here, and send it from every web_hook in kratos.yml:\n" +
+          KRATOS_AUTH_LINES,
       );
     }
     return { apiKeys: [DEV_API_KEY], usingDevKey: true, logLevel: logLevel as LogLevel };
   }
   const keys = raw.split(",").map((k) => k.trim());
+  const prefixed = keys.findIndex((k) => /^bearer\s/i.test(k));
+  if (prefixed >= 0) {
+    throw new ConfigError(
+      `HOOKS_API_KEYS: key #${prefixed + 1} starts with "Bearer ": drop the Bearer prefix here and set the key alone ` +
+        "(kratos.yml sends it as `value: Bearer <key>`; its value is not shown)",
+    );
+  }
   if (production.on && keys.includes(DEV_API_KEY)) {
     throw new ConfigError(
       `HOOKS_API_KEYS: expected keys of your own because ${production.because}, found the development key ${DEV_API_KEY}`,

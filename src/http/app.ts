@@ -10,7 +10,7 @@ import { maskText } from "../core/redact.js";
 import { type SubjectFields, toSubject } from "../core/subject.js";
 import { parseTraceparent } from "../core/trace.js";
 import { type KratosAnswer, toKratosResponse } from "../kratos/response.js";
-import { createAuthenticator } from "./auth.js";
+import { createAuthenticator, maskedKeyId, presentedKey } from "./auth.js";
 import { errorResponse } from "./errors.js";
 import { readHookRequest } from "./read-hook-request.js";
 
@@ -70,6 +70,7 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
     const trace = parseTraceparent(c.req.header("traceparent"));
     const log = (
       fields: { decision: string; status: number; messages?: readonly string[]; policy?: string | null } & Record<string, unknown>,
+      level: "info" | "warn" = "info",
     ) => {
       const durationMs = Math.round((performance.now() - started) * 100) / 100;
       metrics.hookCall({
@@ -80,7 +81,7 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
         policy: fields.policy ?? null,
         messages: fields.messages ?? [],
       });
-      logger.info(
+      logger[level](
         {
           hook,
           requestId,
@@ -98,18 +99,29 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
       return response;
     };
 
-    if (!authenticate(c.req.header("authorization"))) {
-      return reject(
-        errorResponse(
-          401,
-          "unauthorized",
-          "missing or wrong credentials: send Authorization: Bearer <key>, or Basic auth with the key as password",
-          null,
-          {
-            "www-authenticate": 'Bearer realm="kratos-hooks", Basic realm="kratos-hooks"',
-          },
-        ),
+    const authorization = c.req.header("authorization");
+    if (!authenticate(authorization)) {
+      // At warn: a wrong key fails every flow, and Kratos only says "got no validation errors".
+      // The key that matched none is named by a hash prefix (the doctor prints the same id).
+      const sent = presentedKey(authorization);
+      log(
+        {
+          decision: "rejected",
+          status: 401,
+          error: "unauthorized",
+          reason: sent === undefined ? "no key sent (Authorization: Bearer <key> or Basic)" : "the key matches none of HOOKS_API_KEYS",
+          ...(sent === undefined ? {} : { keyId: await maskedKeyId(sent) }),
+        },
+        "warn",
+      );
+      return errorResponse(
+        401,
         "unauthorized",
+        "missing or wrong credentials: send Authorization: Bearer <key>, or Basic auth with the key as password",
+        null,
+        {
+          "www-authenticate": 'Bearer realm="kratos-hooks", Basic realm="kratos-hooks"',
+        },
       );
     }
     const request = await readHookRequest(hook, c.req.raw);

@@ -15,7 +15,7 @@ function sameKey(presented: string, key: string): boolean {
  * (`request/auth.go`): `api_key` → `Authorization: Bearer <key>`, `basic_auth` →
  * `Authorization: Basic base64(user:key)` (any user name).
  */
-function presentedKey(authorization: string | undefined): string | undefined {
+export function presentedKey(authorization: string | undefined): string | undefined {
   if (authorization === undefined) return undefined;
   const match = /^(Bearer|Basic)[ \t]+(\S+)[ \t]*$/i.exec(authorization);
   if (match === null) return undefined;
@@ -43,4 +43,13 @@ export function createAuthenticator(keys: readonly string[]): (authorization: st
     for (const known of keys) matched = sameKey(key, known) || matched;
     return matched;
   };
+}
+
+/**
+ * A key as logs may show it: `sha256:` and the first 8 hex digits of its SHA-256, never the key.
+ * The doctor prints the same id for the key a web_hook sends, so the two can be matched.
+ */
+export async function maskedKeyId(key: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key)));
+  return `sha256:${Array.from(digest.slice(0, 4), (b) => b.toString(16).padStart(2, "0")).join("")}…`;
 }

@@ -188,7 +188,9 @@ describe("try --url: a running handler, called with kratos.yml's auth", () => {
     closed.close();
     const run = await tryJSON("registration-after", "--example", "password-email", "--url", `http://127.0.0.1:${port}`);
     expect(run.code).toBe(1);
-    expect(run.report.verdict.headline).toMatch(/unreachable \(ECONNREFUSED\)/);
+    expect(run.report.verdict.headline).toMatch(/unreachable \(ECONNREFUSED\): connection refused/);
+    expect(run.report.verdict.reason).toContain("giving up after 3 attempt(s)");
+    expect(run.report.verdict.reason).not.toMatch(/429|5xx/);
   });
 });
 
@@ -275,16 +277,18 @@ describe("the README's pasted output is what the commands print", () => {
       ["try", "registration-after", "--example", "password-phone-national"],
     ],
     [
-      "npx kratos-hooks doctor test/fixtures/doctor/global-after-parse/kratos.yml",
+      "HOOKS_API_KEYS=test-key-0123456789abcdef npx kratos-hooks doctor test/fixtures/doctor/global-after-parse/kratos.yml",
       ["doctor", "test/fixtures/doctor/global-after-parse/kratos.yml"],
     ],
     [
-      "npx kratos-hooks doctor test/fixtures/doctor/schema-no-properties/kratos.yml",
+      "HOOKS_API_KEYS=test-key-0123456789abcdef npx kratos-hooks doctor test/fixtures/doctor/schema-no-properties/kratos.yml",
       ["doctor", "test/fixtures/doctor/schema-no-properties/kratos.yml"],
     ],
     ["npx kratos-hooks config check", ["config", "check"]],
   ])("%s", async (command, argv) => {
-    const run = await cliProcess(argv);
+    // The doctor fixtures send test-key-0123456789abcdef, so the pasted commands set it.
+    const key = /^HOOKS_API_KEYS=(\S+) /.exec(command)?.[1];
+    const run = await cliProcess(argv, key === undefined ? {} : { env: { HOOKS_API_KEYS: key } });
     expect(asInReadme(run.stdout)).toBe(pasted(command));
   });
 });

@@ -203,6 +203,26 @@ describe("runtime settings from the environment", () => {
     expect(errorOf(() => parseRuntimeSettings({ NODE_ENV: "production" }))).toMatch(/^HOOKS_API_KEYS: expected at least one API key/);
   });
 
+  it("production without keys shows the exact kratos.yml lines that send one", () => {
+    const error = errorOf(() => parseRuntimeSettings({ NODE_ENV: "production" }));
+    expect(error).toContain(
+      [
+        "auth:",
+        "      type: api_key",
+        "      config:",
+        "        name: Authorization",
+        "        value: Bearer <key>",
+        "        in: header",
+      ].join("\n"),
+    );
+  });
+
+  it('a key written as "Bearer …" gets a hint to drop the prefix, without showing the key', () => {
+    const error = errorOf(() => parseRuntimeSettings({ HOOKS_API_KEYS: "Bearer secret-0123456789abcdef" }));
+    expect(error).toContain('key #1 starts with "Bearer ": drop the Bearer prefix');
+    expect(error).not.toContain("secret-0123456789abcdef");
+  });
+
   it("production refuses the development key", () => {
     expect(errorOf(() => parseRuntimeSettings({ NODE_ENV: "production", HOOKS_API_KEYS: DEV_API_KEY }))).toContain(
       "found the development key",

@@ -26,9 +26,10 @@ export function toVerdict(hook: HookId, outcome: HookOutcome, context: VerdictCo
     case "template-error":
       return fail(`the Jsonnet template failed: ${outcome.message}`, "Kratos cannot build the request body and ends the flow with a 500");
     case "unreachable":
+      // Not an answer at all: nothing about 429 or 5xx applies, Kratos's client retries the connection.
       return fail(
-        `the hook is unreachable (${outcome.message})`,
-        `${RETRIED}: "giving up after 3 attempt(s)" (a native flow gets HTTP 400 with error.code 500 on v1.3.1)`,
+        `the hook is unreachable (${outcome.message})${outcome.message === "ECONNREFUSED" ? ": connection refused, nothing listens at that address and port" : ""}`,
+        'Kratos cannot connect either: it makes 3 attempts, 1 s and 2 s apart, then fails the flow with "giving up after 3 attempt(s)" (a native flow gets HTTP 400 with error.code 500 on v1.3.1); start the service or fix the URL in kratos.yml',
       );
     case "timeout":
       return fail("the hook did not answer within 30 s", `Kratos gives up on each attempt after 30 s and retries; then it answers 504`);

@@ -1,0 +1,93 @@
+import { createHash } from "node:crypto";
+import { parseRuntimeSettings } from "../config/env.js";
+import { ConfigError } from "../config/parse.js";
+import { isPlainObject } from "../core/json.js";
+import { finding, type YamlFinding } from "./doctor-finding.js";
+import { listHooks, routeOf } from "./kratos-config.js";
+
+/**
+ * The keys the service would accept, read as the server reads them: HOOKS_API_KEYS, else the
+ * development key. Production mode is left out on purpose: the doctor compares keys, and the
+ * server's own start-up check (`config check`) speaks for production.
+ */
+export function acceptedKeys(
+  env: Readonly<Record<string, string | undefined>>,
+): { ok: true; keys: readonly string[]; usingDevKey: boolean } | { ok: false; message: string } {
+  try {
+    const settings = parseRuntimeSettings({ HOOKS_API_KEYS: env.HOOKS_API_KEYS }, { on: false, because: "" });
+    return { ok: true, keys: settings.apiKeys, usingDevKey: settings.usingDevKey };
+  } catch (error) {
+    if (error instanceof ConfigError) return { ok: false, message: error.message };
+    throw error;
+  }
+}
+
+/** A key as it may be shown: a short hash prefix, never the key. */
+export function maskedKeyId(key: string): string {
+  return `sha256:${createHash("sha256").update(key).digest("hex").slice(0, 8)}…`;
+}
+
+/**
+ * The key a web_hook's `auth` makes Kratos send, as kratos-hooks reads it (src/http/auth.ts):
+ * `api_key` in the Authorization header as `Bearer <key>`, or `basic_auth`'s password. Undefined
+ * when it sends none we read (doctor-hooks.ts reports those shapes as auth-missing/auth-mismatch).
+ */
+export function sentKey(config: Record<string, unknown>): { key: string; at: string[] } | undefined {
+  const auth = isPlainObject(config.auth) ? config.auth : undefined;
+  const settings = auth !== undefined && isPlainObject(auth.config) ? auth.config : {};
+  if (auth?.type === "basic_auth") {
+    return typeof settings.password === "string" && settings.password !== "" ? { key: settings.password, at: ["password"] } : undefined;
+  }
+  if (auth?.type !== "api_key" || settings.in === "cookie") return undefined;
+  if (typeof settings.name !== "string" || settings.name.toLowerCase() !== "authorization") return undefined;
+  const match = typeof settings.value === "string" ? /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(settings.value) : null;
+  return match?.[1] === undefined ? undefined : { key: match[1], at: ["value"] };
+}
+
+/** Why the service would answer 401 to the key this web_hook sends, or undefined when it accepts it. */
+export function keyRefusal(config: Record<string, unknown>, accepted: readonly string[], usingDevKey: boolean): string | undefined {
+  const sent = sentKey(config);
+  if (sent === undefined || accepted.includes(sent.key)) return undefined;
+  const against = usingDevKey
+    ? "the development key (HOOKS_API_KEYS is unset)"
+    : `none of the ${accepted.length} key(s) in HOOKS_API_KEYS (${accepted.map(maskedKeyId).join(", ")})`;
+  return `the key this web_hook sends (${maskedKeyId(sent.key)}) is ${against}: kratos-hooks answers 401 and Kratos fails the flow with "error while parsing webhook response: got no validation errors"`;
+}
+
+/** One finding per routed web_hook whose key the service would refuse with 401. */
+export function keyFindings(data: Record<string, unknown>, env: Readonly<Record<string, string | undefined>>): YamlFinding[] {
+  const accepted = acceptedKeys(env);
+  if (!accepted.ok) {
+    return [
+      finding({
+        code: "api-keys-invalid",
+        effect: "fails_at_runtime",
+        at: [],
+        path: "HOOKS_API_KEYS",
+        message: `${accepted.message}; the service refuses to start, so every hook fails`,
+        fix: "fix HOOKS_API_KEYS, then run kratos-hooks config check",
+      }),
+    ];
+  }
+  const found: YamlFinding[] = [];
+  for (const entry of listHooks(data)) {
+    const route = entry.name === "web_hook" ? routeOf(entry.config?.url) : null;
+    if (entry.config === undefined || route === null || !("id" in route)) continue;
+    const refusal = keyRefusal(entry.config, accepted.keys, accepted.usingDevKey);
+    const sent = sentKey(entry.config);
+    if (refusal === undefined || sent === undefined) continue;
+    found.push(
+      finding({
+        code: "auth-key-unknown",
+        effect: "fails_at_runtime",
+        at: [...entry.path, "config", "auth", "config", ...sent.at],
+        message: refusal,
+        fix:
+          sent.at[0] === "password"
+            ? "set auth.config.password to one of HOOKS_API_KEYS (or add this key to HOOKS_API_KEYS)"
+            : "set auth.config.value to Bearer <one of HOOKS_API_KEYS> (or add this key to HOOKS_API_KEYS, comma-separated)",
+      }),
+    );
+  }
+  return found;
+}
