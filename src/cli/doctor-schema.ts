@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, extname, join } from "node:path";
+import { stringify } from "yaml";
 import { checkIdentitySchema } from "../core/identity-schema-rules.js";
 import { isPlainObject } from "../core/json.js";
 import { finding, type Problem } from "./doctor-finding.js";
@@ -86,6 +87,64 @@ function checkSchemaEntry(cwd: string, entry: unknown, i: number, declared: Map<
   declared.set(entry.id, checkSchemaText(fetched.text, fetched.where, `schema "${entry.id}"`, add));
 }
 
+/** Keys of `identity` that a config may have put at its top level instead. */
+const IDENTITY_KEYS = ["default_schema_id", "schemas"] as const;
+
+/** The identity keys written at the top level, where Kratos does not look for them. */
+function topLevelIdentityKeys(data: Record<string, unknown>): string[] {
+  return IDENTITY_KEYS.filter((key) => data[key] !== undefined);
+}
+
+/**
+ * The identity section to write, in the config file's own syntax (JSON for a `.json` file, else
+ * YAML), built from the user's values: the top-level `schemas` and `default_schema_id`, or the
+ * URL that `identity` was given as. Only what the file lacks is filled in: `default` is Kratos's
+ * default id, and `file://<path>` a placeholder.
+ */
+function identitySnippet(kratos: KratosConfig): string {
+  const { data } = kratos;
+  const listed = Array.isArray(data.schemas) && data.schemas.length > 0 ? data.schemas : undefined;
+  const url = typeof data.identity === "string" && data.identity !== "" ? data.identity : "file://<path>";
+  const schemas = listed ?? [{ id: "default", url }];
+  const firstId = schemas.map((s) => (isPlainObject(s) ? s.id : undefined)).find((id) => typeof id === "string");
+  const identity = { default_schema_id: data.default_schema_id ?? firstId ?? "default", schemas };
+  if (extname(kratos.file).toLowerCase() !== ".json") return stringify({ identity }).trimEnd();
+  const entry = (s: unknown) =>
+    isPlainObject(s)
+      ? `{ ${Object.entries(s)
+          .map(([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v)}`)
+          .join(", ")} }`
+      : JSON.stringify(s);
+  return [
+    '"identity": {',
+    `  "default_schema_id": ${JSON.stringify(identity.default_schema_id)},`,
+    '  "schemas": [',
+    schemas.map((s) => `    ${entry(s)}`).join(",\n"),
+    "  ]",
+    "}",
+  ].join("\n");
+}
+
+/**
+ * What to write for a missing or malformed identity section (`replace` names what the new
+ * section replaces, if anything), saying where misplaced top-level keys go.
+ */
+function identityFix(kratos: KratosConfig, replace: string): string {
+  const misplaced = topLevelIdentityKeys(kratos.data);
+  const move =
+    misplaced.length === 0
+      ? `write identity as below, replacing ${replace}`
+      : `move the top-level ${misplaced.join(" and ")} under identity (Kratos reads them only there)${replace === "" ? "" : `, replacing ${replace}`}`;
+  return `${move}:\n${identitySnippet(kratos)}`;
+}
+
+/** "; the top-level default_schema_id and schemas belong under identity…" when the file has them there. */
+function misplacedNote(data: Record<string, unknown>): string {
+  const misplaced = topLevelIdentityKeys(data);
+  if (misplaced.length === 0) return "";
+  return `; the top-level ${misplaced.join(" and ")} ${misplaced.length === 1 ? "belongs" : "belong"} under identity, where Kratos reads ${misplaced.length === 1 ? "it" : "them"}`;
+}
+
 /**
  * kratos.yml's identity section and each schema document it names. Returns the declared ids,
  * each with its document when the document is clean.
@@ -98,8 +157,8 @@ export function checkIdentity(kratos: KratosConfig, cwd: string, add: AddFinding
       code: "identity-missing",
       effect: "refuses_to_start",
       path: "identity",
-      message: "kratos.yml has no identity section: Kratos refuses to start (identity.schemas is required)",
-      fix: "add identity.schemas with at least one {id, url}",
+      message: `${basename(kratos.file)} has no identity section: Kratos refuses to start (identity.schemas is required)${misplacedNote(kratos.data)}`,
+      fix: topLevelIdentityKeys(kratos.data).length === 0 ? "add identity.schemas with at least one {id, url}" : identityFix(kratos, ""),
     });
     return declared;
   }
@@ -109,8 +168,8 @@ export function checkIdentity(kratos: KratosConfig, cwd: string, add: AddFinding
         code: "identity-not-object",
         effect: "refuses_to_start",
         at: ["identity"],
-        message: `identity is written as a ${Array.isArray(identity) ? "list" : typeof identity} (${JSON.stringify(identity)}): Kratos refuses to start, it expects a mapping with default_schema_id and schemas`,
-        fix: "write identity:\n  default_schema_id: default\n  schemas:\n    - id: default\n      url: file://…",
+        message: `identity is written as a ${Array.isArray(identity) ? "list" : typeof identity} (${JSON.stringify(identity)}): Kratos refuses to start, it expects ${extname(kratos.file).toLowerCase() === ".json" ? "an object" : "a mapping"} with default_schema_id and schemas${misplacedNote(kratos.data)}`,
+        fix: identityFix(kratos, `the ${Array.isArray(identity) ? "list" : typeof identity} given now`),
       }),
     );
     return declared;
@@ -123,7 +182,10 @@ export function checkIdentity(kratos: KratosConfig, cwd: string, add: AddFinding
         effect: "refuses_to_start",
         at: ["identity", "schemas"],
         message: "identity.schemas is missing or empty: Kratos refuses to start (it needs at least one identity schema)",
-        fix: "list each schema under identity.schemas as - id: <id>\n  url: file://<path>",
+        fix:
+          Array.isArray(kratos.data.schemas) && kratos.data.schemas.length > 0
+            ? "move the top-level schemas under identity: they belong in identity.schemas"
+            : "list each schema under identity.schemas as - id: <id>\n  url: file://<path>",
       }),
     );
     return declared;

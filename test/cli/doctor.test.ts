@@ -2,9 +2,19 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { doctorCaseArgs as args, DOCTOR_CASES as CASES, cli, cliProcess, editedKratosYml, ROOT } from "../support/cli.js";
+import {
+  doctorCaseArgs as args,
+  DOCTOR_CASES as CASES,
+  cli,
+  cliProcess,
+  DOCTOR_FIXTURE_KEYS,
+  editedKratosYml,
+  ROOT,
+} from "../support/cli.js";
 
 const names = readdirSync(CASES).sort();
+
+process.env.HOOKS_API_KEYS = DOCTOR_FIXTURE_KEYS;
 
 async function doctor(...argv: string[]) {
   const run = await cli("doctor", ...argv, "--json");
@@ -21,6 +31,11 @@ type Effect = "refuses_to_start" | "fails_at_runtime" | "warning";
  */
 const EXPECTED: Record<string, { effect: Effect; path: string; fix: string }> = {
   "auth-dev-key": { effect: "warning", path: "selfservice.flows.login.after.hooks[0].config.auth.config.value", fix: "auth.config.value" },
+  "auth-key-unknown": {
+    effect: "fails_at_runtime",
+    path: "selfservice.flows.login.after.hooks[0].config.auth.config.value",
+    fix: "set auth.config.value to Bearer <one of HOOKS_API_KEYS>",
+  },
   "auth-mismatch": { effect: "fails_at_runtime", path: "selfservice.flows.login.after.hooks[0].config.auth", fix: "in: header" },
   "auth-missing": { effect: "fails_at_runtime", path: "selfservice.flows.login.after.hooks[0].config.auth", fix: "auth:\n  type: api_key" },
   "body-missing": {
@@ -41,6 +56,12 @@ const EXPECTED: Record<string, { effect: Effect; path: string; fix: string }> = 
   "hooks-config-invalid": { effect: "fails_at_runtime", path: "(top level)", fix: "config check" },
   "identity-missing": { effect: "refuses_to_start", path: "identity", fix: "identity.schemas" },
   "identity-not-object": { effect: "refuses_to_start", path: "identity", fix: "default_schema_id: default\n  schemas:" },
+  // kratos.json: the fix is JSON, built from the file's own top-level default_schema_id and schemas.
+  "identity-not-object-in-json": {
+    effect: "refuses_to_start",
+    path: "identity",
+    fix: '"identity": {\n  "default_schema_id": "default",\n  "schemas": [\n    { "id": "default", "url": "file://../../../../schemas/default.schema.json" },',
+  },
   "method-not-wired": {
     effect: "fails_at_runtime",
     path: "selfservice.flows.registration.after.code.hooks",
@@ -143,7 +164,8 @@ describe("doctor: one broken kratos.yml or schema per finding (test/fixtures/doc
   it.each(names.filter((n) => n !== "ok"))("%s", async (name) => {
     const { code, report } = await doctor(...args(name));
     const expected = EXPECTED[name];
-    expect(report.findings.map((f: { code: string }) => f.code)).toEqual([name]);
+    // A case named <finding>-in-json is that finding in a kratos.json.
+    expect(report.findings.map((f: { code: string }) => f.code)).toEqual([name.replace(/-in-json$/, "")]);
     const [finding] = report.findings;
     expect({ effect: finding.effect, path: finding.path }).toEqual({ effect: expected?.effect, path: expected?.path });
     expect(finding.fix).toContain(expected?.fix);
@@ -155,7 +177,7 @@ describe("doctor: one broken kratos.yml or schema per finding (test/fixtures/doc
     // The finding names the file it is in; a kratos.yml finding also names its line (a
     // missing section has none).
     expect(finding.file).toMatch(/^test\/fixtures\/doctor\/|hooks-config|kratos-hooks config/);
-    if (finding.file.endsWith("kratos.yml") && name !== "identity-missing") {
+    if (/kratos\.(yml|json)$/.test(finding.file) && name !== "identity-missing") {
       expect(finding.line).toBeGreaterThan(2);
       const line = readFileSync(join(ROOT, finding.file), "utf8").split("\n")[finding.line - 1];
       expect(line).toBeDefined();
@@ -188,6 +210,41 @@ describe("doctor: what the findings say", () => {
       expect.stringMatching(/body$/),
       expect.stringMatching(/body$/),
     ]);
+  });
+
+  it("answers a kratos.json in JSON, from the file's own schema ids and URLs, and says where the top-level keys belong", async () => {
+    const { report } = await doctor(...args("identity-not-object-in-json"));
+    const [finding] = report.findings;
+    expect(finding).toMatchObject({ file: "test/fixtures/doctor/identity-not-object-in-json/kratos.json", line: 4 });
+    expect(finding.message).toContain("the top-level default_schema_id and schemas belong under identity");
+    expect(finding.fix).toMatch(/^move the top-level default_schema_id and schemas under identity/);
+    // The snippet after the first line is JSON: pasted in place of "identity": "…", it is the
+    // file's own schema list under identity.
+    const snippet = finding.fix.slice(finding.fix.indexOf("\n") + 1);
+    const fixture = JSON.parse(readFileSync(join(CASES, "identity-not-object-in-json", "kratos.json"), "utf8"));
+    expect(JSON.parse(`{${snippet}}`)).toEqual({
+      identity: { default_schema_id: fixture.default_schema_id, schemas: fixture.schemas },
+    });
+  });
+
+  it("in YAML, builds the identity section from the user's values; a custom default id and schema list stay theirs", async () => {
+    const kratos = editedKratosYml((yml) => {
+      yml.identity = "file://./my.schema.json";
+    });
+    const plain = (await doctor(kratos)).report.findings.find((f: { code: string }) => f.code === "identity-not-object");
+    expect(plain.fix).toBe(
+      "write identity as below, replacing the string given now:\nidentity:\n  default_schema_id: default\n  schemas:\n    - id: default\n      url: file://./my.schema.json",
+    );
+    const moved = editedKratosYml((yml) => {
+      delete yml.identity;
+      yml.default_schema_id = "customer";
+      yml.schemas = [{ id: "customer", url: "file://./customer.json" }];
+    });
+    const missing = (await doctor(moved)).report.findings.find((f: { code: string }) => f.code === "identity-missing");
+    expect(missing.message).toContain("the top-level default_schema_id and schemas belong under identity");
+    expect(missing.fix).toBe(
+      "move the top-level default_schema_id and schemas under identity (Kratos reads them only there):\nidentity:\n  default_schema_id: customer\n  schemas:\n    - id: customer\n      url: file://./customer.json",
+    );
   });
 
   it("suggests the key meant by a typo", async () => {
@@ -234,7 +291,7 @@ describe("doctor: what the findings say", () => {
   });
 
   it("prints one line per finding with file:line, severity, path, message and fix", async () => {
-    const run = await cliProcess(["doctor", ...args("global-after-parse")]);
+    const run = await cliProcess(["doctor", ...args("global-after-parse")], { env: { HOOKS_API_KEYS: DOCTOR_FIXTURE_KEYS } });
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(
       /^test\/fixtures\/doctor\/global-after-parse\/kratos\.yml:\d+ {2}error {2}selfservice\.flows\.registration\.after\.hooks\[0\] {2}a parse\/can_interrupt web_hook in the global registration\.after\.hooks never runs/m,

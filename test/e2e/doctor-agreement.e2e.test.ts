@@ -2,19 +2,21 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, inject, it } from "vitest";
 import type { DoctorReport } from "../../src/cli/doctor.js";
-import { DOCTOR_CASES as CASES, cli, doctorCaseArgs, ROOT } from "../support/cli.js";
+import { DOCTOR_CASES as CASES, cli, DOCTOR_FIXTURE_KEYS, doctorCaseArgs, doctorCaseConfigFile, ROOT } from "../support/cli.js";
 import { freePort, startProcess, waitUntilReady } from "./processes.js";
 import { kratosEnv } from "./stack.js";
 
 // Every doctor finding with the effect `refuses_to_start` must be one real Kratos v1.3.1
 // refuses to start with, and every kratos.yml Kratos refuses must get such a finding; a fixture
 // whose findings are all `fails_at_runtime` or `warning` must start. Each fixture under
-// test/fixtures/doctor/ is given to `kratos serve` (from its own folder, where its relative URLs
-// point) and to the doctor.
+// test/fixtures/doctor/ (its kratos.yml, or kratos.json) is given to `kratos serve` (from its own
+// folder, where its relative URLs point) and to the doctor.
 
 // The schema URL is on the internet, which this machine cannot reach, so Kratos exits; the
 // doctor does not fetch and warns that it did not check.
 const NEEDS_NETWORK = new Set(["schema-remote"]);
+
+process.env.HOOKS_API_KEYS = DOCTOR_FIXTURE_KEYS;
 
 async function doctor(...argv: string[]): Promise<{ code: number; report: DoctorReport }> {
   const run = await cli("doctor", ...argv, "--json");
@@ -25,7 +27,7 @@ async function doctor(...argv: string[]): Promise<{ code: number; report: Doctor
 /** Starts Kratos on the fixture; "ready" when its admin API answers, "refused" when it exits first. */
 async function kratosStarts(name: string): Promise<{ result: "ready" | "refused"; output: string }> {
   const [publicPort, adminPort] = [await freePort(), await freePort()];
-  const kratos = startProcess("kratos", inject("kratosBin"), ["serve", "--config", "kratos.yml"], {
+  const kratos = startProcess("kratos", inject("kratosBin"), ["serve", "--config", doctorCaseConfigFile(name)], {
     cwd: join(CASES, name),
     env: kratosEnv(publicPort, adminPort),
   });

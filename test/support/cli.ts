@@ -49,16 +49,21 @@ export function editedKratosYml(edit: (config: Record<string, unknown>) => void)
 
 export const DOCTOR_CASES = join(ROOT, "test/fixtures/doctor");
 
+/** The Kratos config file of a case of test/fixtures/doctor/: kratos.yml, or kratos.json for a JSON case. */
+export function doctorCaseConfigFile(name: string): string {
+  return existsSync(join(DOCTOR_CASES, name, "kratos.json")) ? "kratos.json" : "kratos.yml";
+}
+
 /**
- * The doctor's arguments for a case of test/fixtures/doctor/: its kratos.yml, our config when the
- * case has one, and the options in its doctor-args.json when it has one.
+ * The doctor's arguments for a case of test/fixtures/doctor/: its kratos.yml (or kratos.json), our
+ * config when the case has one, and the options in its doctor-args.json when it has one.
  */
 export function doctorCaseArgs(name: string): string[] {
   const dir = join(DOCTOR_CASES, name);
   const config = join(dir, "hooks-config.json");
   const args = join(dir, "doctor-args.json");
   return [
-    join(dir, "kratos.yml"),
+    join(dir, doctorCaseConfigFile(name)),
     ...(existsSync(config) ? ["--config", config] : []),
     ...(existsSync(args) ? (JSON.parse(readFileSync(args, "utf8")) as string[]) : []),
   ];
@@ -68,3 +73,10 @@ export function doctorCaseArgs(name: string): string[] {
 export function base64Template(source: string): string {
   return `base64://${Buffer.from(source).toString("base64")}`;
 }
+
+/**
+ * The keys the doctor fixtures' web_hooks send (test-key-…) and the shipped kratos.yml's
+ * (the development key): the doctor compares them with HOOKS_API_KEYS, so suites that run it
+ * on the fixtures serve both.
+ */
+export const DOCTOR_FIXTURE_KEYS = "test-key-0123456789abcdef,dev-only-insecure-key";
