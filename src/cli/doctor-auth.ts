@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { parseRuntimeSettings } from "../config/env.js";
 import { ConfigError } from "../config/parse.js";
 import { isPlainObject } from "../core/json.js";
+import { keyIdOf } from "../http/auth.js";
 import { finding, type YamlFinding } from "./doctor-finding.js";
 import { listHooks, routeOf } from "./kratos-config.js";
 
@@ -22,9 +23,9 @@ export function acceptedKeys(
   }
 }
 
-/** A key as it may be shown: a short hash prefix, never the key. */
+/** A key as the service's 401 log line shows it (`maskedKeyId` in http/auth.ts), hashed synchronously. */
 export function maskedKeyId(key: string): string {
-  return `sha256:${createHash("sha256").update(key).digest("hex").slice(0, 8)}…`;
+  return keyIdOf(createHash("sha256").update(key).digest());
 }
 
 /**

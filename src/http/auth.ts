@@ -50,6 +50,10 @@ export function createAuthenticator(keys: readonly string[]): (authorization: st
  * The doctor prints the same id for the key a web_hook sends, so the two can be matched.
  */
 export async function maskedKeyId(key: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key)));
-  return `sha256:${Array.from(digest.slice(0, 4), (b) => b.toString(16).padStart(2, "0")).join("")}…`;
+  return keyIdOf(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key))));
+}
+
+/** The id of a key from its SHA-256 digest, for runtimes that hash synchronously (the CLI). */
+export function keyIdOf(sha256: Uint8Array): string {
+  return `sha256:${Array.from(sha256.slice(0, 4), (b) => b.toString(16).padStart(2, "0")).join("")}…`;
 }

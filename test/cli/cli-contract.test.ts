@@ -2,7 +2,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { maskedKeyId as doctorKeyId } from "../../src/cli/doctor-auth.js";
 import { EXIT, EXIT_CODES_HELP } from "../../src/cli/usage.js";
+import { maskedKeyId as logKeyId } from "../../src/http/auth.js";
 import { cli, editedKratosYml, ROOT } from "../support/cli.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: a parsed kratos.yml
@@ -191,5 +193,16 @@ describe("try completes a hand-written ctx with what Kratos always sends", () =>
     expect(run.code).toBe(EXIT.ok);
     expect(run.report.verdict.kind).toBe("save");
     expect(run.report.verdict.notes[0]).toMatch(/wraps the ctx as \{"ctx": …\}; try unwrapped it/);
+  });
+});
+
+describe("a key's id", () => {
+  it("is the same in the service's 401 log line and in the doctor's finding, and holds no part of the key", async () => {
+    for (const key of ["test-key-0123456789abcdef", "dev-only-insecure-key", "ünïcode-kéy"]) {
+      const id = await logKeyId(key);
+      expect(doctorKeyId(key)).toBe(id);
+      expect(id).toMatch(/^sha256:[0-9a-f]{8}…$/);
+    }
+    expect(await logKeyId("a")).not.toBe(await logKeyId("b"));
   });
 });
