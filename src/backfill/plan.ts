@@ -1,7 +1,6 @@
 import type { HookInput, IdentityView, JsonObject } from "../core/decision.js";
 import { type HookId, hooksWhere } from "../core/hooks.js";
 import { getPath, isBlank, isPlainObject, jsonEqual } from "../core/json.js";
-import type { MessageKey } from "../core/messages.js";
 import { toE164 } from "../core/phone.js";
 import type { ResolvedRegion } from "../core/phone-region.js";
 import { type IdentityField, runPipeline } from "../core/pipeline.js";
@@ -27,9 +26,9 @@ export interface StoredIdentity {
 export type Plan =
   | { kind: "unchanged" }
   /** A denial on a phone field: not a number, no region, a type or country not allowed. */
-  | { kind: "invalid"; key: MessageKey; field: string; context: JsonObject }
+  | { kind: "invalid"; key: string; field: string; context: JsonObject }
   /** Any other denial (a disposable email domain, a routed identity its target schema refuses). */
-  | { kind: "denied"; key: MessageKey; field: string }
+  | { kind: "denied"; key: string; field: string }
   /** Routing would drop traits that hold data: the backfill never deletes what a person entered. */
   | { kind: "drops"; traits: string[] }
   | { kind: "change"; result: IdentityView; changed: readonly IdentityField[] };
@@ -78,7 +77,7 @@ export async function planIdentity(identity: StoredIdentity, policies: readonly 
     const [first] = result.messages;
     if (first === undefined) return { kind: "unchanged" };
     const field = fieldOf(first.pointer);
-    return first.key.startsWith("PHONE_")
+    return first.id === undefined && first.key.startsWith("PHONE_")
       ? { kind: "invalid", key: first.key, field, context: first.context }
       : { kind: "denied", key: first.key, field };
   }

@@ -23,12 +23,36 @@ export interface HookInput {
   identity: IdentityView | undefined;
 }
 
-/** A message for the person, attached to a form field (`#/traits/phone`) or global (`#/`). */
-export interface Denial {
+/** One of kratos-hooks's own messages (`MESSAGES` in messages.ts), by its key. */
+export interface BuiltInDenial {
   key: MessageKey;
   pointer: string;
   context: JsonObject;
+  id?: undefined;
+  text?: undefined;
 }
+
+/**
+ * A message of your own (`defineMessage`): `key` names it in logs and metrics
+ * (`INVITE_REQUIRED`), `id` is what a UI localises by, `text` what the person reads.
+ */
+export interface CustomMessage {
+  key: string;
+  id: number;
+  text: string;
+}
+
+/** A message of your own on a field or the whole form. */
+export interface CustomDenial extends CustomMessage {
+  pointer: string;
+  context: JsonObject;
+}
+
+/**
+ * A message for the person, attached to a form field (`#/traits/phone`) or to the whole form
+ * (`#/`): one of ours by key, or one of your own with its id and text.
+ */
+export type Denial = BuiltInDenial | CustomDenial;
 
 /**
  * What a policy decides. Expected outcomes are values: an invalid phone number is a `deny`.

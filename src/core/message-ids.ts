@@ -20,6 +20,12 @@ export const KRATOS_MESSAGE_ID_BLOCKS: readonly MessageIdBlock[] = [
 /** The block every id in `MESSAGES` (messages.ts) comes from: one Kratos does not allocate. */
 export const OUR_MESSAGE_ID_BLOCK: MessageIdBlock = { first: 4_100_000, last: 4_199_999 };
 
+/**
+ * The part of our block that is yours: ids for the messages of your own policies
+ * (`defineMessage`). kratos-hooks never gives one of its own messages an id in it.
+ */
+export const CUSTOM_MESSAGE_ID_BLOCK: MessageIdBlock = { first: 4_190_000, last: 4_199_999 };
+
 function within(block: MessageIdBlock, id: number): boolean {
   return Number.isInteger(id) && id >= block.first && id <= block.last;
 }
@@ -32,4 +38,19 @@ export function isKratosMessageId(id: number): boolean {
 /** Whether `id` is an integer in our own block. */
 export function isOurMessageId(id: number): boolean {
   return within(OUR_MESSAGE_ID_BLOCK, id);
+}
+
+/**
+ * What is wrong with `id` as the id of a message of your own, or null when it may be used:
+ * a positive safe integer outside Kratos's blocks and outside the ids kratos-hooks keeps for its
+ * own messages (`OUR_MESSAGE_ID_BLOCK` except `CUSTOM_MESSAGE_ID_BLOCK`).
+ */
+export function customMessageIdProblem(id: unknown): string | null {
+  if (typeof id !== "number" || !Number.isSafeInteger(id) || id <= 0) return `expected a positive integer, found ${String(id)}`;
+  if (isKratosMessageId(id))
+    return `${id} is in a block Kratos uses for its own texts; use one from ${CUSTOM_MESSAGE_ID_BLOCK.first}–${CUSTOM_MESSAGE_ID_BLOCK.last}`;
+  if (isOurMessageId(id) && !within(CUSTOM_MESSAGE_ID_BLOCK, id)) {
+    return `${id} is kept for kratos-hooks's own messages; use one from ${CUSTOM_MESSAGE_ID_BLOCK.first}–${CUSTOM_MESSAGE_ID_BLOCK.last}`;
+  }
+  return null;
 }

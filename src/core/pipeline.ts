@@ -1,4 +1,5 @@
 import type { Decision, Denial, HookInput, IdentityView } from "./decision.js";
+import { decisionProblem, PolicyBugError } from "./decision-check.js";
 import { jsonEqual } from "./json.js";
 import type { Policy, PolicyContext } from "./policy.js";
 
@@ -21,7 +22,9 @@ const ABORTED = Symbol("aborted");
  * given the signal) counts as the budget, not as a bug.
  */
 function untilAborted(decision: Decision | Promise<Decision>, signal: AbortSignal): Decision | Promise<Decision | typeof ABORTED> {
-  if (typeof (decision as Partial<PromiseLike<Decision>>).then !== "function") return decision as Decision;
+  if (typeof decision !== "object" || decision === null || typeof (decision as Partial<PromiseLike<Decision>>).then !== "function") {
+    return decision as Decision;
+  }
   return new Promise((resolve, reject) => {
     const onAbort = () => resolve(ABORTED);
     signal.addEventListener("abort", onAbort, { once: true });
@@ -55,15 +58,23 @@ export async function runPipeline(policies: readonly Policy[], input: HookInput,
     if (!policy.hooks.has(input.hook)) continue;
     if (context.signal.aborted) return { kind: "timeout", by: waited ?? "none" };
     waited = policy.name;
-    const decision = await untilAborted(policy.decide(identity === original ? input : { ...input, identity }, context), context.signal);
-    if (decision === ABORTED) return { kind: "timeout", by: policy.name };
-    if (decision.kind === "deny") {
-      // Kratos fails the flow on a 422 without messages ("got no validation errors"): a bug, never an answer.
-      if (decision.messages.length === 0) throw new Error(`policy ${policy.name} denied ${input.hook} without a message`);
-      return { kind: "deny", messages: decision.messages, by: policy.name };
+    let decision: Decision | typeof ABORTED;
+    try {
+      decision = await untilAborted(policy.decide(identity === original ? input : { ...input, identity }, context), context.signal);
+    } catch (error) {
+      // Named, so the log line says whose bug it is; the cause keeps the original stack.
+      throw new PolicyBugError(`policy ${policy.name} on ${input.hook} threw: ${error instanceof Error ? error.message : String(error)}`, {
+        cause: error,
+      });
     }
+    if (decision === ABORTED) return { kind: "timeout", by: policy.name };
+    // Whatever a policy returns is checked before anything is answered: a bug is a 500, never an
+    // answer Kratos misreads (a 422 without messages fails the flow, a before-hook patch panics Kratos).
+    const problem = decisionProblem(decision, input.hook);
+    if (problem !== null) throw new PolicyBugError(`policy ${policy.name} on ${input.hook}: ${problem}`);
+    if (decision.kind === "deny") return { kind: "deny", messages: decision.messages, by: policy.name };
     if (decision.kind === "patch") {
-      if (identity === undefined) throw new Error(`policy ${policy.name} patched an identity on ${input.hook}, which has none`);
+      if (identity === undefined) throw new PolicyBugError(`policy ${policy.name} patched an identity on ${input.hook}, which has none`);
       identity = { ...identity, ...decision.identity };
       by.push(policy.name);
     }

@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
 import type { Config } from "../config/schema.js";
 import { MAX_BODY_BYTES, readBody } from "../core/body.js";
 import type { Logger } from "../core/logger.js";
@@ -20,12 +20,45 @@ export interface GatewayOptions {
   runtime: GatewayRuntime;
   /** Counts each request (Prometheus on Node); none by default. */
   metrics?: Metrics;
+  /**
+   * Your own rules, as Hono middleware, run in order before anything is forwarded: answer to
+   * refuse (`kratosErrorResponse(429, …)`), or `await next()` to let the request through.
+   * `c.get("clientAddress")` is the client's IP address.
+   */
+  rules?: readonly GatewayRule[];
 }
+
+/** What the gateway's rules read from the context: `c.get("clientAddress")`. */
+export type GatewayEnv = {
+  Variables: {
+    /**
+     * The client's IP address: the connection's peer on Node, `CF-Connecting-IP` on Workers;
+     * with `gateway.trustForwardedHeaders`, the address the trusted proxy appended last to
+     * `X-Forwarded-For` (entries before it are the client's say-so). Undefined when unknown.
+     */
+    clientAddress: string | undefined;
+    /** Set once the request reached the forwarding (not answered by a rule). */
+    forwarded: boolean;
+  };
+};
+
+/** A gateway rule: Hono middleware over the gateway's context. */
+export type GatewayRule = MiddlewareHandler<GatewayEnv>;
 
 const SUBMIT = new Map<string, SelfServiceFlow>(SELF_SERVICE_FLOWS.map((flow) => [`/self-service/${flow}`, flow]));
 
 function firstOf(value: string | string[] | undefined): string | null {
   return (Array.isArray(value) ? value[0] : value) ?? null;
+}
+
+/** The last address of `X-Forwarded-For` (every header line, comma lists), or undefined. */
+function lastForwardedFor(value: string | string[] | undefined): string | undefined {
+  const all = [value ?? []]
+    .flat()
+    .flatMap((line) => line.split(","))
+    .map((part) => part.trim())
+    .filter((part) => part !== "");
+  return all.at(-1);
 }
 
 /** `/path?query` of a request URL (`http://host/path?query`), without parsing the whole URL. */
@@ -41,7 +74,7 @@ function pathAndQuery(url: string): string {
  * self-service submissions have their phone fields rewritten to E.164 (`./rewrite.ts`).
  * The gateway's own answers (413, 502, 504, 508, 500) are in Kratos's error shape.
  */
-export function createGateway(options: GatewayOptions): Hono {
+export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
   const { config, logger, runtime } = options;
   const metrics = options.metrics ?? NO_METRICS;
   const base = options.upstream.href.replace(/\/$/, "");
@@ -49,9 +82,25 @@ export function createGateway(options: GatewayOptions): Hono {
   const { upstreamTimeoutMs, trustForwardedHeaders, regionFromClientCountry } = config.gateway;
   const regionHeader = config.normalizePhone.regionHeader?.toLowerCase() ?? null;
   const fieldsOf = new Map(SELF_SERVICE_FLOWS.map((flow) => [flow, phoneFieldsOf(flow, config.normalizePhone.fields)]));
-  const app = new Hono();
+  const app = new Hono<GatewayEnv>();
+
+  // Before the rules: the client's address for them, and a log line for what a rule answers.
+  app.use("*", async (c, next) => {
+    const started = performance.now();
+    const peer = runtime.peer(c).address;
+    c.set("clientAddress", trustForwardedHeaders ? (lastForwardedFor(runtime.headers(c)["x-forwarded-for"]) ?? peer) : peer);
+    c.set("forwarded", false);
+    await next();
+    if (c.get("forwarded")) return;
+    const durationMs = Math.round((performance.now() - started) * 100) / 100;
+    const route = routeTemplate(c.req.path);
+    metrics.gatewayRequest({ route, status: c.res.status, rewritten: false, durationMs });
+    logger.info({ method: c.req.method, route, status: c.res.status, answeredBy: "rule", durationMs }, "gateway request");
+  });
+  for (const rule of options.rules ?? []) app.use("*", rule);
 
   app.all("*", async (c) => {
+    c.set("forwarded", true);
     const started = performance.now();
     const method = c.req.method;
     const path = c.req.path;

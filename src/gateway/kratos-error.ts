@@ -1,21 +1,60 @@
 /** The gateway's own answers, each a status Kratos itself uses for the same situation. */
 export type GatewayErrorStatus = 413 | 500 | 502 | 504 | 508;
 
-const STATUS_TEXT: Record<GatewayErrorStatus, string> = {
+const STATUS_TEXT: Record<number, string> = {
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  409: "Conflict",
+  410: "Gone",
   413: "Payload Too Large",
+  422: "Unprocessable Entity",
+  429: "Too Many Requests",
   500: "Internal Server Error",
   502: "Bad Gateway",
+  503: "Service Unavailable",
   504: "Gateway Timeout",
   508: "Loop Detected",
 };
+
+/** The statuses `kratosErrorResponse` answers with: the client and server errors Kratos's clients know. */
+export type KratosErrorStatus = 400 | 401 | 403 | 404 | 409 | 410 | 413 | 422 | 429 | 500 | 502 | 503 | 504 | 508;
+
+function body(status: number, message: string, reason: string | undefined): string {
+  return JSON.stringify({ error: { code: status, status: STATUS_TEXT[status], ...(reason === undefined ? {} : { reason }), message } });
+}
+
+const NO_STORE = "private, no-cache, no-store, must-revalidate";
 
 /**
  * An error in Kratos's own shape (herodot's `{"error":{"code","status","message"}}`), so a client
  * of Kratos's public API reads the gateway's few answers of its own like any Kratos error.
  */
 export function kratosError(status: GatewayErrorStatus, message: string): Response {
-  return new Response(JSON.stringify({ error: { code: status, status: STATUS_TEXT[status], message } }), {
+  return new Response(body(status, message, undefined), {
     status,
-    headers: { "content-type": "application/json; charset=utf-8", "cache-control": "private, no-cache, no-store, must-revalidate" },
+    headers: { "content-type": "application/json; charset=utf-8", "cache-control": NO_STORE },
+  });
+}
+
+/**
+ * For gateway rules of your own: an answer in Kratos's error shape,
+ * `{"error":{"code":429,"status":"Too Many Requests","reason":…,"message":…}}`, as Kratos's SDKs
+ * and UIs read any Kratos error. `reason` is optional detail; `headers` are added (`retry-after`).
+ *
+ * @throws TypeError for a status outside `KratosErrorStatus` or an empty message.
+ */
+export function kratosErrorResponse(
+  status: KratosErrorStatus,
+  message: string,
+  options: { reason?: string; headers?: Record<string, string> } = {},
+): Response {
+  if (STATUS_TEXT[status] === undefined)
+    throw new TypeError(`kratosErrorResponse: status ${status} is not one of ${Object.keys(STATUS_TEXT).join(", ")}`);
+  if (typeof message !== "string" || message.trim() === "") throw new TypeError("kratosErrorResponse: expected a message for the client");
+  return new Response(body(status, message, options.reason), {
+    status,
+    headers: { ...options.headers, "content-type": "application/json; charset=utf-8", "cache-control": NO_STORE },
   });
 }

@@ -1,6 +1,6 @@
 import { type Denial, GLOBAL_POINTER, type IdentityView } from "../core/decision.js";
 import { canPatchIdentity, type HookId } from "../core/hooks.js";
-import { MESSAGES, type MessageKey } from "../core/messages.js";
+import { MESSAGES } from "../core/messages.js";
 import type { IdentityField, PipelineResult } from "../core/pipeline.js";
 
 /** An answer exactly as Kratos's `web_hook` with `response.parse: true` reads it. */
@@ -8,8 +8,8 @@ export interface KratosAnswer {
   status: 200 | 204 | 422;
   /** JSON text, or null for an empty body. */
   body: string | null;
-  /** The message keys in the body, for the log line and metrics. */
-  messages: readonly MessageKey[];
+  /** The message keys in the body (ours, and your own policies'), for the log line and metrics. */
+  messages: readonly string[];
   /** The identity keys the body replaces (`traits`, `schema_id`, …), for the log line. */
   changes: readonly string[];
 }
@@ -38,7 +38,7 @@ function toMessagesBody(denials: readonly Denial[]): string {
   const groups = new Map<string, { id: number; text: string; type: "error"; context: object }[]>();
   for (const denial of denials) {
     const pointer = denial.pointer.startsWith("#/") ? denial.pointer : GLOBAL_POINTER;
-    const { id, text } = MESSAGES[denial.key];
+    const { id, text } = denial.id === undefined ? MESSAGES[denial.key] : denial;
     const list = groups.get(pointer) ?? [];
     list.push({ id, text, type: "error", context: denial.context });
     groups.set(pointer, list);

@@ -4,9 +4,10 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
 // Dependencies point one way (docs/design.md): core knows nothing of how it is configured, served
-// or called; each layer may import only the layers listed for it. Nothing imports an adapter,
-// and only cli/bin.ts's own folder imports the cli.
-const LAYERS = ["core", "validation", "config", "kratos", "http", "gateway", "backfill", "cli", "adapters"] as const;
+// or called; each layer may import only the layers listed for it. Nothing imports an adapter but
+// the public entries (src/index.ts, node.ts, worker.ts), only cli/bin.ts's own folder imports the
+// cli, and the shipped service's mains import nothing but the public entries.
+const LAYERS = ["core", "validation", "config", "kratos", "http", "gateway", "backfill", "cli", "adapters", "entries"] as const;
 type Layer = (typeof LAYERS)[number];
 
 const MAY_IMPORT: Record<Layer, readonly Layer[]> = {
@@ -19,7 +20,17 @@ const MAY_IMPORT: Record<Layer, readonly Layer[]> = {
   backfill: ["core", "config"],
   cli: ["core", "validation", "config", "kratos", "http", "gateway", "backfill"],
   adapters: ["core", "config", "http", "gateway"],
+  entries: ["core", "validation", "config", "kratos", "http", "gateway", "adapters"],
 };
+
+/** The public entries (package.json `exports`), each a file of its own at the top of src/. */
+const ENTRIES = ["index.ts", "node.ts", "worker.ts"];
+/** The shipped service's mains (`npm start`, wrangler.toml `main`): users of the public entries like any other. */
+const MAINS = [join("adapters", "node.ts"), join("adapters", "worker.ts")];
+/** The entries that must run in workerd, with everything they import. */
+const WORKER_SAFE_ENTRIES = ["index.ts", "worker.ts"];
+/** Packages that need Node: never reachable from a Worker-safe entry. */
+const NODE_ONLY_PACKAGES = ["pino", "prom-client", "@hono/node-server", "@ory/client", "yaml"];
 
 /** Layers whose code only reads the validated config's types, never runs config code. */
 const TYPE_ONLY: Partial<Record<Layer, readonly Layer[]>> = { http: ["config"], gateway: ["config"], backfill: ["config"] };
@@ -73,6 +84,7 @@ function importsOf(file: string, text: string): Import[] {
 }
 
 function layerOf(path: string): Layer | "outside" {
+  if (ENTRIES.includes(relative(SRC, path).replace(/\.js$/, ".ts"))) return "entries";
   const [top] = relative(SRC, path).split(sep);
   return (LAYERS as readonly string[]).includes(top ?? "") && !relative(SRC, path).startsWith("..") ? (top as Layer) : "outside";
 }
@@ -94,6 +106,9 @@ function violationOf(imp: Import): string | null {
   }
   const target = join(dirname(imp.file), imp.specifier);
   const to = layerOf(target);
+  if (MAINS.includes(relative(SRC, imp.file))) {
+    return to === "entries" ? null : `${where}: the shipped service's mains import only the public entries (src/index.ts, node.ts, worker.ts)`;
+  }
   if (to === "outside") {
     const outside = relative(ROOT, target).split(sep)[0];
     return from === "config" && outside === "schemas" ? null : `${where}: only config reads files outside src/ (the bundled schemas)`;
@@ -102,6 +117,30 @@ function violationOf(imp: Import): string | null {
   if (!MAY_IMPORT[from].includes(to)) return `${where}: ${from} may import only ${MAY_IMPORT[from].join(", ") || "itself"}`;
   if (TYPE_ONLY[from]?.includes(to) && !imp.typeOnly) return `${where}: ${from} may import only types from ${to}`;
   return null;
+}
+
+/** `x.js` → `x.ts`, as the sources name what they import. */
+function sourceOf(file: string, specifier: string): string {
+  return join(dirname(file), specifier).replace(/\.js$/, ".ts");
+}
+
+/** Every src/ file an entry reaches through its imports, with the imports of each. */
+function reachableFrom(entry: string, importsByFile: ReadonlyMap<string, readonly Import[]>): Import[] {
+  const seen = new Set<string>([entry]);
+  const queue = [entry];
+  const found: Import[] = [];
+  for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
+    for (const imp of importsByFile.get(file) ?? []) {
+      found.push(imp);
+      if (!imp.specifier.startsWith(".") || imp.typeOnly) continue;
+      const target = sourceOf(file, imp.specifier);
+      if (!seen.has(target) && importsByFile.has(target)) {
+        seen.add(target);
+        queue.push(target);
+      }
+    }
+  }
+  return found;
 }
 
 describe("the import graph of src/", () => {
@@ -120,6 +159,21 @@ describe("the import graph of src/", () => {
     expect(imports.map(violationOf).filter((v) => v !== null)).toEqual([]);
   });
 
+  it("the Worker-safe entries reach no Node built-in and no Node-only package, however deep", () => {
+    const importsByFile = new Map(files.map((file) => [file, imports.filter((i) => i.file === file)]));
+    for (const entry of WORKER_SAFE_ENTRIES) {
+      const reached = reachableFrom(join(SRC, entry), importsByFile);
+      expect(reached.length, entry).toBeGreaterThan(50);
+      const nodeOnly = reached.filter(
+        (i) => !i.typeOnly && (i.specifier.startsWith("node:") || NODE_ONLY_PACKAGES.some((p) => i.specifier === p || i.specifier.startsWith(`${p}/`))),
+      );
+      expect(nodeOnly.map((i) => `${entry} reaches ${relative(ROOT, i.file)}:${i.line} importing ${i.specifier}`)).toEqual([]);
+    }
+    // The Node entry does reach them: the walk follows imports all the way.
+    const fromNode = reachableFrom(join(SRC, "node.ts"), importsByFile);
+    expect(fromNode.some((i) => i.specifier === "pino")).toBe(true);
+  });
+
   it("refuses the imports the rules forbid", () => {
     const at = (dir: string, specifier: string, typeOnly = false) => ({ file: join(SRC, dir, "x.ts"), line: 1, specifier, typeOnly });
     expect(violationOf(at("core", "../config/schema.js", true))).toMatch(/core may import only itself/);
@@ -132,6 +186,11 @@ describe("the import graph of src/", () => {
     expect(violationOf(at("core", "pino"))).toMatch(/pino belongs to adapters/);
     expect(violationOf(at("core", "../../schemas/default.schema.json"))).toMatch(/outside src/);
     expect(violationOf(at("adapters", "../http/app.js"))).toBeNull();
+    expect(violationOf(at("core", "../index.js"))).toMatch(/core may import only itself/);
+    expect(violationOf(at("http", "../worker.js"))).toMatch(/http may import only/);
+    const main = (specifier: string) => ({ file: join(SRC, "adapters", "node.ts"), line: 1, specifier, typeOnly: false });
+    expect(violationOf(main("./node-service.js"))).toMatch(/mains import only the public entries/);
+    expect(violationOf(main("../node.js"))).toBeNull();
     expect(violationOf(at("config", "../../schemas/default.schema.json"))).toBeNull();
   });
 });

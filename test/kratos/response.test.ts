@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Denial, IdentityView } from "../../src/core/decision.js";
+import type { BuiltInDenial, Denial, IdentityView } from "../../src/core/decision.js";
 import { HOOK_IDS, HOOKS } from "../../src/core/hooks.js";
 import { MESSAGES } from "../../src/core/messages.js";
 import type { PipelineResult } from "../../src/core/pipeline.js";
@@ -7,7 +7,7 @@ import { toKratosResponse } from "../../src/kratos/response.js";
 
 const closed = { failMode: "closed" } as const;
 const identity: IdentityView = { schemaId: "phone", traits: { phone: "+4917612345678" }, metadataPublic: { plan: "free" } };
-const denial = (key: Denial["key"], pointer: string): Denial => ({ key, pointer, context: { reason: "r" } });
+const denial = (key: BuiltInDenial["key"], pointer: string): Denial => ({ key, pointer, context: { reason: "r" } });
 const json = (body: string | null) => (body === null ? null : JSON.parse(body));
 
 describe("toKratosResponse", () => {
@@ -53,7 +53,7 @@ describe("toKratosResponse", () => {
     const answer = toKratosResponse("registration-after", result, closed);
     expect(answer.status).toBe(422);
     expect(answer.messages).toEqual(["PHONE_INVALID", "EMAIL_DOMAIN_DENIED", "PHONE_TYPE_NOT_ALLOWED"]);
-    const message = (key: Denial["key"]) => ({ id: MESSAGES[key].id, text: MESSAGES[key].text, type: "error", context: { reason: "r" } });
+    const message = (key: BuiltInDenial["key"]) => ({ id: MESSAGES[key].id, text: MESSAGES[key].text, type: "error", context: { reason: "r" } });
     expect(json(answer.body)).toEqual({
       messages: [
         { instance_ptr: "#/traits/phone", messages: [message("PHONE_INVALID"), message("PHONE_TYPE_NOT_ALLOWED")] },

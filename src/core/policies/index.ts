@@ -16,21 +16,35 @@ export interface PoliciesConfig {
   identitySchemas: Readonly<Record<string, JsonObject>>;
 }
 
+/** The built-in phone policy (`normalizePhone` in the config): numbers to E.164, or a denial. */
+export function normalizePhonePolicy(config: PoliciesConfig): Policy {
+  return createNormalizePhone(config.normalizePhone);
+}
+
+/** The built-in deny rules (`denyRules` in the config): email domains, blocked logins, countries. */
+export function denyRulesPolicy(config: PoliciesConfig): Policy {
+  return createDenyRules(config.denyRules);
+}
+
+/** The built-in schema routing (`routeSchema` in the config): picks each new identity's `schema_id`. */
+export function routeSchemaPolicy(config: PoliciesConfig): Policy {
+  // normalizePhone runs first: when it is on, each of its non-blank top-level fields holds valid
+  // E.164 by the time routing validates the target schema (anything else was denied).
+  const e164Traits = new Set(config.normalizePhone.enabled ? config.normalizePhone.fields.filter((f) => !f.includes(".")) : []);
+  const phone = { region: config.normalizePhone, e164Traits };
+  return createRouteSchema(config.routeSchema, createIdentitySchemaSet(config.identitySchemas), phone);
+}
+
 /**
- * The policy registry, in pipeline order: normalise first (later rules read E.164 numbers),
- * then deny (a refusal names the user's mistake before routing validates anything), then route.
+ * The built-in policies the configuration turns on, in pipeline order: normalise first (later
+ * rules read E.164 numbers), then deny (a refusal names the user's mistake before routing
+ * validates anything), then route.
  */
 export function createPolicies(config: PoliciesConfig): Policy[] {
   const policies: Policy[] = [];
-  if (config.normalizePhone.enabled) policies.push(createNormalizePhone(config.normalizePhone));
-  if (config.denyRules.enabled) policies.push(createDenyRules(config.denyRules));
-  if (config.routeSchema.enabled) {
-    // normalizePhone runs first: when it is on, each of its non-blank top-level fields holds valid
-    // E.164 by the time routing validates the target schema (anything else was denied).
-    const e164Traits = new Set(config.normalizePhone.enabled ? config.normalizePhone.fields.filter((f) => !f.includes(".")) : []);
-    const phone = { region: config.normalizePhone, e164Traits };
-    policies.push(createRouteSchema(config.routeSchema, createIdentitySchemaSet(config.identitySchemas), phone));
-  }
+  if (config.normalizePhone.enabled) policies.push(normalizePhonePolicy(config));
+  if (config.denyRules.enabled) policies.push(denyRulesPolicy(config));
+  if (config.routeSchema.enabled) policies.push(routeSchemaPolicy(config));
   return policies;
 }
 

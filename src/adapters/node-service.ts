@@ -1,0 +1,108 @@
+import { type NodeSettings, readNodeSettings } from "../config/node-settings.js";
+import { ConfigError } from "../config/parse.js";
+import type { Config } from "../config/schema.js";
+import type { Logger } from "../core/logger.js";
+import type { Policy } from "../core/policy.js";
+import { createGateway, type GatewayRule } from "../gateway/app.js";
+import { createApp } from "../http/app.js";
+import { createNodeGatewayRuntime } from "./node-gateway.js";
+import { createPinoLogger } from "./node-logger.js";
+import { createMetricsApp, createPrometheusMetrics } from "./node-metrics.js";
+import { type DrainState, type Listener, listen, stopOnSignals } from "./node-server.js";
+
+/** Exit code for a configuration error (sysexits EX_CONFIG), so supervisors can tell it from a crash. */
+const EX_CONFIG = 78;
+
+/** What `serve` takes: everything else comes from the environment, as for `npm start`. */
+export interface ServeOptions {
+  /**
+   * The policies, from the configuration read from the environment. Unset: the built-in ones
+   * (`builtInPolicies(config)`). Yours usually go after them:
+   * `(config) => [...builtInPolicies(config), inviteOnly]`.
+   */
+  policies?: (config: Config) => readonly Policy[];
+  /** Your gateway rules (Hono middleware), run before anything is forwarded to Kratos. */
+  gatewayRules?: readonly GatewayRule[];
+  /** The environment to read the settings from; `process.env` by default. */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** The running service: each listener's port (useful with `PORT=0`) and its logger. */
+export interface RunningService {
+  hooksPort: number;
+  /** Set when `GATEWAY_KRATOS_URL` is. */
+  gatewayPort: number | undefined;
+  /** Set when `METRICS_PORT` is. */
+  metricsPort: number | undefined;
+  logger: Logger;
+}
+
+/**
+ * Starts the service on Node as `npm start` does: settings from the environment (`PORT`,
+ * `HOOKS_API_KEYS`, `HOOKS_CONFIG_FILE`, `GATEWAY_KRATOS_URL`, … docs/configuration.md), pino
+ * JSON logs on stdout, the gateway and the Prometheus listener when configured, and the drain on
+ * SIGTERM and SIGINT (readiness 503, in-flight requests finished, then exit 0). It owns the
+ * process: a configuration error is written to stderr and exits 78, a busy port exits 1.
+ */
+export async function serve(options: ServeOptions = {}): Promise<RunningService> {
+  let settings: NodeSettings;
+  try {
+    settings = readNodeSettings(options.env ?? process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`kratos-hooks: ${error.message}\n`);
+    process.exit(EX_CONFIG);
+  }
+
+  const logger = createPinoLogger(settings.logLevel);
+  if (settings.usingDevKey) {
+    logger.warn(
+      {},
+      "HOOKS_API_KEYS is not set: accepting only the development key dev-only-insecure-key. Set HOOKS_API_KEYS before exposing this service.",
+    );
+  }
+  const listeners: Listener[] = [];
+  const drain: DrainState = { draining: false };
+  const { host, config } = settings;
+  const policies = options.policies?.(config);
+  try {
+    const prometheus = settings.metrics === undefined ? undefined : createPrometheusMetrics();
+    const metrics = prometheus?.metrics;
+    const app = createApp({ config, apiKeys: settings.apiKeys, logger, ...(metrics && { metrics }), ...(policies && { policies }) });
+    listeners.push(await listen("hooks", app.fetch, { port: settings.port, host, readinessPath: "/health", drain, logger }));
+    if (settings.gateway !== undefined) {
+      if (config.gateway.regionFromClientCountry) {
+        logger.warn(
+          {},
+          "gateway.regionFromClientCountry has no source on Node (only Cloudflare Workers knows the client's country); ignored",
+        );
+      }
+      const gateway = createGateway({
+        config,
+        upstream: settings.gateway.upstream,
+        logger,
+        runtime: createNodeGatewayRuntime(settings.gateway.upstream),
+        ...(metrics && { metrics }),
+        ...(options.gatewayRules && { rules: options.gatewayRules }),
+      });
+      // On the gateway every path is Kratos's: its own readiness path is the gateway's during a drain.
+      listeners.push(
+        await listen("gateway", gateway.fetch, { port: settings.gateway.port, host, readinessPath: "/health/ready", drain, logger }),
+      );
+      logger.info({ upstream: settings.gateway.upstream.origin }, "gateway forwarding to Kratos's public API");
+    }
+    if (prometheus !== undefined && settings.metrics !== undefined) {
+      const { port, host: metricsHost } = settings.metrics;
+      // Scraped through the drain too; it has no readiness path of its own.
+      listeners.push(await listen("metrics", createMetricsApp(prometheus.registry).fetch, { port, host: metricsHost, drain, logger }));
+    }
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === undefined) throw error;
+    process.stderr.write(`kratos-hooks: cannot listen on ${settings.host} (${code}): ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+  stopOnSignals(listeners, drain, logger, settings.shutdown);
+  const portOf = (name: string) => listeners.find((l) => l.name === name)?.port;
+  return { hooksPort: portOf("hooks") ?? settings.port, gatewayPort: portOf("gateway"), metricsPort: portOf("metrics"), logger };
+}

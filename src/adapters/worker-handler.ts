@@ -1,0 +1,131 @@
+import { z } from "zod";
+import { parseGatewayUpstream, parseRuntimeSettings } from "../config/env.js";
+import { ConfigError, loadConfig } from "../config/parse.js";
+import type { Config } from "../config/schema.js";
+import type { Policy } from "../core/policy.js";
+import { createGateway, type GatewayRule } from "../gateway/app.js";
+import { createFetchRuntime } from "../gateway/fetch-runtime.js";
+import { createApp } from "../http/app.js";
+import { errorResponse } from "../http/errors.js";
+import { createConsoleLogger } from "./worker-logger.js";
+
+/** The Worker's bindings that kratos-hooks reads (wrangler.toml `[vars]`, `wrangler secret put`, `.dev.vars`). */
+export interface Env {
+  /** Secret: comma-separated keys, as on Node. */
+  HOOKS_API_KEYS?: string;
+  /** The configuration: a JSON string, or a TOML table that wrangler passes as an object. */
+  HOOKS_CONFIG?: string | Record<string, unknown>;
+  LOG_LEVEL?: string;
+  /** `true` only in `.dev.vars`: accept the development key under `wrangler dev`. */
+  HOOKS_DEV_MODE?: string;
+  /** Kratos's own public address: set, the Worker also serves the gateway in front of it. */
+  GATEWAY_KRATOS_URL?: string;
+  /** Comma-separated hostnames the gateway answers on (`*`: all); every other hostname gets the hooks. */
+  GATEWAY_HOSTNAMES?: string;
+}
+
+type Handler = (request: Request) => Response | Promise<Response>;
+
+/** What `createWorker` takes; `E` is your Worker's bindings (a KV namespace, your own vars). */
+export interface WorkerOptions<E extends Env = Env> {
+  /**
+   * The policies, from the configuration (`HOOKS_CONFIG`) and the bindings. Unset: the built-in
+   * ones. Yours usually go after them: `(config, env) => [...builtInPolicies(config), mine(env.KV)]`.
+   * Called once per isolate (again only if a text binding changes), not per request.
+   */
+  policies?: (config: Config, env: E) => readonly Policy[];
+  /** Your gateway rules (Hono middleware), run before anything is forwarded to Kratos. */
+  gatewayRules?: (env: E) => readonly GatewayRule[];
+}
+
+/** A Worker's module export: `export default createWorker()`; it is an `ExportedHandler<E>`. */
+export interface WorkerHandler<E extends Env = Env> {
+  fetch(request: Request, env: E): Response | Promise<Response>;
+}
+
+// Workers forbid run-time code generation; zod would otherwise probe for it (it also sniffs the
+// Workers user agent, but the setting makes it explicit).
+z.config({ jitless: true });
+
+/**
+ * `GATEWAY_HOSTNAMES`: which hostnames are the gateway's. A deployment keeps the hooks (called
+ * by Kratos) and the gateway (called by browsers and apps) apart by hostname, the Cloudflare way:
+ * a custom domain or route each, on one Worker or on two.
+ */
+function parseGatewayHostnames(value: string | undefined, upstream: URL): (hostname: string) => boolean {
+  const names = (value ?? "")
+    .split(",")
+    .map((name) => name.trim().toLowerCase())
+    .filter((name) => name !== "");
+  if (names.length === 0) {
+    throw new ConfigError(
+      "GATEWAY_HOSTNAMES: expected the hostnames the gateway answers on (comma-separated, or * for all) because GATEWAY_KRATOS_URL is set, found nothing",
+    );
+  }
+  if (names.includes(upstream.hostname.toLowerCase()) || (names.includes("*") && names.length > 1)) {
+    throw new ConfigError(
+      `GATEWAY_HOSTNAMES: expected hostnames other than GATEWAY_KRATOS_URL's (${upstream.hostname}), and * alone or not at all, found ${JSON.stringify(value)}`,
+    );
+  }
+  if (names.includes("*")) return () => true;
+  const set = new Set(names);
+  return (hostname) => set.has(hostname);
+}
+
+/**
+ * Builds the same app as Node from the bindings. A bad configuration answers every request
+ * with 503 (Kratos retries, then fails the flow: closed, not open) and logs the reason.
+ */
+function build<E extends Env>(env: E, inlineConfig: string | undefined, options: WorkerOptions<E>): Handler {
+  try {
+    const settings = parseRuntimeSettings(
+      { HOOKS_API_KEYS: env.HOOKS_API_KEYS, LOG_LEVEL: env.LOG_LEVEL },
+      {
+        on: env.HOOKS_DEV_MODE !== "true",
+        because: "a deployed Worker needs keys of its own (`wrangler secret put HOOKS_API_KEYS`; HOOKS_DEV_MODE=true only in .dev.vars)",
+      },
+    );
+    const config = loadConfig({ inline: inlineConfig });
+    const appLogger = createConsoleLogger(settings.logLevel);
+    const policies = options.policies?.(config, env);
+    const app = createApp({ config, apiKeys: settings.apiKeys, logger: appLogger, ...(policies && { policies }) });
+    if (settings.usingDevKey) appLogger.warn({}, "HOOKS_DEV_MODE: accepting only the development key dev-only-insecure-key");
+    const upstream = parseGatewayUpstream(env.GATEWAY_KRATOS_URL);
+    if (upstream === undefined) return (request) => app.fetch(request);
+    const isGateway = parseGatewayHostnames(env.GATEWAY_HOSTNAMES, upstream);
+    const rules = options.gatewayRules?.(env);
+    const gateway = createGateway({ config, upstream, logger: appLogger, runtime: createFetchRuntime(), ...(rules && { rules }) });
+    return (request) => (isGateway(new URL(request.url).hostname) ? gateway.fetch(request) : app.fetch(request));
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    // LOG_LEVEL may be what is wrong, so this line is always written.
+    createConsoleLogger("info").error({ error: error.message }, "invalid configuration: answering 503 until it is fixed");
+    return () => errorResponse(503, "misconfigured", "the service is not configured; see its logs", null);
+  }
+}
+
+/**
+ * The service as a Cloudflare Worker, from its bindings (`HOOKS_API_KEYS`, `HOOKS_CONFIG`,
+ * `LOG_LEVEL`, `GATEWAY_KRATOS_URL`, `GATEWAY_HOSTNAMES`; docs/deploy-workers.md) plus your own
+ * policies and gateway rules: `export default createWorker({ policies })`. The app is built once
+ * per isolate, on the first request, and again only when a text binding changes. A bad
+ * configuration answers every request 503 and logs why.
+ */
+export function createWorker<E extends Env = Env>(options: WorkerOptions<E> = {}): WorkerHandler<E> {
+  let built: { key: string; handler: Handler } | undefined;
+  return {
+    fetch(request: Request, env: E): Response | Promise<Response> {
+      const config = typeof env.HOOKS_CONFIG === "object" ? JSON.stringify(env.HOOKS_CONFIG) : env.HOOKS_CONFIG;
+      const key = JSON.stringify([
+        env.HOOKS_API_KEYS,
+        config,
+        env.LOG_LEVEL,
+        env.HOOKS_DEV_MODE,
+        env.GATEWAY_KRATOS_URL,
+        env.GATEWAY_HOSTNAMES,
+      ]);
+      if (built?.key !== key) built = { key, handler: build(env, config, options) };
+      return built.handler(request);
+    },
+  };
+}

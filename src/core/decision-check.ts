@@ -1,0 +1,89 @@
+import type { Decision, Denial } from "./decision.js";
+import { canPatchIdentity, type HookId } from "./hooks.js";
+import { customMessageIdProblem } from "./message-ids.js";
+import { MESSAGES } from "./messages.js";
+
+/** A policy returned something no answer can be written from: a bug in the policy, answered 500. */
+export class PolicyBugError extends Error {
+  override name = "PolicyBugError";
+}
+
+/** Keys of your own messages: upper snake case, short enough for a metric label. */
+const CUSTOM_KEY = /^[A-Z][A-Z0-9_]{0,63}$/;
+
+/** The longest text a message of your own may have; a form shows it under a field. */
+export const MAX_MESSAGE_TEXT = 1000;
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+/** What is wrong with a message of your own (`key`, `id`, `text`), or null. */
+export function customMessageProblem(message: { key: unknown; id: unknown; text: unknown }): string | null {
+  const { key, id, text } = message;
+  if (typeof key !== "string" || !CUSTOM_KEY.test(key)) {
+    return `key: expected UPPER_SNAKE_CASE of at most 64 characters, found ${JSON.stringify(key) ?? String(key)}`;
+  }
+  if (Object.hasOwn(MESSAGES, key)) return `key: ${key} is one of kratos-hooks's own messages; deny with it by key, or choose another key`;
+  const idProblem = customMessageIdProblem(id);
+  if (idProblem !== null) return `id: ${idProblem}`;
+  if (typeof text !== "string" || text.trim() === "" || text.length > MAX_MESSAGE_TEXT) {
+    return `text: expected the text people read (1 to ${MAX_MESSAGE_TEXT} characters), found ${typeof text === "string" ? `${text.length} characters` : typeof text}`;
+  }
+  return null;
+}
+
+function denialProblem(denial: Denial): string | null {
+  if (!isPlainObject(denial)) return "expected a message object";
+  if (typeof denial.pointer !== "string") return "pointer: expected a JSON pointer such as #/traits/email or #/";
+  if (!isPlainObject(denial.context)) return "context: expected a plain JSON object";
+  if (denial.id === undefined) {
+    return typeof denial.key === "string" && Object.hasOwn(MESSAGES, denial.key)
+      ? null
+      : `key: ${JSON.stringify(denial.key)} is none of kratos-hooks's messages; a message of your own needs an id and a text (defineMessage)`;
+  }
+  return customMessageProblem(denial);
+}
+
+const PATCH_FIELDS = new Set(["schemaId", "traits", "metadataPublic"]);
+
+/**
+ * Checks a decision against what the answer writer can put on the wire for `hook`, and returns
+ * what is wrong with it, or null. The pipeline throws a `PolicyBugError` on a problem, so that no
+ * policy, ours or yours, gets an answer to Kratos that Kratos would read other than as meant.
+ */
+export function decisionProblem(decision: Decision, hook: HookId): string | null {
+  if (!isPlainObject(decision)) return 'expected a decision ({ kind: "continue" | "patch" | "deny" })';
+  switch (decision.kind) {
+    case "continue":
+      return null;
+    case "deny": {
+      if (!Array.isArray(decision.messages) || decision.messages.length === 0) {
+        // Kratos fails the flow on a 422 without messages ("got no validation errors").
+        return "denied without a message";
+      }
+      for (const [index, denial] of decision.messages.entries()) {
+        const problem = denialProblem(denial);
+        if (problem !== null) return `message ${index}: ${problem}`;
+      }
+      return null;
+    }
+    case "patch": {
+      // Before-hooks have a nil identity in Kratos (a patch there panics it); login-after changes are never saved.
+      if (!canPatchIdentity(hook)) return `patched the identity on ${hook}, where Kratos does not save a change`;
+      if (!isPlainObject(decision.identity)) return "patch: expected identity fields ({ traits?, schemaId?, metadataPublic? })";
+      for (const [field, value] of Object.entries(decision.identity)) {
+        if (!PATCH_FIELDS.has(field)) return `patch: ${field} is not a field a hook may change (traits, schemaId, metadataPublic)`;
+        if (field === "schemaId" && (typeof value !== "string" || value === "")) return "patch: schemaId must be a non-empty string";
+        if (field === "traits" && !isPlainObject(value)) return "patch: traits must be a whole JSON object";
+        if (field === "metadataPublic" && value !== null && !isPlainObject(value))
+          return "patch: metadataPublic must be a JSON object or null";
+      }
+      return null;
+    }
+    default:
+      return `unknown decision kind ${JSON.stringify((decision as { kind?: unknown }).kind) ?? "undefined"}`;
+  }
+}

@@ -1,0 +1,148 @@
+import {
+  CONTINUE,
+  type CustomMessage,
+  type Decision,
+  type Denial,
+  GLOBAL_POINTER,
+  type HookInput,
+  type IdentityView,
+  type JsonObject,
+  traitPointer,
+} from "./decision.js";
+import { customMessageProblem } from "./decision-check.js";
+import { type AfterHookId, type HookId, isHookId } from "./hooks.js";
+import { MESSAGES, type MessageKey } from "./messages.js";
+import type { Policy, PolicyContext } from "./policy.js";
+
+/**
+ * What a policy for the hooks `H` receives: the identity is there on after-hooks and absent on
+ * before-hooks, so `definePolicy({ hooks: ["registration-after"], … })` reads
+ * `input.identity.traits` without a check.
+ */
+export type InputOf<H extends HookId> = H extends HookId
+  ? Omit<HookInput, "hook" | "identity"> & { hook: H; identity: H extends AfterHookId ? IdentityView : undefined }
+  : never;
+
+/** What `definePolicy` takes. */
+export interface PolicySpec<H extends HookId> {
+  /** Names the policy in logs (`policy`), metrics and errors: letters, digits, `.`, `_`, `-`. */
+  name: string;
+  /** The hooks it runs on, e.g. `["registration-after", "settings-after"]`. */
+  hooks: readonly H[];
+  /**
+   * Decides on one hook call. May be async (a database, an HTTP API): pass `context.signal` to
+   * the I/O, it fires when the time budget (`budgetMs`) is spent, and the answer then follows
+   * `failMode`. Return `proceed()`, a `deny…` or a `patch…` decision.
+   */
+  decide(input: InputOf<H>, context: PolicyContext): Decision | Promise<Decision>;
+}
+
+const POLICY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/**
+ * Defines a policy of your own: a name, the hooks it applies to, and `decide`. Runs after or
+ * beside the built-in policies (`builtInPolicies(config)`), in the order you list them: patches
+ * accumulate, each later policy sees the patched identity, and the first denial wins. Whatever
+ * `decide` returns is checked before anything is answered; a decision Kratos would misread
+ * (a denial without a message, a patch on a before-hook, an id from Kratos's blocks) is a bug:
+ * the call is answered 500 and logged, never passed on.
+ *
+ * @throws TypeError when the name or a hook is not valid.
+ */
+export function definePolicy<const H extends HookId>(spec: PolicySpec<H>): Policy {
+  if (typeof spec.name !== "string" || !POLICY_NAME.test(spec.name)) {
+    throw new TypeError(`definePolicy: name: expected letters, digits, ".", "_" or "-" (at most 64), found ${JSON.stringify(spec.name)}`);
+  }
+  if (!Array.isArray(spec.hooks) || spec.hooks.length === 0) {
+    throw new TypeError(`definePolicy(${spec.name}): hooks: expected at least one hook, e.g. ["registration-after"]`);
+  }
+  for (const hook of spec.hooks) {
+    if (typeof hook !== "string" || !isHookId(hook))
+      throw new TypeError(`definePolicy(${spec.name}): hooks: unknown hook ${JSON.stringify(hook)}`);
+  }
+  if (typeof spec.decide !== "function") throw new TypeError(`definePolicy(${spec.name}): decide: expected a function`);
+  const decide = spec.decide;
+  return Object.freeze({
+    name: spec.name,
+    hooks: new Set<HookId>(spec.hooks),
+    decide: (input: HookInput, context: PolicyContext) => decide(input as InputOf<H>, context),
+  });
+}
+
+/**
+ * Defines a message of your own. `key` names it in logs and metrics (`INVITE_REQUIRED`), `id`
+ * is what a UI localises by, `text` what the person reads (in English, or your UI's default
+ * language). Ids from `CUSTOM_MESSAGE_ID_BLOCK` (4190000–4199999) are yours; any other positive
+ * integer is accepted too, except Kratos's blocks and the ids kratos-hooks keeps for its own.
+ *
+ * @throws TypeError naming what is wrong with the key, the id or the text.
+ */
+export function defineMessage(message: CustomMessage): CustomMessage {
+  const problem = customMessageProblem(message);
+  if (problem !== null) throw new TypeError(`defineMessage: ${problem}`);
+  return Object.freeze({ key: message.key, id: message.id, text: message.text });
+}
+
+function toDenial(pointer: string, message: MessageKey | CustomMessage, context: JsonObject): Denial {
+  if (typeof message === "string") {
+    if (!Object.hasOwn(MESSAGES, message))
+      throw new TypeError(`unknown message ${JSON.stringify(message)}: use defineMessage for a message of your own`);
+    return { key: message, pointer, context };
+  }
+  const problem = customMessageProblem(message);
+  if (problem !== null) throw new TypeError(`message: ${problem}`);
+  return { key: message.key, id: message.id, text: message.text, pointer, context };
+}
+
+/** Lets the flow go on unchanged (Kratos gets a 204). */
+export function proceed(): Decision {
+  return CONTINUE;
+}
+
+/**
+ * Refuses the flow with a message under one form field: `field` is a trait's path as in the
+ * identity schema (`email`, `address.mobile`). `context` is passed to the UI with the message.
+ */
+export function denyField(field: string, message: MessageKey | CustomMessage, context: JsonObject = {}): Decision {
+  return { kind: "deny", messages: [toDenial(traitPointer(field), message, context)] };
+}
+
+/** Refuses the flow with a message for the whole form (shown above it). */
+export function denyForm(message: MessageKey | CustomMessage, context: JsonObject = {}): Decision {
+  return { kind: "deny", messages: [toDenial(GLOBAL_POINTER, message, context)] };
+}
+
+/** Several messages at once: `deny(denyField(…), denyForm(…))` keeps every message, in order. */
+export function deny(...decisions: Decision[]): Decision {
+  const messages = decisions.flatMap((d) => (d.kind === "deny" ? d.messages : []));
+  return { kind: "deny", messages };
+}
+
+/**
+ * Changes the identity Kratos saves (registration-after, settings-after). Each field given
+ * replaces the whole value: Kratos replaces `traits` and `metadata_public` wholesale. Prefer
+ * `patchTraits` and `patchMetadataPublic`, which keep what you do not name.
+ */
+export function patch(identity: Partial<IdentityView>): Decision {
+  return { kind: "patch", identity };
+}
+
+function identityOf(input: { hook: HookId; identity: IdentityView | undefined }, helper: string): IdentityView {
+  if (input.identity === undefined) throw new TypeError(`${helper}: ${input.hook} has no identity to change`);
+  return input.identity;
+}
+
+/** Sets some traits, keeping the others: `patchTraits(input, { phone: "+4917612345678" })`. */
+export function patchTraits(input: { hook: HookId; identity: IdentityView | undefined }, traits: JsonObject): Decision {
+  return patch({ traits: { ...identityOf(input, "patchTraits").traits, ...traits } });
+}
+
+/** Sets some keys of `metadata_public`, keeping the others: `patchMetadataPublic(input, { plan: "pro" })`. */
+export function patchMetadataPublic(input: { hook: HookId; identity: IdentityView | undefined }, values: JsonObject): Decision {
+  return patch({ metadataPublic: { ...(identityOf(input, "patchMetadataPublic").metadataPublic ?? {}), ...values } });
+}
+
+/** Moves a new identity to another identity schema (registration-after). */
+export function patchSchemaId(schemaId: string): Decision {
+  return patch({ schemaId });
+}

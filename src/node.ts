@@ -1,0 +1,12 @@
+/**
+ * `kratos-hooks/node`: the service on Node, for your own policies and gateway rules.
+ *
+ * ```ts
+ * import { builtInPolicies } from "kratos-hooks";
+ * import { serve } from "kratos-hooks/node";
+ * await serve({ policies: (config) => [...builtInPolicies(config), myPolicy] });
+ * ```
+ *
+ * @module
+ */
+export { type RunningService, type ServeOptions, serve } from "./adapters/node-service.js";

@@ -1,0 +1,157 @@
+// A policy of your own in the app, as a user wires it: the package's main entry (src/index.ts),
+// driven through app.request() as Kratos calls it.
+import { once } from "node:events";
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  builtInPolicies,
+  createApp,
+  createConsoleLogger,
+  defineMessage,
+  definePolicy,
+  denyField,
+  type Policy,
+  parseConfig,
+  patchMetadataPublic,
+  proceed,
+} from "../../src/index.js";
+
+const KEY = "library-key-0123456789abcdef";
+const INVITE_REQUIRED = defineMessage({ key: "INVITE_REQUIRED", id: 4_190_001, text: "Sign-up is by invitation only." });
+
+function appWith(policies: (config: ReturnType<typeof parseConfig>) => Policy[], raw: unknown = {}) {
+  const lines: Record<string, unknown>[] = [];
+  const config = parseConfig(raw);
+  const app = createApp({
+    config,
+    apiKeys: [KEY],
+    logger: createConsoleLogger("info", (line) => lines.push(JSON.parse(line))),
+    policies: policies(config),
+  });
+  const call = (traits: Record<string, unknown>, metadata: unknown = null) =>
+    app.request("/hooks/registration-after", {
+      method: "POST",
+      headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        flow: { id: "f", type: "api", ui: { nodes: [] } },
+        identity: { id: "i", schema_id: "default", traits, metadata_public: metadata },
+      }),
+    });
+  return { app, call, lines };
+}
+
+/** A real HTTP peer a policy waits on: it answers, or holds each request until the client goes away. */
+async function startPeer(mode: "answer" | "hang") {
+  const seen: IncomingMessage[] = [];
+  const closed: string[] = [];
+  const server: Server = createServer((req, res) => {
+    seen.push(req);
+    req.on("close", () => closed.push(req.url ?? ""));
+    if (mode === "answer") res.end(req.url?.includes("invited") ? "yes" : "no");
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  peers.push(server);
+  return { url, seen, closed };
+}
+const peers: Server[] = [];
+afterEach(async () => {
+  for (const server of peers.splice(0)) {
+    server.closeAllConnections();
+    server.close();
+  }
+});
+
+/** An invite check over HTTP, the way the docs write one: the budget's signal goes to fetch. */
+function inviteOnly(url: string): Policy {
+  return definePolicy({
+    name: "invite-only",
+    hooks: ["registration-after"],
+    async decide(input, { signal }) {
+      const email = String(input.identity.traits.email ?? "");
+      const answer = await fetch(`${url}/invites/${encodeURIComponent(email)}`, { signal });
+      return (await answer.text()) === "yes" ? proceed() : denyField("email", INVITE_REQUIRED);
+    },
+  });
+}
+
+describe("a policy of your own behind createApp", () => {
+  it("denies on the field with its own message, in the body Kratos parses, and the log names both", async () => {
+    const peer = await startPeer("answer");
+    // Routing off: with it, the invited sign-up would also be moved to the email schema (a 200).
+    const { call, lines } = appWith((config) => [...builtInPolicies(config), inviteOnly(peer.url)], { routeSchema: { enabled: false } });
+    const res = await call({ email: "stranger@example.com" });
+    expect(res.status).toBe(422);
+    expect(await res.json()).toEqual({
+      messages: [
+        {
+          instance_ptr: "#/traits/email",
+          messages: [{ id: 4_190_001, text: "Sign-up is by invitation only.", type: "error", context: {} }],
+        },
+      ],
+    });
+    expect(lines.at(-1)).toMatchObject({
+      msg: "hook call",
+      decision: "deny",
+      status: 422,
+      policy: "invite-only",
+      messages: ["INVITE_REQUIRED"],
+    });
+    expect(JSON.stringify(lines)).not.toContain("stranger@example.com");
+    expect((await call({ email: "invited@example.com" })).status).toBe(204);
+  });
+
+  it("runs after the built-in policies and sees their patches: the phone is E.164 when it reads it", async () => {
+    const seen: unknown[] = [];
+    const tag = definePolicy({
+      name: "tag",
+      hooks: ["registration-after"],
+      decide(input) {
+        seen.push(input.identity.traits.phone);
+        return patchMetadataPublic(input, { signup: "web" });
+      },
+    });
+    const { call } = appWith((config) => [...builtInPolicies(config), tag], {
+      normalizePhone: { defaultRegion: "DE" },
+      routeSchema: { enabled: false },
+    });
+    const res = await call({ phone: "0176 12345678" }, { plan: "free" });
+    expect(seen).toEqual(["+4917612345678"]);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({
+      identity: { traits: { phone: "+4917612345678" }, metadata_public: { plan: "free", signup: "web" } },
+    });
+  });
+
+  it.each([
+    ["closed", 422],
+    ["open", 204],
+  ] as const)("when the peer hangs, the budget's signal cancels the fetch and failMode %s answers %i", async (failMode, status) => {
+    const peer = await startPeer("hang");
+    const { call, lines } = appWith(() => [inviteOnly(peer.url)], { budgetMs: 150, failMode });
+    const res = await call({ email: "a@example.com" });
+    expect(res.status).toBe(status);
+    if (status === 422) expect(JSON.stringify(await res.json())).toContain('"id":4100901');
+    expect(lines.find((l) => l.msg === "hook exceeded its time budget")).toMatchObject({ policy: "invite-only", budgetMs: 150, failMode });
+    // The fetch was given the signal: the peer sees its request go away.
+    await expect.poll(() => peer.closed.length).toBe(1);
+  });
+
+  it("a policy that throws is a 500 whose log names it, with what it threw masked", async () => {
+    const broken = definePolicy({
+      name: "broken",
+      hooks: ["registration-after"],
+      decide(input) {
+        throw new Error(`no row for ${String(input.identity.traits.email)}`);
+      },
+    });
+    const { call, lines } = appWith(() => [broken]);
+    const res = await call({ email: "mallory@example.org" });
+    expect(res.status).toBe(500);
+    const logged = lines.find((l) => l.msg === "internal error") as { err: { stack: string } };
+    expect(logged.err.stack).toContain("PolicyBugError: policy broken on registration-after threw: no row for");
+    expect(JSON.stringify(lines)).not.toContain("mallory@example.org");
+  });
+});

@@ -1,0 +1,116 @@
+// Gateway rules of your own, as a user mounts them: createGateway from the package's main entry,
+// in front of a real upstream on loopback (test/support/upstream.ts).
+import { describe, expect, it } from "vitest";
+import {
+  createConsoleLogger,
+  createFetchRuntime,
+  createGateway,
+  type GatewayRule,
+  kratosErrorResponse,
+  parseConfig,
+} from "../../src/index.js";
+import { useUpstream } from "../support/upstream.js";
+
+const upstream = useUpstream();
+
+function gateway(rules: GatewayRule[], raw: unknown = {}) {
+  const lines: Record<string, unknown>[] = [];
+  const app = createGateway({
+    config: parseConfig(raw),
+    upstream: new URL(upstream.url),
+    logger: createConsoleLogger("info", (line) => lines.push(JSON.parse(line))),
+    runtime: createFetchRuntime(),
+    rules,
+  });
+  return { app, lines };
+}
+
+const from = (ip: string, path = "/self-service/login?flow=f", init: RequestInit = {}) =>
+  new Request(`https://auth.example.test${path}`, { method: "POST", ...init, headers: { "cf-connecting-ip": ip, ...init.headers } });
+
+/** At most `limit` login submissions per client address (the example's rule, reduced). */
+function loginLimit(limit: number): GatewayRule {
+  const counts = new Map<string, number>();
+  return async (c, next) => {
+    if (c.req.method === "POST" && c.req.path === "/self-service/login") {
+      const key = c.get("clientAddress") ?? "unknown";
+      const count = (counts.get(key) ?? 0) + 1;
+      counts.set(key, count);
+      if (count > limit)
+        return kratosErrorResponse(429, "Too many sign-in attempts. Try again in a minute.", { headers: { "retry-after": "60" } });
+    }
+    await next();
+  };
+}
+
+describe("gateway rules of your own", () => {
+  it("answer before anything is forwarded, in Kratos's error shape, and are logged as the rule's answer", async () => {
+    const { app, lines } = gateway([loginLimit(2)]);
+    expect((await app.request(from("198.51.100.1"))).status).toBe(200);
+    expect((await app.request(from("198.51.100.1"))).status).toBe(200);
+    const refused = await app.request(from("198.51.100.1"));
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get("retry-after")).toBe("60");
+    expect(refused.headers.get("content-type")).toBe("application/json; charset=utf-8");
+    expect(await refused.json()).toEqual({
+      error: { code: 429, status: "Too Many Requests", message: "Too many sign-in attempts. Try again in a minute." },
+    });
+    expect(upstream.received).toHaveLength(2);
+    // Another address, and any other path, still go through.
+    expect((await app.request(from("198.51.100.2"))).status).toBe(200);
+    expect((await app.request(from("198.51.100.1", "/self-service/registration?flow=f"))).status).toBe(200);
+    expect(upstream.received).toHaveLength(4);
+    expect(lines.filter((l) => l.msg === "gateway request").map((l) => [l.status, l.answeredBy ?? "kratos"])).toEqual([
+      [200, "kratos"],
+      [200, "kratos"],
+      [429, "rule"],
+      [200, "kratos"],
+      [200, "kratos"],
+    ]);
+  });
+
+  it("read the client's address: the connection's (CF-Connecting-IP here), or the trusted proxy's last X-Forwarded-For entry", async () => {
+    const seen: (string | undefined)[] = [];
+    const record: GatewayRule = async (c, next) => {
+      seen.push(c.get("clientAddress"));
+      await next();
+    };
+    const xff = { "x-forwarded-for": "10.9.9.9, 203.0.113.50" };
+    await gateway([record]).app.request(from("198.51.100.7", "/self-service/login?flow=f", { headers: xff }));
+    await gateway([record], { gateway: { trustForwardedHeaders: true } }).app.request(
+      from("198.51.100.7", "/self-service/login?flow=f", { headers: xff }),
+    );
+    expect(seen).toEqual(["198.51.100.7", "203.0.113.50"]);
+  });
+
+  it("run in the order given, and a rule that throws is the gateway's 500 in Kratos's shape", async () => {
+    const order: string[] = [];
+    const first: GatewayRule = async (_c, next) => {
+      order.push("first");
+      await next();
+    };
+    const broken: GatewayRule = () => {
+      order.push("broken");
+      throw new Error("rule bug");
+    };
+    const { app, lines } = gateway([first, broken]);
+    const res = await app.request(from("198.51.100.1"));
+    expect(order).toEqual(["first", "broken"]);
+    expect(res.status).toBe(500);
+    expect(((await res.json()) as { error: { code: number } }).error.code).toBe(500);
+    expect(upstream.received).toHaveLength(0);
+    expect(lines.some((l) => l.msg === "gateway internal error")).toBe(true);
+  });
+});
+
+describe("kratosErrorResponse", () => {
+  it("adds a reason when given, and refuses a status Kratos's clients do not expect or an empty message", async () => {
+    const res = kratosErrorResponse(403, "Sign-ups from this network are closed.", { reason: "ip_range" });
+    expect(await res.json()).toEqual({
+      error: { code: 403, status: "Forbidden", reason: "ip_range", message: "Sign-ups from this network are closed." },
+    });
+    expect(res.headers.get("cache-control")).toBe("private, no-cache, no-store, must-revalidate");
+    expect(() => kratosErrorResponse(418 as never, "teapot")).toThrow("kratosErrorResponse: status 418 is not one of");
+    expect(() => kratosErrorResponse(429, " ")).toThrow("kratosErrorResponse: expected a message for the client");
+  });
+});
