@@ -79,7 +79,8 @@ export type PhoneNumberResult = { ok: true; e164: string; country: string | unde
  * @throws TypeError for a region libphonenumber does not know.
  */
 export function normalizePhoneNumber(raw: string, region?: string): PhoneNumberResult {
-  if (region !== undefined && !isPhoneRegion(region)) throw new TypeError(`normalizePhoneNumber: region: expected an ISO 3166-1 alpha-2 code such as "DE", found ${JSON.stringify(region)}`);
+  if (region !== undefined && !isPhoneRegion(region))
+    throw new TypeError(`normalizePhoneNumber: region: expected an ISO 3166-1 alpha-2 code such as "DE", found ${JSON.stringify(region)}`);
   const result = toE164(raw, region);
   return result.ok ? { ok: true, e164: result.e164, country: result.country } : { ok: false, reason: result.reason };
 }

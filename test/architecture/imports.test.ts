@@ -107,7 +107,9 @@ function violationOf(imp: Import): string | null {
   const target = join(dirname(imp.file), imp.specifier);
   const to = layerOf(target);
   if (MAINS.includes(relative(SRC, imp.file))) {
-    return to === "entries" ? null : `${where}: the shipped service's mains import only the public entries (src/index.ts, node.ts, worker.ts)`;
+    return to === "entries"
+      ? null
+      : `${where}: the shipped service's mains import only the public entries (src/index.ts, node.ts, worker.ts)`;
   }
   if (to === "outside") {
     const outside = relative(ROOT, target).split(sep)[0];
@@ -165,7 +167,9 @@ describe("the import graph of src/", () => {
       const reached = reachableFrom(join(SRC, entry), importsByFile);
       expect(reached.length, entry).toBeGreaterThan(50);
       const nodeOnly = reached.filter(
-        (i) => !i.typeOnly && (i.specifier.startsWith("node:") || NODE_ONLY_PACKAGES.some((p) => i.specifier === p || i.specifier.startsWith(`${p}/`))),
+        (i) =>
+          !i.typeOnly &&
+          (i.specifier.startsWith("node:") || NODE_ONLY_PACKAGES.some((p) => i.specifier === p || i.specifier.startsWith(`${p}/`))),
       );
       expect(nodeOnly.map((i) => `${entry} reaches ${relative(ROOT, i.file)}:${i.line} importing ${i.specifier}`)).toEqual([]);
     }
