@@ -38,7 +38,7 @@ export default defineConfig({
           name: "node",
           include: ["test/**/*.test.ts"],
           // The end-to-end suite needs Kratos: `npm run test:e2e` (vitest.e2e.config.ts).
-          exclude: [...configDefaults.exclude, "test/e2e/**", "test/**/*.worker.test.ts"],
+          exclude: [...configDefaults.exclude, "test/e2e/**", "test/package/**", "test/**/*.worker.test.ts"],
           globalSetup: ["test/support/global-setup.ts"],
           testTimeout: 20_000,
         },

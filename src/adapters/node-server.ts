@@ -81,11 +81,17 @@ export interface ShutdownTimes {
  *    with `Connection: close`;
  * 2. close: the listeners stop accepting, requests in flight finish, keep-alive connections
  *    are closed as they go idle, and the process exits 0 once all are done, or 1 at `timeoutMs`.
+ *
+ * `listeners` is read when the drain ends: one that starts listening during the drain is closed too.
  */
 export function stopOnSignals(listeners: readonly Listener[], drain: DrainState, logger: Logger, times: ShutdownTimes): void {
   const close = () => {
     logger.info({ listeners: listeners.map((l) => l.name) }, "drained: closing the listeners, finishing in-flight requests");
     let open = listeners.length;
+    if (open === 0) {
+      logger.info({}, "stopped");
+      process.exit(0);
+    }
     for (const { server } of listeners) {
       server.close(() => {
         open -= 1;

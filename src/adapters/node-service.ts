@@ -65,6 +65,8 @@ export async function serve(options: ServeOptions = {}): Promise<RunningService>
   const drain: DrainState = { draining: false };
   const { host, config } = settings;
   const policies = options.policies?.(config);
+  // Before the first listener: a SIGTERM while starting drains what is up by then.
+  stopOnSignals(listeners, drain, logger, settings.shutdown);
   try {
     const prometheus = settings.metrics === undefined ? undefined : createPrometheusMetrics();
     const metrics = prometheus?.metrics;
@@ -102,7 +104,6 @@ export async function serve(options: ServeOptions = {}): Promise<RunningService>
     process.stderr.write(`kratos-hooks: cannot listen on ${settings.host} (${code}): ${(error as Error).message}\n`);
     process.exit(1);
   }
-  stopOnSignals(listeners, drain, logger, settings.shutdown);
   const portOf = (name: string) => listeners.find((l) => l.name === name)?.port;
   return { hooksPort: portOf("hooks") ?? settings.port, gatewayPort: portOf("gateway"), metricsPort: portOf("metrics"), logger };
 }

@@ -1,3 +1,4 @@
+import { createRequire } from "node:module";
 /**
  * Renders a hook body template the way Kratos does (`request/builder.go` `addJSONBody`): the
  * ctx is the top-level argument `ctx`, an error whose text holds `RUNTIME ERROR: cancel` means
@@ -22,18 +23,26 @@ export class JsonnetUnavailableError extends Error {
 }
 
 const ENGINE = "@hanazuki/node-jsonnet";
-let engine: Promise<JsonnetModule> | undefined;
+let engine: JsonnetModule | undefined;
 
+/**
+ * Loaded with `require`, not `import()`: on Node 20 an `import()` of a CommonJS module that
+ * throws while loading (the addon installed but not built: "Could not locate the bindings file")
+ * ends the process even with a `.catch`, where a `require` in try/catch does not.
+ */
 function loadEngine(): Promise<JsonnetModule> {
-  engine ??= (import(ENGINE) as Promise<JsonnetModule>).catch((error: unknown) => {
-    engine = undefined;
-    throw new JsonnetUnavailableError(
-      `the Jsonnet engine ${ENGINE} is not installed (${(error as Error).message.split("\n")[0]}). ` +
-        `It is an optional dependency built from source at install (needs cmake and a C++ compiler): ` +
-        `run \`npm install ${ENGINE}\` and read its build output.`,
+  try {
+    engine ??= createRequire(import.meta.url)(ENGINE) as JsonnetModule;
+    return Promise.resolve(engine);
+  } catch (error) {
+    return Promise.reject(
+      new JsonnetUnavailableError(
+        `the Jsonnet engine ${ENGINE} is not installed or not built (${(error as Error).message.split("\n")[0]}). ` +
+          `It is an optional dependency built from source at install (needs cmake and a C++ compiler; npm 11 runs its ` +
+          `install script only when package.json's allowScripts allows it): run \`npm install ${ENGINE}\` and read its build output.`,
+      ),
     );
-  });
-  return engine;
+  }
 }
 
 const NOWHERE = "/nonexistent/kratos-hooks-no-imports/";

@@ -294,14 +294,24 @@ describe("the README's pasted output is what the commands print", () => {
 });
 
 describe("without the optional Jsonnet engine", () => {
-  it("try exits 2 and says how to install it; doctor and config check still work", async () => {
-    // A copy of the package whose node_modules lacks only @hanazuki/node-jsonnet, as after a
-    // failed optional build.
+  it.each([
+    ["missing", undefined],
+    // Installed without its install script (npm 11's allowScripts): the addon's loader throws.
+    ["installed but not built", "throw new Error('Could not locate the bindings file. Tried: build/node-jsonnet.node');\n"],
+  ])("try exits 2 and says how to install it when it is %s; doctor and config check still work", async (_, unbuilt) => {
+    // A copy of the package whose node_modules lacks only a working @hanazuki/node-jsonnet, as
+    // after a failed optional build.
     const dir = mkdtempSync(join(tmpdir(), "kratos-hooks-nojsonnet-"));
     for (const entry of ["package.json", "dist", "kratos", "schemas"]) symlinkSync(join(ROOT, entry), join(dir, entry));
     mkdirSync(join(dir, "node_modules", "@hanazuki"), { recursive: true });
     for (const entry of readdirSync(join(ROOT, "node_modules"))) {
       if (entry !== "@hanazuki") symlinkSync(join(ROOT, "node_modules", entry), join(dir, "node_modules", entry));
+    }
+    if (unbuilt !== undefined) {
+      const addon = join(dir, "node_modules", "@hanazuki", "node-jsonnet");
+      mkdirSync(addon);
+      writeFileSync(join(addon, "package.json"), '{"name":"@hanazuki/node-jsonnet","main":"index.js"}');
+      writeFileSync(join(addon, "index.js"), unbuilt);
     }
     // Resolve modules from the copy, not from where its symlinks point.
     const bin = ["--preserve-symlinks", "--preserve-symlinks-main", "dist/src/cli/bin.js"];
@@ -310,10 +320,11 @@ describe("without the optional Jsonnet engine", () => {
       return { code: result.status, stdout: result.stdout, stderr: result.stderr };
     };
     const tried = run(["try", "registration-after", "--example", "password-email"]);
-    expect(tried.code).toBe(2);
+    expect(tried.code, tried.stderr).toBe(2);
     expect(tried.stderr).toMatch(
-      /the Jsonnet engine @hanazuki\/node-jsonnet is not installed .* run `npm install @hanazuki\/node-jsonnet`/,
+      /the Jsonnet engine @hanazuki\/node-jsonnet is not installed or not built .* run `npm install @hanazuki\/node-jsonnet`/,
     );
+    expect(tried.stderr).not.toMatch(/\n\s+at /);
     expect(run(["doctor"]).code).toBe(0);
     expect(run(["config", "check"]).code).toBe(0);
   });

@@ -53,7 +53,12 @@ describe("toKratosResponse", () => {
     const answer = toKratosResponse("registration-after", result, closed);
     expect(answer.status).toBe(422);
     expect(answer.messages).toEqual(["PHONE_INVALID", "EMAIL_DOMAIN_DENIED", "PHONE_TYPE_NOT_ALLOWED"]);
-    const message = (key: BuiltInDenial["key"]) => ({ id: MESSAGES[key].id, text: MESSAGES[key].text, type: "error", context: { reason: "r" } });
+    const message = (key: BuiltInDenial["key"]) => ({
+      id: MESSAGES[key].id,
+      text: MESSAGES[key].text,
+      type: "error",
+      context: { reason: "r" },
+    });
     expect(json(answer.body)).toEqual({
       messages: [
         { instance_ptr: "#/traits/phone", messages: [message("PHONE_INVALID"), message("PHONE_TYPE_NOT_ALLOWED")] },

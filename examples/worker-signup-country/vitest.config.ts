@@ -1,0 +1,39 @@
+import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+import { unstable_readConfig } from "wrangler";
+
+// No telemetry, no error reports, no banner (it checks the registry for a newer wrangler) and
+// no fetch of request.cf's data: the tests run offline.
+process.env.WRANGLER_SEND_METRICS ??= "false";
+process.env.WRANGLER_SEND_ERROR_REPORTS ??= "false";
+process.env.WRANGLER_HIDE_BANNER ??= "true";
+process.env.DO_NOT_TRACK ??= "1";
+process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
+
+// The Worker as wrangler.toml declares it. Read here instead of handing the pool
+// `wrangler.configPath`, which would also load .dev.vars (HOOKS_DEV_MODE=true, for `wrangler dev`
+// only) into the tests.
+const worker = unstable_readConfig({ config: "./wrangler.toml" });
+
+/** The key the tests send; a deployed Worker gets its own with `wrangler secret put HOOKS_API_KEYS`. */
+const TEST_KEY = "example-test-key-0123456789";
+
+export default defineConfig({
+  plugins: [
+    cloudflareTest({
+      main: worker.main,
+      miniflare: {
+        compatibilityDate: worker.compatibility_date,
+        compatibilityFlags: worker.compatibility_flags,
+        // Miniflare's own KV (in memory, isolated per test), not a stand-in.
+        kvNamespaces: ["SIGNUP_COUNTS"],
+        bindings: {
+          LOG_LEVEL: "warn",
+          HOOKS_API_KEYS: TEST_KEY,
+          HOOKS_CONFIG: JSON.stringify({ normalizePhone: { defaultRegion: "DE" } }),
+        },
+      },
+    }),
+  ],
+  test: { include: ["test/**/*.test.ts"] },
+});
