@@ -104,11 +104,18 @@ function build<E extends Env>(env: E, inlineConfig: string | undefined, options:
   }
 }
 
+/** The bindings that are text (vars, secrets), by name: what a new deployment can change. */
+function textBindings(env: object): [string, string][] {
+  return Object.entries(env)
+    .filter((entry): entry is [string, string] => typeof entry[1] === "string")
+    .sort(([a], [b]) => (a < b ? -1 : 1));
+}
+
 /**
  * The service as a Cloudflare Worker, from its bindings (`HOOKS_API_KEYS`, `HOOKS_CONFIG`,
  * `LOG_LEVEL`, `GATEWAY_KRATOS_URL`, `GATEWAY_HOSTNAMES`; docs/deploy-workers.md) plus your own
  * policies and gateway rules: `export default createWorker({ policies })`. The app is built once
- * per isolate, on the first request, and again only when a text binding changes. A bad
+ * per isolate, on the first request, and again only when a text binding (var or secret) changes. A bad
  * configuration answers every request 503 and logs why.
  */
 export function createWorker<E extends Env = Env>(options: WorkerOptions<E> = {}): WorkerHandler<E> {
@@ -116,14 +123,9 @@ export function createWorker<E extends Env = Env>(options: WorkerOptions<E> = {}
   return {
     fetch(request: Request, env: E): Response | Promise<Response> {
       const config = typeof env.HOOKS_CONFIG === "object" ? JSON.stringify(env.HOOKS_CONFIG) : env.HOOKS_CONFIG;
-      const key = JSON.stringify([
-        env.HOOKS_API_KEYS,
-        config,
-        env.LOG_LEVEL,
-        env.HOOKS_DEV_MODE,
-        env.GATEWAY_KRATOS_URL,
-        env.GATEWAY_HOSTNAMES,
-      ]);
+      // Every text binding, yours included (a policy may read one): a KV namespace or another
+      // object binding is the same namespace for the isolate's life and is not part of the key.
+      const key = JSON.stringify([config, ...textBindings(env)]);
       if (built?.key !== key) built = { key, handler: build(env, config, options) };
       return built.handler(request);
     },

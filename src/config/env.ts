@@ -4,6 +4,7 @@ import { ConfigError } from "./parse.js";
 export const DEV_API_KEY = "dev-only-insecure-key";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+/** pino's level names (`LOG_LEVEL`): `info` by default; `silent` writes nothing. */
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface RuntimeSettings {

@@ -1,6 +1,7 @@
 import type { HookId } from "./hooks.js";
 import type { MessageKey } from "./messages.js";
 
+/** A JSON object as Kratos sends it (traits, metadata, a message's context). */
 export type JsonObject = Record<string, unknown>;
 
 /** The part of a Kratos identity that policies read and may change. */

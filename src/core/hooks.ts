@@ -82,12 +82,15 @@ export const HOOKS = {
   },
 } as const satisfies Record<string, HookFacts>;
 
+/** A hook point we serve, the same string as its route (`POST /hooks/<id>`): `registration-after`, … */
 export type HookId = keyof typeof HOOKS;
 
+/** Every hook id, in the table's order. */
 export const HOOK_IDS: readonly HookId[] = Object.keys(HOOKS) as HookId[];
 
 /** Hooks that carry no identity, by the table. */
 export type BeforeHookId = { [K in HookId]: (typeof HOOKS)[K]["hasIdentity"] extends false ? K : never }[HookId];
+/** Hooks that carry the identity (`input.identity` is set). */
 export type AfterHookId = Exclude<HookId, BeforeHookId>;
 
 export function isHookId(value: string): value is HookId {

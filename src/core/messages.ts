@@ -68,4 +68,5 @@ export const MESSAGES = {
   },
 } as const satisfies Record<string, { id: number; text: string }>;
 
+/** The key of one of kratos-hooks's own messages (`PHONE_INVALID`, …); `denyField(field, key)` takes one. */
 export type MessageKey = keyof typeof MESSAGES;

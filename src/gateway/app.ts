@@ -12,6 +12,7 @@ import { bodyFormatOf, phoneFieldsOf, type RegionOf, rewritePhoneFields, SELF_SE
 import { routeTemplate } from "./routes.js";
 import { type GatewayRuntime, UpstreamError } from "./transport.js";
 
+/** What `createGateway` takes. */
 export interface GatewayOptions {
   config: Config;
   /** Kratos's own public address (`GATEWAY_KRATOS_URL`), e.g. `http://127.0.0.1:4433`. */

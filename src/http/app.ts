@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import type { Config } from "../config/schema.js";
 import { isHookId } from "../core/hooks.js";
-import type { Logger } from "../core/logger.js";
+import { type Logger, withFields } from "../core/logger.js";
 import { type Metrics, NO_METRICS } from "../core/metrics.js";
 import { runPipeline } from "../core/pipeline.js";
 import { createPolicies, warmUp } from "../core/policies/index.js";
@@ -14,13 +14,17 @@ import { createAuthenticator, maskedKeyId, presentedKey } from "./auth.js";
 import { errorResponse } from "./errors.js";
 import { readHookRequest } from "./read-hook-request.js";
 
+/** What `createApp` takes. */
 export interface AppOptions {
   config: Config;
   apiKeys: readonly string[];
   logger: Logger;
   /** Counts each call (Prometheus on Node); none by default. */
   metrics?: Metrics;
-  /** Replaces the configured policies (tests of the pipeline's edges: time budget, bugs). */
+  /**
+   * The policies to run, in order. Unset: the built-in ones the configuration turns on
+   * (`builtInPolicies(config)`); yours usually go after them: `[...builtInPolicies(config), mine]`.
+   */
   policies?: readonly Policy[];
 }
 
@@ -132,7 +136,9 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
     // run waits, and the pipeline races each promise against it (docs/operations.md).
     const budget = new AbortController();
     const timer = setTimeout(() => budget.abort(), config.budgetMs);
-    const result = await runPipeline(policies, input, { signal: budget.signal, logger }).finally(() => clearTimeout(timer));
+    // A policy's own log lines carry the call's hook and request id, like the "hook call" line.
+    const policyLogger = withFields(logger, { hook, requestId });
+    const result = await runPipeline(policies, input, { signal: budget.signal, logger: policyLogger }).finally(() => clearTimeout(timer));
     const kratosAnswer = toKratosResponse(input.hook, result, answerOptions);
     const response = answer(kratosAnswer);
     if (result.kind === "timeout") {

@@ -69,10 +69,12 @@ function inviteOnly(url: string): Policy {
   return definePolicy({
     name: "invite-only",
     hooks: ["registration-after"],
-    async decide(input, { signal }) {
+    async decide(input, { signal, logger }) {
       const email = String(input.identity.traits.email ?? "");
       const answer = await fetch(`${url}/invites/${encodeURIComponent(email)}`, { signal });
-      return (await answer.text()) === "yes" ? proceed() : denyField("email", INVITE_REQUIRED);
+      const invited = (await answer.text()) === "yes";
+      logger.info({ invited }, "invite checked");
+      return invited ? proceed() : denyField("email", INVITE_REQUIRED);
     },
   });
 }
@@ -98,6 +100,12 @@ describe("a policy of your own behind createApp", () => {
       status: 422,
       policy: "invite-only",
       messages: ["INVITE_REQUIRED"],
+    });
+    // The policy's own line carries the call's hook and request id.
+    expect(lines.find((l) => l.msg === "invite checked")).toMatchObject({
+      hook: "registration-after",
+      requestId: lines.at(-1)?.requestId,
+      invited: false,
     });
     expect(JSON.stringify(lines)).not.toContain("stranger@example.com");
     expect((await call({ email: "invited@example.com" })).status).toBe(204);

@@ -1,0 +1,58 @@
+// Every name the public entries export carries a TSDoc comment where it is declared: the API
+// reference is the comments an editor shows, so an export without one is a gap in the docs.
+import { readFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const SRC = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "src");
+const ENTRIES = ["index.ts", "node.ts", "worker.ts"];
+
+interface Exported {
+  name: string;
+  file: string;
+}
+
+/** `export { a, type B, c as d } from "./x.js"` and `export function|interface|type|const|class` of an entry. */
+function exportsOf(entry: string): Exported[] {
+  const path = join(SRC, entry);
+  const text = readFileSync(path, "utf8");
+  const found: Exported[] = [];
+  for (const match of text.matchAll(/export\s+(?:type\s+)?\{([^}]*)\}\s+from\s+"([^"]+)"/g)) {
+    const file = join(dirname(path), (match[2] ?? "").replace(/\.js$/, ".ts"));
+    for (const part of (match[1] ?? "").split(",")) {
+      const original = part
+        .trim()
+        .replace(/^type\s+/, "")
+        .split(/\s+as\s+/)[0];
+      if (original) found.push({ name: original, file });
+    }
+  }
+  for (const match of text.matchAll(/^export\s+(?:declare\s+)?(?:async\s+)?(?:function|interface|type|const|class)\s+(\w+)/gm)) {
+    found.push({ name: match[1] ?? "", file: path });
+  }
+  return found;
+}
+
+/** Whether the declaration of `name` in `file` has a `/** … *\/` comment right above it. */
+function documented({ name, file }: Exported): boolean {
+  const lines = readFileSync(file, "utf8").split("\n");
+  const at = lines.findIndex((line) =>
+    new RegExp(`^export\\s+(?:declare\\s+)?(?:async\\s+)?(?:function|interface|type|const|class)\\s+${name}\\b`).test(line),
+  );
+  if (at < 0) throw new Error(`${name}: no declaration in ${relative(SRC, file)}`);
+  return /\*\/\s*$/.test(lines[at - 1] ?? "");
+}
+
+describe("the public API's reference", () => {
+  const all = ENTRIES.flatMap(exportsOf);
+
+  it("reads the entries' exports (a parser that finds nothing would pass anything)", () => {
+    expect(all.length).toBeGreaterThan(40);
+    expect(all.map((e) => e.name)).toEqual(expect.arrayContaining(["definePolicy", "createWorker", "serve", "GatewayRule", "Decision"]));
+  });
+
+  it("every export has a TSDoc comment where it is declared", () => {
+    expect(all.filter((e) => !documented(e)).map((e) => `${e.name} (${relative(SRC, e.file)})`)).toEqual([]);
+  });
+});
