@@ -101,6 +101,18 @@ describe("gateway rules of your own", () => {
     expect(upstream.received).toHaveLength(0);
     expect(lines.some((l) => l.msg === "gateway internal error")).toBe(true);
   });
+  it("a rule that reads the body is a bug, answered 500 before anything reaches Kratos", async () => {
+    const reader: GatewayRule = async (c, next) => {
+      await c.req.json();
+      await next();
+    };
+    const { app, lines } = gateway([reader]);
+    const res = await app.request(from("198.51.100.1", "/self-service/login?flow=f", { body: '{"identifier":"x"}' }));
+    expect(res.status).toBe(500);
+    expect(upstream.received).toHaveLength(0);
+    const logged = lines.find((l) => l.msg === "gateway internal error") as { err: { stack: string } };
+    expect(logged.err.stack).toContain("a gateway rule read the request body");
+  });
 });
 
 describe("kratosErrorResponse", () => {
