@@ -88,19 +88,22 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
 
   // Before the rules: the client's address for them, and a log line for what a rule answers.
-  app.use("*", async (c, next) => {
-    const started = performance.now();
-    const peer = runtime.peer(c).address;
-    c.set("clientAddress", trustForwardedHeaders ? (lastForwardedFor(runtime.headers(c)["x-forwarded-for"]) ?? peer) : peer);
-    c.set("forwarded", false);
-    await next();
-    if (c.get("forwarded")) return;
-    const durationMs = Math.round((performance.now() - started) * 100) / 100;
-    const route = routeTemplate(c.req.path);
-    metrics.gatewayRequest({ route, status: c.res.status, rewritten: false, durationMs });
-    logger.info({ method: c.req.method, route, status: c.res.status, answeredBy: "rule", durationMs }, "gateway request");
-  });
-  for (const rule of options.rules ?? []) app.use("*", rule);
+  // Without rules (the shipped service) none of this runs on the forwarding path.
+  const rules = options.rules ?? [];
+  if (rules.length > 0)
+    app.use("*", async (c, next) => {
+      const started = performance.now();
+      const peer = runtime.peer(c).address;
+      c.set("clientAddress", trustForwardedHeaders ? (lastForwardedFor(runtime.headers(c)["x-forwarded-for"]) ?? peer) : peer);
+      c.set("forwarded", false);
+      await next();
+      if (c.get("forwarded")) return;
+      const durationMs = Math.round((performance.now() - started) * 100) / 100;
+      const route = routeTemplate(c.req.path);
+      metrics.gatewayRequest({ route, status: c.res.status, rewritten: false, durationMs });
+      logger.info({ method: c.req.method, route, status: c.res.status, answeredBy: "rule", durationMs }, "gateway request");
+    });
+  for (const rule of rules) app.use("*", rule);
 
   app.all("*", async (c) => {
     c.set("forwarded", true);
