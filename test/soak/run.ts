@@ -4,7 +4,7 @@
 // (errors, memory growth, a 5xx, a reset, an unbounded answer). Latencies are reported, not judged.
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { connect } from "node:net";
 import { fileURLToPath } from "node:url";
@@ -35,12 +35,12 @@ interface Server {
   log: string;
 }
 
-async function startServer(name: string, env: Record<string, string> = {}): Promise<Server> {
+async function startServer(name: string, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<Server> {
   const port = await freePort();
   mkdirSync(RESULTS, { recursive: true });
   const log = `${RESULTS}soak-${name}.log`;
   const out = openSync(log, "w");
-  const child = spawn(process.execPath, ["dist/src/adapters/node.js"], {
+  const child = spawn(process.execPath, [...nodeArgs, "dist/src/adapters/node.js"], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH,
@@ -66,6 +66,32 @@ async function startServer(name: string, env: Record<string, string> = {}): Prom
 
 function rssMiB(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? Number.NaN) / 1024;
+}
+
+const MEMORY_FILE = `${RESULTS}soak-steady-memory.jsonl`;
+const MEMORY_PROBE = ["--expose-gc", "--import", fileURLToPath(new URL("memory-probe.mjs", import.meta.url))];
+
+interface AfterGc {
+  rss: number;
+  heapUsed: number;
+  external: number;
+}
+
+/** Asks the server's memory probe for a full collection and returns its memory after it, in MiB. */
+async function memoryAfterFullGc(server: Server): Promise<AfterGc> {
+  const lines = () => (existsSync(MEMORY_FILE) ? readFileSync(MEMORY_FILE, "utf8").split("\n").slice(0, -1) : []);
+  const before = lines().length;
+  server.child.kill("SIGUSR2");
+  for (let i = 0; i < 250; i++) {
+    const all = lines();
+    if (all.length > before) {
+      const bytes = JSON.parse(all[all.length - 1] as string) as AfterGc;
+      const mib = (n: number) => n / 1_048_576;
+      return { rss: mib(bytes.rss), heapUsed: mib(bytes.heapUsed), external: mib(bytes.external) };
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error("the memory probe did not answer within 5 s");
 }
 
 function post(agent: Agent, port: number, hook: string, body: string | Buffer): Promise<number> {
@@ -98,7 +124,8 @@ function check(ok: boolean, what: string): void {
 
 /** 1. A steady open-loop rate over every fixture: errors, latency from the scheduled send time, memory over time. */
 async function steady(): Promise<void> {
-  const server = await startServer("steady");
+  rmSync(MEMORY_FILE, { force: true });
+  const server = await startServer("steady", { SOAK_MEMORY_FILE: MEMORY_FILE }, MEMORY_PROBE);
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   const total = PLAN.rate * PLAN.steadySeconds;
   const latencies = new Float64Array(total);
@@ -107,6 +134,11 @@ async function steady(): Promise<void> {
   let done = 0;
   const rss: number[] = [];
   const sampler = setInterval(() => rss.push(rssMiB(server.child.pid ?? 0)), 1000);
+  // The warm-up (the first fifth) ends with a full collection: what the start-up left for V8 to
+  // collect does not count, and the live heap after it is the baseline a leak would raise.
+  const warmedUp = new Promise<AfterGc>((resolve, reject) =>
+    setTimeout(() => memoryAfterFullGc(server).then(resolve, reject), PLAN.steadySeconds * 200),
+  );
   await new Promise<void>((resolve) => {
     const fire = (i: number, due: bigint) => {
       const call = CALLS[i % CALLS.length] as (typeof CALLS)[number];
@@ -126,6 +158,7 @@ async function steady(): Promise<void> {
     sendOnSchedule(total, PLAN.rate, fire, (next) => setTimeout(next, 1));
   });
   clearInterval(sampler);
+  const afterGc = { warmedUp: await warmedUp, end: await memoryAfterFullGc(server) };
   agent.destroy();
   server.child.kill("SIGTERM");
   await once(server.child, "exit");
@@ -139,6 +172,7 @@ async function steady(): Promise<void> {
   const end = median(rss.slice(-fifth));
   const peak = Math.max(...rss.slice(fifth));
   const growth = end / baseline - 1;
+  const heapGrowth = afterGc.end.heapUsed / afterGc.warmedUp.heapUsed - 1;
   const fiveXX = [...statuses].filter(([s]) => s >= 500).reduce((n, [, c]) => n + c, 0);
   report.steady = {
     seconds: PLAN.steadySeconds,
@@ -152,17 +186,24 @@ async function steady(): Promise<void> {
     rssAfterWarmUpMiB: baseline,
     rssPeakMiB: peak,
     growth,
+    /** After a full collection (MiB): at the end of the warm-up, and once the load has stopped. */
+    afterFullGc: afterGc,
+    heapGrowth,
     /** Every second's sample, to tell a leak (a steady climb) from a plateau. */
     rssEverySecondMiB: rss.map((v) => Math.round(v * 10) / 10),
   };
   process.stdout.write(
-    `steady: ${total.toLocaleString("en-US")} calls at ${PLAN.rate}/s over ${CALLS.length} fixtures; p50 ${at(0.5).toFixed(2)} ms, p99 ${at(0.99).toFixed(2)} ms, p99.9 ${at(0.999).toFixed(2)} ms; RSS after warm-up ${baseline.toFixed(0)} MiB, at the end ${end.toFixed(0)} MiB (peak ${peak.toFixed(0)})\n`,
+    `steady: ${total.toLocaleString("en-US")} calls at ${PLAN.rate}/s over ${CALLS.length} fixtures; p50 ${at(0.5).toFixed(2)} ms, p99 ${at(0.99).toFixed(2)} ms, p99.9 ${at(0.999).toFixed(2)} ms; RSS after warm-up ${baseline.toFixed(0)} MiB, at the end ${end.toFixed(0)} MiB (peak ${peak.toFixed(0)}); live heap after a full collection ${afterGc.warmedUp.heapUsed.toFixed(1)} → ${afterGc.end.heapUsed.toFixed(1)} MiB, external ${afterGc.warmedUp.external.toFixed(1)} → ${afterGc.end.external.toFixed(1)} MiB\n`,
   );
   check(errors === 0, `0 connection errors (found ${errors})`);
   check(fiveXX === 0, `0 answers of 5xx (found ${fiveXX})`);
   check(
     growth <= 0.1,
     `RSS after warm-up grows ≤ 10 % (median of the second fifth against the last fifth: ${(growth * 100).toFixed(1)} %)`,
+  );
+  check(
+    heapGrowth <= 0.05,
+    `the live heap after a full collection grows ≤ 5 % from the warm-up to the end (${(heapGrowth * 100).toFixed(1)} %)`,
   );
 }
 
