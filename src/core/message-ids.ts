@@ -40,6 +40,11 @@ export function isOurMessageId(id: number): boolean {
   return within(OUR_MESSAGE_ID_BLOCK, id);
 }
 
+/** Whether `id` is kept for kratos-hooks's own messages: in our block, outside the part that is yours. */
+export function isKeptForOurMessages(id: number): boolean {
+  return isOurMessageId(id) && !within(CUSTOM_MESSAGE_ID_BLOCK, id);
+}
+
 /**
  * What is wrong with `id` as the id of a message of your own, or null when it may be used:
  * a positive safe integer outside Kratos's blocks and outside the ids kratos-hooks keeps for its
@@ -49,7 +54,7 @@ export function customMessageIdProblem(id: unknown): string | null {
   if (typeof id !== "number" || !Number.isSafeInteger(id) || id <= 0) return `expected a positive integer, found ${String(id)}`;
   if (isKratosMessageId(id))
     return `${id} is in a block Kratos uses for its own texts; use one from ${CUSTOM_MESSAGE_ID_BLOCK.first}–${CUSTOM_MESSAGE_ID_BLOCK.last}`;
-  if (isOurMessageId(id) && !within(CUSTOM_MESSAGE_ID_BLOCK, id)) {
+  if (isKeptForOurMessages(id)) {
     return `${id} is kept for kratos-hooks's own messages; use one from ${CUSTOM_MESSAGE_ID_BLOCK.first}–${CUSTOM_MESSAGE_ID_BLOCK.last}`;
   }
   return null;

@@ -9,7 +9,7 @@ import { CONTINUE, type Decision, traitPointer } from "../../src/core/decision.j
 import { decisionProblem } from "../../src/core/decision-check.js";
 import { definePolicy } from "../../src/core/define-policy.js";
 import { factsOf, HOOK_IDS, type HookId, hooksWhere, isHookId } from "../../src/core/hooks.js";
-import { CUSTOM_MESSAGE_ID_BLOCK, isKratosMessageId, isOurMessageId } from "../../src/core/message-ids.js";
+import { CUSTOM_MESSAGE_ID_BLOCK, isKeptForOurMessages, isKratosMessageId } from "../../src/core/message-ids.js";
 import { MESSAGES, type MessageKey } from "../../src/core/messages.js";
 import type { Policy } from "../../src/core/policy.js";
 import { toVerdict, type VerdictKind } from "../../src/kratos/verdict/index.js";
@@ -258,8 +258,6 @@ function formNodesOf(ctx: Json): string[] | undefined {
 
 const KIND_OF_STATUS: Record<number, VerdictKind> = { 204: "continue", 200: "save", 422: "stop" };
 const SHOWN = new Set(Object.values(MESSAGES).map(({ id, text }) => `${id} ${text}`));
-const OURS: ReadonlySet<string> = SHOWN;
-const isCustomId = (id: number) => id >= CUSTOM_MESSAGE_ID_BLOCK.first && id <= CUSTOM_MESSAGE_ID_BLOCK.last;
 // The one surprise that is the operator's or the policy's to fix, not the wire format's: a message
 // on a field the example's form does not render (a configured `contact.mobile`, say).
 const ALLOWED_NOTE = /^the form has no field named /;
@@ -299,7 +297,7 @@ async function expectKratosAgrees(hook: HookId, ctx: Json, app: TestApp, shown: 
   for (const m of verdict.messages ?? []) {
     expect(isKratosMessageId(m.id), seen).toBe(false);
     // An id from our own part of the block is always our text: a UI localising by id shows ours.
-    if (isOurMessageId(m.id) && !isCustomId(m.id)) expect(OURS.has(`${m.id} ${m.text}`), seen).toBe(true);
+    if (isKeptForOurMessages(m.id)) expect(SHOWN.has(`${m.id} ${m.text}`), seen).toBe(true);
     expect(shown.has(`${m.id} ${m.text}`), seen).toBe(true);
     expect(m.type, seen).toBe("error");
   }
