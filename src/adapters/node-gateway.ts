@@ -4,6 +4,7 @@ import { Readable } from "node:stream";
 import type { HttpBindings } from "@hono/node-server";
 import type { Context } from "hono";
 import { toClientHeaders } from "../gateway/headers.js";
+import type { Refusal } from "../gateway/refusals.js";
 import { type GatewayRuntime, UpstreamError, type UpstreamRequest } from "../gateway/transport.js";
 
 /** Answers up to this size are read whole and handed over in one piece (the common case: Kratos's JSON and redirects). */
@@ -24,13 +25,40 @@ function plainAddress(address: string | undefined): string | undefined {
  * arrays (Set-Cookie), which `writeHead` takes as they are.
  */
 function toResponse(status: number, headers: Record<string, string | string[]>, body: Uint8Array | ReadableStream | null): Response {
+  // A 204 has no body and so no framing (RFC 9110 §8.6): a Content-Length from upstream is dropped.
+  if (status === 204) delete headers["content-length"];
   return new Response(body, { status, headers: headers as unknown as Record<string, string> });
 }
 
-/** Whether the client sends a body (RFC 9112 §6.3: a Transfer-Encoding, or a Content-Length above 0). */
-function hasBody(incoming: IncomingMessage): boolean {
-  const length = incoming.headers["content-length"];
-  return incoming.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0");
+/**
+ * How the client framed its body (RFC 9112 §6.3), as Node's parser read it: chunked, a length,
+ * or no body. Node has refused the ambiguous framings already (a Content-Length beside a
+ * Transfer-Encoding, two Content-Lengths, a value that is not digits, a Transfer-Encoding that
+ * does not end in chunked), and `framingRefusal` the rest, so one of these holds.
+ */
+function framingOf(incoming: IncomingMessage): "chunked" | number {
+  if (incoming.headers["transfer-encoding"] !== undefined) return "chunked";
+  return Number(incoming.headers["content-length"] ?? 0);
+}
+
+/**
+ * What Node's parser accepts but Go's net/http (Kratos) reads otherwise, so that no single
+ * forwarded message can stand for it (RFC 9112 §6.1, §3.2):
+ * - a Transfer-Encoding other than exactly `chunked` (`gzip, chunked`, two fields): Node
+ *   de-chunks it, Go answers 501;
+ * - a Transfer-Encoding on HTTP/1.0: faulty framing, which Go ignores and Node does not;
+ * - more than one Host: Node keeps the first, Go answers 400.
+ */
+function framingRefusal(incoming: IncomingMessage): Refusal | undefined {
+  const te = incoming.headers["transfer-encoding"];
+  if (te !== undefined) {
+    if (te.trim().toLowerCase() !== "chunked") return "transfer_encoding_unsupported";
+    if (incoming.httpVersion !== "1.1") return "transfer_encoding_http10";
+  }
+  const raw = incoming.rawHeaders;
+  let hosts = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]?.length === 4 && raw[i]?.toLowerCase() === "host") hosts++;
+  return hosts > 1 ? "host_repeated" : undefined;
 }
 
 function read(res: IncomingMessage): Promise<Uint8Array> {
@@ -60,8 +88,18 @@ export function createNodeGatewayRuntime(upstream: URL): GatewayRuntime {
   return {
     forward(request: UpstreamRequest, c: Context): Promise<Response> {
       const { incoming, outgoing } = bindings(c);
+      // One request in, one request out: the body goes with framing of its own on every method.
+      // Node's client adds none for GET, HEAD, DELETE and OPTIONS; their bytes would be read by
+      // Kratos as a second request on the pooled connection (request smuggling).
+      const headers = request.headers;
+      const framing = request.body === undefined ? framingOf(incoming) : request.body.byteLength;
+      if (framing === "chunked") headers["transfer-encoding"] = "chunked";
+      else if (framing > 0 || request.body !== undefined) headers["content-length"] = String(framing);
       return new Promise((resolve, reject) => {
-        const out = send({ host, port, path: request.url.slice(origin.length), method: request.method, headers: request.headers, agent });
+        const out = send({ host, port, path: request.url.slice(origin.length), method: request.method, headers, agent });
+        // A body that ends short of its Content-Length fails the request instead of leaving the
+        // upstream connection waiting for bytes that would come from the next request.
+        (out as typeof out & { strictContentLength: boolean }).strictContentLength = true;
         let settled = false;
         const fail = (kind: UpstreamError["kind"], detail: string) => {
           if (settled) return;
@@ -96,11 +134,12 @@ export function createNodeGatewayRuntime(upstream: URL): GatewayRuntime {
           succeed(toResponse(status, headers, Readable.toWeb(res) as ReadableStream));
         });
         if (request.body !== undefined) out.end(request.body);
-        else if (hasBody(incoming)) incoming.pipe(out);
-        else out.end();
+        else if (framing === 0) out.end();
+        else incoming.pipe(out);
       });
     },
     headers: (c) => bindings(c).incoming.headers,
+    framingRefusal: (c) => framingRefusal(bindings(c).incoming),
     peer(c) {
       const { incoming } = bindings(c);
       const socket = incoming.socket as typeof incoming.socket & { encrypted?: boolean };

@@ -20,6 +20,8 @@ export interface GatewayRecord {
   status: number;
   rewritten: boolean;
   durationMs: number;
+  /** Why the gateway refused the request (400) instead of forwarding it: a key of the gateway's refusal table. */
+  refusal?: string;
 }
 
 /**

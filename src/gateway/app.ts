@@ -7,9 +7,10 @@ import { resolvePhoneRegion } from "../core/phone-region.js";
 import { maskText } from "../core/redact.js";
 import { parseTraceparent } from "../core/trace.js";
 import { GATEWAY_MARKER, toUpstreamHeaders } from "./headers.js";
-import { kratosError } from "./kratos-error.js";
-import { bodyFormatOf, phoneFieldsOf, type RegionOf, rewritePhoneFields, SELF_SERVICE_FLOWS, type SelfServiceFlow } from "./rewrite.js";
-import { routeTemplate } from "./routes.js";
+import { kratosError, kratosRefusal } from "./kratos-error.js";
+import type { Refusal } from "./refusals.js";
+import { pathRefusal, routeTemplate } from "./routes.js";
+import { bodyFormatOf, phoneFieldsOf, type RegionOf, readSubmission, SELF_SERVICE_FLOWS, type SelfServiceFlow } from "./submission.js";
 import { type GatewayRuntime, UpstreamError } from "./transport.js";
 
 /** What `createGateway` takes. */
@@ -49,6 +50,12 @@ export type GatewayEnv = {
 export type GatewayRule = MiddlewareHandler<GatewayEnv>;
 
 const SUBMIT = new Map<string, SelfServiceFlow>(SELF_SERVICE_FLOWS.map((flow) => [`/self-service/${flow}`, flow]));
+/**
+ * The methods whose submissions Kratos reads: POST (the body, and for recovery and verification
+ * the query merged over a JSON body), GET (the query: settings and verification accept a whole
+ * submission there) and HEAD (v25.4+ route it to the GET handler).
+ */
+const SUBMITTING = new Set(["GET", "HEAD", "POST"]);
 
 function firstOf(value: string | string[] | undefined): string | null {
   return (Array.isArray(value) ? value[0] : value) ?? null;
@@ -64,10 +71,12 @@ function lastForwardedFor(value: string | string[] | undefined): string | undefi
   return all.at(-1);
 }
 
-/** `/path?query` of a request URL (`http://host/path?query`), without parsing the whole URL. */
-function pathAndQuery(url: string): string {
+/** `/path` and `query` (without `?`) of a request URL (`http://host/path?query`), without parsing the whole URL. */
+function pathAndQuery(url: string): { path: string; query: string | undefined } {
   const slash = url.indexOf("/", url.indexOf("//") + 2);
-  return slash < 0 ? "/" : url.slice(slash);
+  const target = slash < 0 ? "/" : url.slice(slash);
+  const mark = target.indexOf("?");
+  return mark < 0 ? { path: target, query: undefined } : { path: target.slice(0, mark), query: target.slice(mark + 1) };
 }
 
 /**
@@ -86,6 +95,17 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
   const regionHeader = config.normalizePhone.regionHeader?.toLowerCase() ?? null;
   const fieldsOf = new Map(SELF_SERVICE_FLOWS.map((flow) => [flow, phoneFieldsOf(flow, config.normalizePhone.fields)]));
   const app = new Hono<GatewayEnv>();
+
+  // First of all, before any rule: a request Kratos could read differently from the gateway (its
+  // framing, its path) is refused, so that rules and the forwarding see the one reading.
+  app.use("*", async (c, next) => {
+    const refusal = runtime.framingRefusal?.(c) ?? pathRefusal(pathAndQuery(c.req.url).path);
+    if (refusal === undefined) return next();
+    const route = routeTemplate(c.req.path);
+    metrics.gatewayRequest({ route, status: 400, rewritten: false, durationMs: 0, refusal });
+    logger.info({ method: c.req.method, route, status: 400, refusal }, "gateway request");
+    c.res = kratosRefusal(refusal);
+  });
 
   // Before the rules: the client's address for them, and a log line for what a rule answers.
   // Without rules (the shipped service) none of this runs on the forwarding path.
@@ -122,7 +142,8 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
     const log = (status: number, extra?: Record<string, unknown>) => {
       const durationMs = Math.round((performance.now() - started) * 100) / 100;
       const route = routeTemplate(path);
-      metrics.gatewayRequest({ route, status, rewritten: rewritten.length > 0, durationMs });
+      const refusal = extra?.refusal as Refusal | undefined;
+      metrics.gatewayRequest({ route, status, rewritten: rewritten.length > 0, durationMs, ...(refusal && { refusal }) });
       logger.info(
         { method, route, status, rewritten, traceId: trace?.traceId, spanId: trace?.spanId, ...extra, durationMs },
         "gateway request",
@@ -134,33 +155,43 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
       return kratosError(508, "This request has already passed through the kratos-hooks gateway: GATEWAY_KRATOS_URL points back at it.");
     }
 
+    const target = pathAndQuery(c.req.url);
+    let query = target.query;
     let body: Uint8Array | undefined;
-    const flow = method === "POST" && rewriting ? SUBMIT.get(path) : undefined;
+    const flow = rewriting && SUBMITTING.has(method) ? SUBMIT.get(path) : undefined;
     if (flow !== undefined) {
-      const format = bodyFormatOf(firstOf(incoming["content-type"]));
-      const fields = fieldsOf.get(flow) ?? new Set<string>();
-      if (format !== undefined && fields.size > 0) {
+      const format = method === "POST" ? bodyFormatOf(firstOf(incoming["content-type"])) : undefined;
+      if (format === "content_type_list" || format === "multipart") {
+        log(400, { refusal: format });
+        return kratosRefusal(format);
+      }
+      let bytes: Uint8Array | undefined;
+      if (format !== undefined) {
         const read = await readBody(c.req.raw, MAX_BODY_BYTES);
         if (!read.ok) {
           log(413, { error: "payload_too_large" });
           return kratosError(413, `The request body exceeds ${MAX_BODY_BYTES} bytes.`);
         }
-        const header = regionHeader === null ? undefined : (firstOf(incoming[regionHeader]) ?? undefined);
-        const clientCountry = regionFromClientCountry ? runtime.clientCountry?.(c) : undefined;
-        const regionOf: RegionOf = (picked) => resolvePhoneRegion({ picked, header, clientCountry }, config.normalizePhone);
-        const result = rewritePhoneFields(format, read.bytes, fields, regionOf);
-        body = result.body;
-        rewritten = result.fields;
+        bytes = read.bytes;
       }
+      const header = regionHeader === null ? undefined : (firstOf(incoming[regionHeader]) ?? undefined);
+      const clientCountry = regionFromClientCountry ? runtime.clientCountry?.(c) : undefined;
+      const regionOf: RegionOf = (picked) => resolvePhoneRegion({ picked, header, clientCountry }, config.normalizePhone);
+      const fields = fieldsOf.get(flow) ?? new Set<string>();
+      const submission = readSubmission({ query: query ?? "", fields, ...(format && bytes && { body: { format, bytes } }) }, regionOf);
+      if (!submission.ok) {
+        log(400, { refusal: submission.refusal });
+        return kratosRefusal(submission.refusal);
+      }
+      body = submission.body;
+      if (query !== undefined) query = submission.query;
+      rewritten = submission.rewritten;
     }
 
     const headers = toUpstreamHeaders(incoming, runtime.peer(c), trustForwardedHeaders);
-    if (body !== undefined) headers["content-length"] = String(body.byteLength);
+    const url = `${base}${target.path}${query === undefined ? "" : `?${query}`}`;
     try {
-      const response = await runtime.forward(
-        { method, url: base + pathAndQuery(c.req.url), headers, body, timeoutMs: upstreamTimeoutMs },
-        c,
-      );
+      const response = await runtime.forward({ method, url, headers, body, timeoutMs: upstreamTimeoutMs }, c);
       log(response.status);
       return response;
     } catch (error) {

@@ -71,13 +71,18 @@ function withoutHopByHop(headers: HeaderRecord, drop: ReadonlySet<string>): Reco
   return out;
 }
 
-const NOT_FORWARDED = new Set(["host", GATEWAY_MARKER]);
+/**
+ * Never passed on: Host (the transport sets Kratos's), the marker, the framing (Content-Length;
+ * Transfer-Encoding is hop-by-hop), which the transport writes for the body it sends, and Expect,
+ * which the gateway's own server has answered.
+ */
+const NOT_FORWARDED = new Set(["host", GATEWAY_MARKER, "content-length", "expect"]);
 const NOT_FORWARDED_UNTRUSTED = new Set([...NOT_FORWARDED, ...CLIENT_IDENTITY]);
 
 /**
  * The headers sent to Kratos: the client's, as sent (Cookie, Authorization, X-Session-Token,
  * X-CSRF-Token included; the gateway never adds a Cookie or an Origin, which native flows
- * refuse), without hop-by-hop headers and Host (the transport sets Kratos's), with the
+ * refuse), without hop-by-hop headers, Host and the framing (the transport sets both), with the
  * forwarding headers: replaced from the real connection, or, when an upstream proxy is trusted,
  * extended by it.
  */

@@ -1,29 +1,52 @@
-/** A string value inside a JSON object, where it sits in the text. */
-export interface StringMember {
+import type { Refusal } from "./refusals.js";
+
+/** A value inside a JSON object (not inside an array), and where it sits in the text. */
+export interface JsonMember {
   /** The keys from the root, joined with "." (`{"traits":{"phone":…}}` and `{"traits.phone":…}` both give `traits.phone`). */
   path: string;
-  /** Offsets of the quoted literal in the text, quotes included. */
+  /** The key of the top-level member it is in (`traits` for `traits.phone` written nested, `traits.phone` written dotted). */
+  topKey: string;
+  /** 1 for a top-level member, 2 for a member of a top-level object, and so on. */
+  depth: number;
+  kind: "string" | "object" | "array" | "number" | "boolean" | "null";
+  /** Offsets of the value in the text (a string's quotes included). */
   start: number;
   end: number;
 }
 
-/** Deeper documents are left alone: no self-service body nests like this, and recursion stays bounded. */
-const MAX_DEPTH = 64;
-
-class Invalid extends Error {}
+/** Why a text is not one JSON object the gateway reads: each a case where Go's decoder (Kratos) and ours could differ. */
+export type JsonProblem = Extract<
+  Refusal,
+  "json_not_object" | "json_syntax" | "json_trailing_data" | "json_too_deep" | "json_duplicate_key"
+>;
 
 /**
- * Lists the string values of every object member in a JSON document with their positions, so
- * that a value can be replaced without re-serializing (and so changing) anything else. Returns
- * undefined unless the whole text is one valid JSON object (RFC 8259), as Kratos would read it.
- * Values inside arrays are not listed: no phone field of a self-service body is in an array.
+ * Deeper documents are refused: Go's decoder allows 10,000 levels, no self-service body nests
+ * like this, and the scan's recursion stays bounded.
  */
-export function findStringMembers(text: string): StringMember[] | undefined {
-  const members: StringMember[] = [];
+export const MAX_JSON_DEPTH = 64;
+
+class Invalid extends Error {
+  constructor(readonly problem: JsonProblem) {
+    super(problem);
+  }
+}
+
+/**
+ * Lists every value inside the objects of a JSON document (RFC 8259) with its position, so that a
+ * value can be replaced without re-serializing (and so changing) anything else. The text must be
+ * exactly one object, with nothing but white space around it: Kratos's decoder reads the first
+ * value and ignores what follows (ory/x decoderx `decodeJSONForm`), so trailing data is refused
+ * rather than read one way here and another there. A key given twice at the top level is refused
+ * too (Kratos keeps the last, a reader may keep the first). Values inside arrays are not listed:
+ * no field the gateway reads sits in an array.
+ */
+export function scanJsonObject(text: string): { ok: true; members: JsonMember[] } | { ok: false; problem: JsonProblem } {
+  const members: JsonMember[] = [];
   let i = 0;
 
-  const fail = (): never => {
-    throw new Invalid();
+  const fail = (problem: JsonProblem = "json_syntax"): never => {
+    throw new Invalid(problem);
   };
   const skipSpace = () => {
     for (;;) {
@@ -53,45 +76,66 @@ export function findStringMembers(text: string): StringMember[] | undefined {
       }
     }
   };
-  const scanLiteral = () => {
-    for (const word of ["true", "false", "null"]) {
+  const scanLiteral = (): JsonMember["kind"] => {
+    for (const [word, kind] of [
+      ["true", "boolean"],
+      ["false", "boolean"],
+      ["null", "null"],
+    ] as const) {
       if (text.startsWith(word, i)) {
         i += word.length;
-        return;
+        return kind;
       }
     }
     const number = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
     number.lastIndex = i;
     if (!number.test(text)) fail();
     i = number.lastIndex;
+    return "number";
   };
-  const scanValue = (path: string | undefined, depth: number) => {
-    if (depth > MAX_DEPTH) fail();
+  /** `at` is undefined inside arrays, where nothing is listed. */
+  const scanValue = (at: { path: string; topKey: string; depth: number } | undefined, depth: number) => {
+    if (depth > MAX_JSON_DEPTH) fail("json_too_deep");
     skipSpace();
+    const start = i;
     const c = text[i];
-    if (c === "{") scanObject(path, depth + 1);
-    else if (c === "[") scanArray(depth + 1);
-    else if (c === '"') {
-      const start = i;
-      const end = scanString();
-      if (path !== undefined) members.push({ path, start, end });
-    } else scanLiteral();
+    let kind: JsonMember["kind"];
+    if (c === "{") {
+      kind = "object";
+      scanObject(at, depth + 1);
+    } else if (c === "[") {
+      kind = "array";
+      scanArray(depth + 1);
+    } else if (c === '"') {
+      kind = "string";
+      scanString();
+    } else kind = scanLiteral();
+    if (at !== undefined) members.push({ ...at, kind, start, end: i });
   };
-  /** `path` is undefined inside arrays, where nothing is listed. */
-  const scanObject = (path: string | undefined, depth: number) => {
+  const scanObject = (at: { path: string; topKey: string; depth: number } | undefined, depth: number) => {
     expect("{");
     skipSpace();
     if (text[i] === "}") {
       i++;
       return;
     }
+    const seen = at === undefined ? undefined : new Set<string>();
     for (;;) {
       skipSpace();
       const keyStart = i;
       const key = JSON.parse(text.slice(keyStart, scanString())) as string;
+      // Top level only: below it Kratos copies the object as it came and Go keeps the last.
+      if (at?.depth === 0) {
+        if (seen?.has(key)) fail("json_duplicate_key");
+        seen?.add(key);
+      }
       skipSpace();
       expect(":");
-      scanValue(path === undefined ? undefined : path === "" ? key : `${path}.${key}`, depth);
+      const child =
+        at === undefined
+          ? undefined
+          : { path: at.path === "" ? key : `${at.path}.${key}`, topKey: at.depth === 0 ? key : at.topKey, depth: at.depth + 1 };
+      scanValue(child, depth);
       skipSpace();
       if (text[i] === ",") {
         i++;
@@ -122,12 +166,13 @@ export function findStringMembers(text: string): StringMember[] | undefined {
 
   try {
     skipSpace();
-    if (text[i] !== "{") return undefined;
-    scanObject("", 1);
+    if (text[i] !== "{") return { ok: false, problem: "json_not_object" };
+    scanObject({ path: "", topKey: "", depth: 0 }, 1);
     skipSpace();
-    return i === text.length ? members : undefined;
+    if (i !== text.length) return { ok: false, problem: "json_trailing_data" };
+    return { ok: true, members };
   } catch (error) {
-    if (error instanceof Invalid) return undefined;
+    if (error instanceof Invalid) return { ok: false, problem: error.problem };
     throw error;
   }
 }

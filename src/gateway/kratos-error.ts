@@ -1,16 +1,20 @@
+import { REFUSALS, type Refusal } from "./refusals.js";
+
 /** The gateway's own answers, each a status Kratos itself uses for the same situation. */
-export type GatewayErrorStatus = 413 | 500 | 502 | 504 | 508;
+export type GatewayErrorStatus = 413 | 500 | 502 | 503 | 504 | 508;
 
 const STATUS_TEXT: Record<number, string> = {
   400: "Bad Request",
   401: "Unauthorized",
   403: "Forbidden",
   404: "Not Found",
+  408: "Request Timeout",
   409: "Conflict",
   410: "Gone",
   413: "Payload Too Large",
   422: "Unprocessable Entity",
   429: "Too Many Requests",
+  431: "Request Header Fields Too Large",
   500: "Internal Server Error",
   502: "Bad Gateway",
   503: "Service Unavailable",
@@ -21,7 +25,8 @@ const STATUS_TEXT: Record<number, string> = {
 /** The statuses `kratosErrorResponse` answers with: the client and server errors Kratos's clients know. */
 export type KratosErrorStatus = 400 | 401 | 403 | 404 | 409 | 410 | 413 | 422 | 429 | 500 | 502 | 503 | 504 | 508;
 
-function body(status: number, message: string, reason: string | undefined): string {
+/** `{"error":{"code","status","reason"?,"message"}}`: herodot's shape, as Kratos writes every error. */
+export function kratosErrorBody(status: number, message: string, reason?: string): string {
   return JSON.stringify({ error: { code: status, status: STATUS_TEXT[status], ...(reason === undefined ? {} : { reason }), message } });
 }
 
@@ -32,9 +37,23 @@ const NO_STORE = "private, no-cache, no-store, must-revalidate";
  * of Kratos's public API reads the gateway's few answers of its own like any Kratos error.
  */
 export function kratosError(status: GatewayErrorStatus, message: string): Response {
-  return new Response(body(status, message, undefined), {
+  return new Response(kratosErrorBody(status, message), {
     status,
     headers: { "content-type": "application/json; charset=utf-8", "cache-control": NO_STORE },
+  });
+}
+
+/** herodot's `ErrBadRequest` message: what Kratos itself answers a malformed request with, the detail in `reason`. */
+const BAD_REQUEST = "The request was malformed or contained invalid parameters";
+
+/**
+ * The gateway's 400 for a request it refuses to forward (`REFUSALS`): Kratos's shape, the reason
+ * in `reason`, and `Connection: close`, so that nothing else on the connection is read after it.
+ */
+export function kratosRefusal(refusal: Refusal): Response {
+  return new Response(kratosErrorBody(400, BAD_REQUEST, REFUSALS[refusal]), {
+    status: 400,
+    headers: { "content-type": "application/json; charset=utf-8", "cache-control": NO_STORE, connection: "close" },
   });
 }
 
@@ -53,7 +72,7 @@ export function kratosErrorResponse(
   if (STATUS_TEXT[status] === undefined)
     throw new TypeError(`kratosErrorResponse: status ${status} is not one of ${Object.keys(STATUS_TEXT).join(", ")}`);
   if (typeof message !== "string" || message.trim() === "") throw new TypeError("kratosErrorResponse: expected a message for the client");
-  return new Response(body(status, message, options.reason), {
+  return new Response(kratosErrorBody(status, message, options.reason), {
     status,
     headers: { ...options.headers, "content-type": "application/json; charset=utf-8", "cache-control": NO_STORE },
   });

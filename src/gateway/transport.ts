@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import type { HeaderRecord, Peer } from "./headers.js";
+import type { Refusal } from "./refusals.js";
 
 /** One request to Kratos, as the gateway prepared it. */
 export interface UpstreamRequest {
@@ -48,4 +49,9 @@ export interface GatewayRuntime {
   peer(c: Context): Peer;
   /** The client's country where the platform knows it (Cloudflare's `request.cf.country`). */
   clientCountry?(c: Context): string | undefined;
+  /**
+   * Why the request's framing cannot be forwarded as one message Kratos reads the same way, where
+   * the runtime reads the bytes itself (Node); undefined when it can. Workers never see framing.
+   */
+  framingRefusal?(c: Context): Refusal | undefined;
 }

@@ -4,6 +4,7 @@ import { createPinoLogger } from "../../src/adapters/node-logger.js";
 import { parseConfig } from "../../src/config/parse.js";
 import { createGateway } from "../../src/gateway/app.js";
 import { createFetchRuntime } from "../../src/gateway/fetch-runtime.js";
+import { REFUSALS } from "../../src/gateway/refusals.js";
 import { DEFAULT_ANSWER, startUpstream, useUpstream } from "../support/upstream.js";
 
 const upstream = useUpstream();
@@ -163,7 +164,12 @@ describe("gateway: everything else passes through", () => {
     ["DELETE", "/sessions/5f0b0000-0000-4000-8000-000000000000", undefined],
     ["POST", "/self-service/login/flows?id=x", '{"identifier":"0176 1234 5678"}'],
     ["PUT", "/self-service/login?flow=x", '{"identifier":"0176 1234 5678"}'],
-    ["POST", "/self-service/login?flow=x", "--b\r\nContent-Disposition: form-data; name=identifier\r\n\r\n0176 1234 5678\r\n--b--\r\n"],
+    ["DELETE", "/self-service/logout/api", '{"session_token":"st"}'],
+    [
+      "POST",
+      "/self-service/registration/flows?id=x",
+      "--b\r\nContent-Disposition: form-data; name=identifier\r\n\r\n0176 1234 5678\r\n--b--\r\n",
+    ],
   ])("%s %s: method, path, query and body unchanged", async (method, path, body) => {
     const { app } = gateway({ normalizePhone: { defaultRegion: "DE" } });
     const contentType = body?.startsWith("--") ? "multipart/form-data; boundary=b" : "application/json";
@@ -279,14 +285,15 @@ describe("gateway: its own answers are in Kratos's error shape", () => {
     expect(res.status).toBe(413);
     expect(((await res.json()) as { error: unknown }).error).toMatchObject({ code: 413, status: "Payload Too Large" });
     expect(upstream.received).toHaveLength(0);
-    const multipart = await app.request(
+    // A type Kratos itself refuses is not read: it streams through, and Kratos says no.
+    const unread = await app.request(
       clientRequest("/self-service/login?flow=a", {
         method: "POST",
-        headers: { "content-type": "multipart/form-data; boundary=b" },
+        headers: { "content-type": "text/plain" },
         body: big,
       }),
     );
-    expect(multipart.status).toBe(200);
+    expect(unread.status).toBe(200);
     expect(upstream.received[0]?.body.byteLength).toBe(Buffer.byteLength(big));
   });
 
@@ -302,13 +309,68 @@ describe("gateway: its own answers are in Kratos's error shape", () => {
     expect(upstream.received[0]?.headers["kratos-hooks-gateway"]).toBe("1");
   });
 
-  it("malformed JSON or form data is forwarded untouched, so Kratos's own 400 reaches the client", async () => {
-    upstream.answer = () => ({ status: 400, headers: { "content-type": "application/json" }, body: '{"error":{"code":400}}' });
-    const { app } = gateway({ normalizePhone: { defaultRegion: "DE" } });
-    const res = await app.request(clientRequest("/self-service/login?flow=a", json('{"identifier":"0176 1234 5678",')));
+  it.each([
+    ["malformed JSON", json('{"identifier":"0176 1234 5678",'), "json_syntax"],
+    ["JSON with trailing data (Kratos reads the first object)", json('{"identifier":"0176 1234 5678"} x'), "json_trailing_data"],
+    [
+      "a malformed form escape",
+      { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "identifier=%zz" },
+      "form_bad_escape",
+    ],
+    [
+      "multipart (Kratos reads it only where CSRF then fails)",
+      { method: "POST", headers: { "content-type": "multipart/form-data; boundary=b" }, body: "--b--" },
+      "multipart",
+    ],
+    [
+      "a Content-Type list (v1.3.1 reads the JSON in it)",
+      { method: "POST", headers: { "content-type": "text/plain, application/json" }, body: "{}" },
+      "content_type_list",
+    ],
+  ] as const)("%s: 400 in Kratos's shape with the reason, Connection: close, not forwarded", async (_, init, refusal) => {
+    const { app, lines } = gateway({ normalizePhone: { defaultRegion: "DE" } });
+    const res = await app.request(clientRequest("/self-service/login?flow=a", init as RequestInit));
     expect(res.status).toBe(400);
-    expect(await res.text()).toBe('{"error":{"code":400}}');
-    expect(upstream.received[0]?.body.toString()).toBe('{"identifier":"0176 1234 5678",');
+    expect(res.headers.get("connection")).toBe("close");
+    expect(await res.json()).toEqual({
+      error: {
+        code: 400,
+        status: "Bad Request",
+        reason: REFUSALS[refusal],
+        message: "The request was malformed or contained invalid parameters",
+      },
+    });
+    expect(upstream.received).toHaveLength(0);
+    expect(lines()[0]).toMatchObject({ route: "/self-service/login", status: 400, refusal });
+  });
+
+  it.each([
+    ["//self-service/login?flow=a", "path_empty_segment"],
+    ["/self-service//login?flow=a", "path_empty_segment"],
+    ["/self-service%2Flogin?flow=a", "path_encoded_separator"],
+    ["/self-service%5clogin?flow=a", "path_encoded_separator"],
+    ["/self-service/login/?flow=a", "path_trailing_slash"],
+    ["/sessions/whoami/", "path_trailing_slash"],
+  ] as const)("the path %s: 400 (%s) before any rule, not forwarded", async (path, refusal) => {
+    const { app } = gateway({ normalizePhone: { defaultRegion: "DE" } });
+    const res = await app.request(new Request(`https://auth.example.test${path}`, json({ identifier: "0176 1234 5678" })));
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { reason: string } }).error.reason).toBe(REFUSALS[refusal]);
+    expect(upstream.received).toHaveLength(0);
+  });
+
+  it("a dot segment is resolved by the URL parser before the gateway matches, and the resolved path is what Kratos gets", async () => {
+    const { app } = gateway({ normalizePhone: { defaultRegion: "DE" } });
+    await app.request(new Request("https://auth.example.test/self-service/x/../login?flow=a", json({ identifier: "0176 1234 5678" })));
+    expect(upstream.received[0]?.url).toBe("/self-service/login?flow=a");
+    expect(JSON.parse(upstream.received[0]?.body.toString() ?? "")).toEqual({ identifier: "+4917612345678" });
+  });
+
+  it("a percent-encoded letter is the route too (every Kratos decodes it): rewritten, forwarded as spelled", async () => {
+    const { app } = gateway({ normalizePhone: { defaultRegion: "DE" } });
+    await app.request(new Request("https://auth.example.test/self-service/%6cogin?flow=a", json({ identifier: "0176 1234 5678" })));
+    expect(upstream.received[0]?.url).toBe("/self-service/%6cogin?flow=a");
+    expect(JSON.parse(upstream.received[0]?.body.toString() ?? "")).toEqual({ identifier: "+4917612345678" });
   });
 });
 

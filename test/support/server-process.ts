@@ -10,10 +10,10 @@ afterEach(() => {
   for (const child of started.splice(0)) if (child.exitCode === null) child.kill("SIGKILL");
 });
 
-/** The compiled server (what `npm start` runs) as a real process; killed after each test. */
-export function run(env: Record<string, string>): Captured {
+/** The compiled server (what `npm start` runs) as a real process; killed after each test, unless `forFile` (the caller kills it). */
+export function run(env: Record<string, string>, forFile = false): Captured {
   const proc = spawnNode([ENTRY], { env });
-  started.push(proc.child);
+  if (!forFile) started.push(proc.child);
   return proc;
 }
 
@@ -31,21 +31,24 @@ export interface Running {
 
 /**
  * Starts the compiled server on free ports (PORT=0, and GATEWAY_PORT=0 unless given), without a
- * drain unless `SHUTDOWN_DRAIN_MS` is given, and waits
+ * drain unless `SHUTDOWN_DRAIN_MS` is given (`forFile`: it outlives each test), and waits
  * for a "listening" line from each listener it should open.
  */
-export async function start(env: Record<string, string> = {}): Promise<Running> {
+export async function start(env: Record<string, string> = {}, forFile = false): Promise<Running> {
   const gateway = env.GATEWAY_KRATOS_URL !== undefined;
   const metrics = env.METRICS_PORT !== undefined;
   // No drain unless a test asks for one: a SIGTERM stops at once.
-  const proc = run({
-    PORT: "0",
-    HOST: "127.0.0.1",
-    HOOKS_API_KEYS: TEST_KEY,
-    SHUTDOWN_DRAIN_MS: "0",
-    ...(gateway && { GATEWAY_PORT: "0" }),
-    ...env,
-  });
+  const proc = run(
+    {
+      PORT: "0",
+      HOST: "127.0.0.1",
+      HOOKS_API_KEYS: TEST_KEY,
+      SHUTDOWN_DRAIN_MS: "0",
+      ...(gateway && { GATEWAY_PORT: "0" }),
+      ...env,
+    },
+    forFile,
+  );
   const parsed = () =>
     proc
       .stdout()

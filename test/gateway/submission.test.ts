@@ -1,8 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { resolvePhoneRegion } from "../../src/core/phone-region.js";
-import { findStringMembers } from "../../src/gateway/json-members.js";
-import { bodyFormatOf, phoneFieldsOf, type RegionOf, rewritePhoneFields, type SelfServiceFlow } from "../../src/gateway/rewrite.js";
+import { scanJsonObject } from "../../src/gateway/json-members.js";
+import type { Refusal } from "../../src/gateway/refusals.js";
+import { bodyFormatOf, phoneFieldsOf, type RegionOf, readSubmission, type SelfServiceFlow } from "../../src/gateway/submission.js";
 
 const utf8 = (text: string) => new TextEncoder().encode(text);
 const text = (bytes: Uint8Array) => new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes);
@@ -13,10 +14,31 @@ const regionOf =
   (picked) =>
     resolvePhoneRegion({ picked }, { defaultRegion: fallback as never, regionHeader: null });
 
+/** Reads a body (and a query) as the gateway does; a refusal comes back as `{ refused }`. */
+function read(
+  flow: SelfServiceFlow,
+  format: "json" | "form",
+  body: string | Uint8Array,
+  fallback: string | null = null,
+  traits = ["phone"],
+  query = "",
+) {
+  const bytes = typeof body === "string" ? utf8(body) : body;
+  const result = readSubmission({ query, body: { format, bytes }, fields: phoneFieldsOf(flow, traits) }, regionOf(fallback));
+  if (!result.ok) return { refused: result.refusal };
+  return { body: text(result.body ?? new Uint8Array()), fields: result.rewritten, same: result.body === bytes, query: result.query };
+}
+
 function rewrite(flow: SelfServiceFlow, format: "json" | "form", body: string, fallback: string | null = null, traits = ["phone"]) {
-  const bytes = utf8(body);
-  const result = rewritePhoneFields(format, bytes, phoneFieldsOf(flow, traits), regionOf(fallback));
-  return { body: text(result.body), fields: result.fields, same: result.body === bytes };
+  const result = read(flow, format, body, fallback, traits);
+  if ("refused" in result) throw new Error(`refused: ${result.refused}`);
+  return { body: result.body, fields: result.fields, same: result.same };
+}
+
+/** The refusal for a body, or undefined when it is read. */
+function refusalOf(flow: SelfServiceFlow, format: "json" | "form", body: string | Uint8Array, query = ""): Refusal | undefined {
+  const result = read(flow, format, body, "DE", ["phone"], query);
+  return "refused" in result ? result.refused : undefined;
 }
 
 describe("gateway rewrite: login bodies (JSON)", () => {
@@ -44,8 +66,8 @@ describe("gateway rewrite: login bodies (JSON)", () => {
     ["too short to be a number", '{"identifier":"0176 12","transient_payload":{"phone_region":"DE"}}'],
     ["national without any region", '{"identifier":"0176 1234 5678"}'],
     ["national with a picked region that is not one", '{"identifier":"0176 1234 5678","transient_payload":{"phone_region":"ZZ"}}'],
-    ["a number that is not a string", '{"identifier":4917612345678}'],
     ["a phone in a field Kratos does not match on", '{"password":"0176 1234 5678","transient_payload":{"phone_region":"DE"}}'],
+    ["a key in another case, which Kratos drops (its decoder matches keys exactly)", '{"Identifier":"0176 1234 5678","password":"x"}'],
   ])("%s: forwarded as the same bytes", (_, body) => {
     const result = rewrite("login", "json", body, null);
     expect(result).toEqual({ body, fields: [], same: true });
@@ -94,28 +116,84 @@ describe("gateway rewrite: login bodies (JSON)", () => {
     expect(result.body).toBe(body.replace('"0176 1234 5678",\t', '"+4917612345678",\t'));
   });
 
-  it("rewrites every duplicate of a field (Go's decoder keeps the last, a form reader the first)", () => {
-    const result = rewrite("login", "json", '{"identifier":"0176 1234 5678","identifier":"+49 176 1234 5679"}', "DE");
-    expect(result.body).toBe('{"identifier":"+4917612345678","identifier":"+4917612345679"}');
-    expect(result.fields).toEqual(["identifier"]);
+  it("a key written with escapes is the key (Kratos's decoder unescapes keys too)", () => {
+    expect(rewrite("login", "json", '{"identif\\u0069er":"0176 1234 5678"}', "DE").body).toBe('{"identif\\u0069er":"+4917612345678"}');
   });
 
-  it.each([
-    ["not JSON", '{"identifier":"0176 1234 5678"'],
-    ["trailing data", '{"identifier":"0176 1234 5678"} {}'],
-    ["an array", '[{"identifier":"0176 1234 5678"}]'],
-    ["a single quote", "{'identifier':'0176 1234 5678'}"],
-    ["a control character in a string", '{"identifier":"0176 1234\t5678"}'],
-    ["a byte-order mark", '\ufeff{"identifier":"0176 1234 5678"}'],
-    ["nested 70 deep", `${'{"a":'.repeat(70)}{"identifier":"0176 1234 5678"}${"}".repeat(70)}`],
-  ])("%s: forwarded untouched, so Kratos's own 400 reaches the client", (_, body) => {
-    expect(rewrite("login", "json", body, "DE")).toEqual({ body, fields: [], same: true });
+  it.each<[string, string | Uint8Array, Refusal]>([
+    ["not JSON", '{"identifier":"0176 1234 5678"', "json_syntax"],
+    ["trailing data (Kratos reads the first object and ignores the rest)", '{"identifier":"0176 1234 5678"} {}', "json_trailing_data"],
+    ["trailing garbage", '{"identifier":"0176 1234 5678"}x', "json_trailing_data"],
+    ["an array", '[{"identifier":"0176 1234 5678"}]', "json_not_object"],
+    ["a single quote", "{'identifier':'0176 1234 5678'}", "json_syntax"],
+    ["a control character in a string", '{"identifier":"0176 1234\t5678"}', "json_syntax"],
+    ["a byte-order mark", '\ufeff{"identifier":"0176 1234 5678"}', "json_not_object"],
+    ["nested 70 deep", `{"transient_payload":${'{"a":'.repeat(70)}1${"}".repeat(70)},"identifier":"0176 1234 5678"}`, "json_too_deep"],
+    [
+      "bytes that are not UTF-8 (Kratos reads them as U+FFFD)",
+      new Uint8Array([...utf8('{"identifier":"0176 1234 5678","x":"'), 0xff, ...utf8('"}')]),
+      "json_not_utf8",
+    ],
+    ["a top-level key twice (Go keeps the last)", '{"identifier":"0176 1234 5678","identifier":"+49 176 1234 5679"}', "json_duplicate_key"],
+    ["a key twice, once escaped", '{"identifier":"a","identif\\u0069er":"0176 1234 5678"}', "json_duplicate_key"],
+    ['a number (Kratos reads 17612345678 as the text "17612345678")', '{"identifier":17612345678}', "phone_field_not_string"],
+    ["null", '{"identifier":null}', "phone_field_not_string"],
+    ["an array", '{"identifier":["0176 1234 5678"]}', "phone_field_not_string"],
+  ])("%s: refused", (_, body, refusal) => {
+    expect(refusalOf("login", "json", body)).toBe(refusal);
   });
 
-  it("bytes that are not UTF-8 are forwarded untouched", () => {
-    const bytes = new Uint8Array([...utf8('{"identifier":"0176 1234 5678","x":"'), 0xff, ...utf8('"}')]);
-    const result = rewritePhoneFields("json", bytes, phoneFieldsOf("login", ["phone"]), regionOf("DE"));
-    expect(result.body).toBe(bytes);
+  it("the identifier and its legacy name are two fields, each read", () => {
+    expect(rewrite("login", "json", '{"identifier":"a@b.example","password_identifier":"0176 1234 5678"}', "DE").fields).toEqual([
+      "password_identifier",
+    ]);
+  });
+});
+
+describe("gateway submission: fields Kratos's decoder inserts as raw JSON (ory/x decoderx, sjson.SetRawBytes)", () => {
+  it.each<[SelfServiceFlow, string, Refusal]>([
+    // Kratos measured: this logs in as INJ with no identifier key in the body.
+    [
+      "login",
+      '{"method":"password","password":"x","transient_payload":"{}, \\"identifier\\": \\"0176 1234 5678\\""}',
+      "object_text_not_one_object",
+    ],
+    [
+      "registration",
+      '{"method":"password","password":"x","transient_payload":"{}, \\"traits\\": {\\"phone\\":\\"0176\\"}"}',
+      "object_text_not_one_object",
+    ],
+    [
+      "registration",
+      '{"method":"password","traits.name":"{\\"first\\":\\"a\\"}, \\"phone\\": \\"0176 1234 5678\\""}',
+      "object_text_not_one_object",
+    ],
+    // Kratos measured: a JSON text for traits registers the phone in it.
+    ["registration", '{"method":"password","traits":"{\\"phone\\":\\"0176 1234 5678\\"}"}', "phone_field_in_json_text"],
+    ["settings", '{"method":"profile","traits":"  {\\"phone\\":\\"0176 1234 5678\\"}"}', "phone_field_in_json_text"],
+  ])("%s %s: refused", (flow, body, refusal) => {
+    expect(refusalOf(flow, "json", body)).toBe(refusal);
+  });
+
+  it("a JSON text for an object field without a phone in it is read as Kratos reads it: one object", () => {
+    expect(rewrite("login", "json", '{"identifier":"0176 1234 5678","transient_payload":"{\\"phone_region\\":\\"DE\\"}"}').body).toBe(
+      '{"identifier":"+4917612345678","transient_payload":"{\\"phone_region\\":\\"DE\\"}"}',
+    );
+    expect(rewrite("registration", "json", '{"traits":"{\\"email\\":\\"a@b.example\\"}","method":"password"}').same).toBe(true);
+  });
+
+  it("a text that is no JSON at all for a field that may be an object is left to Kratos (it is a plain string, or Kratos refuses it)", () => {
+    expect(rewrite("registration", "json", '{"traits.name":"Jane","traits.phone":"0176 1234 5678"}', "DE").fields).toEqual([
+      "traits.phone",
+    ]);
+  });
+
+  it.each<[SelfServiceFlow, string]>([
+    ["registration", '{"traits":{"phone":"0176 1234 5678"},"traits.phone":"0176 1234 5679"}'],
+    ["registration", '{"traits.phone":"0176 1234 5679","traits":{"phone":"0176 1234 5678"}}'],
+    ["settings", '{"traits":{"phone":"0176 1234 5678","phone":"0176 1234 5679"}}'],
+  ])("%s: the phone given twice, dotted and nested (Kratos's pick is random): refused", (flow, body) => {
+    expect(refusalOf(flow, "json", body)).toBe("phone_field_repeated");
   });
 });
 
@@ -202,20 +280,96 @@ describe("gateway rewrite: form-encoded bodies", () => {
     );
   });
 
-  it("dotted trait keys in a registration form; repeated keys are all rewritten", () => {
-    const body = "traits.phone=%2B49+176+1234+5678&traits.email=&method=password&traits.phone=0176+1234+5679";
+  it("dotted trait keys in a registration form", () => {
+    const body = "traits.phone=%2B49+176+1234+5678&traits.email=&method=password";
     const result = rewrite("registration", "form", body, "DE");
-    expect(result.body).toBe("traits.phone=%2B4917612345678&traits.email=&method=password&traits.phone=%2B4917612345679");
+    expect(result.body).toBe("traits.phone=%2B4917612345678&traits.email=&method=password");
+  });
+
+  it("bytes that are not UTF-8 in another field are read as Kratos reads them (U+FFFD), and kept as sent", () => {
+    const body = new Uint8Array([...utf8("identifier=0176+1234+5678&password=p%FF"), 0xfe, ...utf8("&method=password")]);
+    const result = readSubmission({ query: "", body: { format: "form", bytes: body }, fields: phoneFieldsOf("login", []) }, regionOf("DE"));
+    expect(result).toEqual({
+      ok: true,
+      query: "",
+      body: new Uint8Array([...utf8("identifier=%2B4917612345678&password=p%FF"), 0xfe, ...utf8("&method=password")]),
+      rewritten: ["identifier"],
+    });
+  });
+
+  it.each<[string, string, Refusal]>([
+    ["a repeated phone field (Go takes the first)", "identifier=0176+1234+5678&identifier=a%40b.example", "phone_field_repeated"],
+    ["a malformed escape (Go refuses the body)", "identifier=0176%ZZ1234&password=p", "form_bad_escape"],
+    ["a truncated escape", "identifier=0176&password=p%4", "form_bad_escape"],
+    ["a semicolon (Go refuses the body)", "identifier=0176+1234+5678;password=p", "form_semicolon"],
+    [
+      "transient_payload that adds fields (Kratos inserts it raw)",
+      `identifier=a&transient_payload=${encodeURIComponent('{}, "identifier": "0176 1234 5678"')}`,
+      "object_text_not_one_object",
+    ],
+    [
+      "traits as a JSON text with the phone in it",
+      `traits=${encodeURIComponent('{"phone":"0176 1234 5678"}')}&method=password`,
+      "phone_field_in_json_text",
+    ],
+    [
+      "transient_payload twice",
+      `transient_payload=${encodeURIComponent("{}")}&transient_payload=${encodeURIComponent("{}")}`,
+      "object_field_repeated",
+    ],
+  ])("%s: refused", (_, body, refusal) => {
+    const flow = body.includes("traits=") ? "registration" : "login";
+    expect(refusalOf(flow, "form", body)).toBe(refusal);
+  });
+
+  it("more than 10,000 fields (Go refuses the body): refused", () => {
+    expect(refusalOf("login", "form", "a=1&".repeat(10_000))).toBe("form_too_many_fields");
+    expect(refusalOf("login", "form", "a=1&".repeat(9_999))).toBeUndefined();
   });
 
   it.each([
-    ["a malformed escape", "identifier=0176%ZZ1234&password=p"],
     ["nothing to rewrite", "identifier=%2B4917612345678&password=p"],
     ["an email", "identifier=jane%40example.com&password=p"],
     ["an empty body", ""],
     ["keys without values", "identifier&password"],
   ])("%s: the same bytes", (_, body) => {
     expect(rewrite("login", "form", body, "DE")).toEqual({ body, fields: [], same: true });
+  });
+});
+
+describe("gateway submission: the query (Kratos reads a GET submission there, and merges it over a recovery or verification body)", () => {
+  it("a settings change in the query of a GET: rewritten in place, the rest of the query as sent", () => {
+    const result = readSubmission(
+      {
+        query: "flow=f1&method=profile&traits.phone=0176+1234+5678&traits.email=a%40b.example",
+        fields: phoneFieldsOf("settings", ["phone"]),
+      },
+      regionOf("DE"),
+    );
+    expect(result).toEqual({
+      ok: true,
+      query: "flow=f1&method=profile&traits.phone=%2B4917612345678&traits.email=a%40b.example",
+      body: undefined,
+      rewritten: ["traits.phone"],
+    });
+  });
+
+  it("recovery: an address in the query is rewritten; the same field in the query and the body is refused", () => {
+    const fields = phoneFieldsOf("recovery", ["phone"]);
+    const body = { format: "json" as const, bytes: utf8('{"method":"code","recovery_address":"0176 1234 5678"}') };
+    expect(readSubmission({ query: "flow=f&recovery_address=0176+1234+5679", fields, body }, regionOf("DE"))).toEqual({
+      ok: false,
+      refusal: "phone_field_repeated",
+    });
+    const merged = readSubmission(
+      { query: "flow=f&recovery_address=0176+1234+5679", fields, body: { format: "json", bytes: utf8('{"method":"code"}') } },
+      regionOf("DE"),
+    );
+    expect(merged).toMatchObject({ ok: true, query: "flow=f&recovery_address=%2B4917612345679", rewritten: ["recovery_address"] });
+  });
+
+  it("a query Go refuses is refused", () => {
+    expect(readSubmission({ query: "flow=f;x", fields: new Set() }, regionOf())).toEqual({ ok: false, refusal: "form_semicolon" });
   });
 });
 
@@ -226,7 +380,10 @@ describe("gateway rewrite: which bodies are read", () => {
     ["Application/JSON", "json"],
     ["application/x-www-form-urlencoded", "form"],
     ["application/x-www-form-urlencoded; charset=UTF-8", "form"],
-    ["multipart/form-data; boundary=x", undefined],
+    ["multipart/form-data; boundary=x", "multipart"],
+    ["text/plain, application/json", "content_type_list"],
+    ["application/x-www-form-urlencoded, application/json", "content_type_list"],
+    ["application/json ; x=y", "json"],
     ["text/plain", undefined],
     ["application/jsonp", undefined],
     [null, undefined],
@@ -235,13 +392,14 @@ describe("gateway rewrite: which bodies are read", () => {
   });
 });
 
-describe("findStringMembers agrees with JSON.parse", () => {
+describe("scanJsonObject agrees with JSON.parse", () => {
   it("lists each string member of any JSON object, at its path, with a literal that parses to the value", () => {
     fc.assert(
       fc.property(fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 3 })), fc.constantFrom(0, 1, 2), (value, indent) => {
         const source = JSON.stringify(value, null, indent);
-        const members = findStringMembers(source);
-        expect(members).toBeDefined();
+        const scanned = scanJsonObject(source);
+        expect(scanned.ok).toBe(true);
+        const members = scanned.ok ? scanned.members.filter((m) => m.kind === "string") : [];
         const expected: [string, string][] = [];
         const walk = (node: unknown, path: string) => {
           if (node === null || typeof node !== "object" || Array.isArray(node)) return;
@@ -252,14 +410,14 @@ describe("findStringMembers agrees with JSON.parse", () => {
           }
         };
         walk(value, "");
-        const found = (members ?? []).map((m) => [m.path, JSON.parse(source.slice(m.start, m.end))]);
+        const found = members.map((m) => [m.path, JSON.parse(source.slice(m.start, m.end))]);
         expect(found.sort()).toEqual(expected.sort());
       }),
       { numRuns: 300 },
     );
   });
 
-  it("accepts exactly the texts JSON.parse accepts as an object", () => {
+  it("accepts exactly the texts JSON.parse accepts as an object (without a top-level key twice)", () => {
     const pieces = ["{", "}", "[", "]", '"a"', '"b\\n"', ":", ",", " ", "1", "-0.5e3", "true", "null", "01", '"\\x"', "\t", "tru", "1."];
     fc.assert(
       fc.property(fc.array(fc.constantFrom(...pieces), { maxLength: 12 }), (parts) => {
@@ -271,7 +429,9 @@ describe("findStringMembers agrees with JSON.parse", () => {
         } catch {
           object = false;
         }
-        expect(findStringMembers(source) !== undefined).toBe(object);
+        const scanned = scanJsonObject(source);
+        // JSON.parse keeps the last of a key given twice; the scan refuses it (json_duplicate_key).
+        expect(scanned.ok || scanned.problem === "json_duplicate_key").toBe(object);
       }),
       { numRuns: 3000 },
     );
