@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
 import type { Metrics } from "../core/metrics.js";
+import type { ConnectionEvents } from "./node-connections.js";
 
 /** Latency buckets, in seconds: a hook answers in about a millisecond; Kratos gives up at 30 s. */
 const HOOK_BUCKETS = [0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2.5];
@@ -12,7 +13,12 @@ const GATEWAY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
  * decisions, statuses, message keys, policy names, route templates. No label ever holds a path,
  * an id or a value.
  */
-export function createPrometheusMetrics(): { metrics: Metrics; registry: Registry } {
+export function createPrometheusMetrics(): {
+  metrics: Metrics;
+  registry: Registry;
+  /** The events of one listener's connection bounds (`listener`: hooks, gateway, metrics). */
+  connections: (listener: string) => ConnectionEvents;
+} {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const calls = new Counter({
@@ -46,6 +52,12 @@ export function createPrometheusMetrics(): { metrics: Metrics; registry: Registr
     labelNames: ["route", "status", "rewritten"],
     registers: [registry],
   });
+  const gatewayRefusals = new Counter({
+    name: "kratos_hooks_gateway_refusals_total",
+    help: "Requests the gateway refused (400) because Kratos could read them differently, by reason (docs/gateway.md#security).",
+    labelNames: ["reason"],
+    registers: [registry],
+  });
   const gatewayDuration = new Histogram({
     name: "kratos_hooks_gateway_duration_seconds",
     help: "Time to answer through the gateway (Kratos's time included), by route template.",
@@ -53,8 +65,24 @@ export function createPrometheusMetrics(): { metrics: Metrics; registry: Registr
     buckets: GATEWAY_BUCKETS,
     registers: [registry],
   });
+  const shed = new Counter({
+    name: "kratos_hooks_connections_shed_total",
+    help: "Waiting (idle or silent) connections closed to make room for a new one, by listener and the bound met (per_address, overall).",
+    labelNames: ["listener", "bound"],
+    registers: [registry],
+  });
+  const refused = new Counter({
+    name: "kratos_hooks_connections_refused_total",
+    help: "New connections refused (503, or closed unanswered past the hard bound), by listener and the bound met (per_address, overall, hard).",
+    labelNames: ["listener", "bound"],
+    registers: [registry],
+  });
   return {
     registry,
+    connections: (listener) => ({
+      shed: (bound) => shed.inc({ listener, bound }),
+      refused: (bound) => refused.inc({ listener, bound }),
+    }),
     metrics: {
       hookCall({ hook, decision, status, durationMs, policy, messages }) {
         calls.inc({ hook, decision, status: String(status) });
@@ -63,8 +91,9 @@ export function createPrometheusMetrics(): { metrics: Metrics; registry: Registr
         // A timeout's message is the budget's, whichever policy was waiting when it fired.
         for (const key of messages) denials.inc({ key, policy: decision === "timeout" ? "budget" : (policy ?? "none") });
       },
-      gatewayRequest({ route, status, rewritten, durationMs }) {
+      gatewayRequest({ route, status, rewritten, durationMs, refusal }) {
         gatewayRequests.inc({ route, status: String(status), rewritten: String(rewritten) });
+        if (refusal !== undefined) gatewayRefusals.inc({ reason: refusal });
         gatewayDuration.observe({ route }, durationMs / 1000);
       },
     },

@@ -4,14 +4,35 @@ import type { Config } from "../config/schema.js";
 import type { Logger } from "../core/logger.js";
 import type { Policy } from "../core/policy.js";
 import { createGateway, type GatewayRule } from "../gateway/app.js";
+import { kratosErrorBody } from "../gateway/kratos-error.js";
 import { createApp } from "../http/app.js";
+import { errorBody } from "../http/errors.js";
 import { createNodeGatewayRuntime } from "./node-gateway.js";
 import { createPinoLogger } from "./node-logger.js";
 import { createMetricsApp, createPrometheusMetrics } from "./node-metrics.js";
-import { type DrainState, type Listener, listen, stopOnSignals } from "./node-server.js";
+import { type DrainState, type ErrorAnswer, type Listener, listen, stopOnSignals } from "./node-server.js";
 
 /** Exit code for a configuration error (sysexits EX_CONFIG), so supervisors can tell it from a crash. */
 const EX_CONFIG = 78;
+
+/** The hooks listener's own errors: the hooks' error shape (docs/http-api.md). */
+const HOOKS_ERROR_CODES = {
+  400: "bad_request",
+  408: "request_timeout",
+  413: "payload_too_large",
+  431: "headers_too_large",
+  503: "unavailable",
+} as const;
+const HOOKS_ERROR: ErrorAnswer = (status, message) => ({
+  contentType: "application/json; charset=utf-8",
+  body: errorBody(HOOKS_ERROR_CODES[status], message),
+});
+
+/** The gateway's: Kratos's, as every answer there (`{"error":{"code","status","reason","message"}}`). */
+const KRATOS_ERROR: ErrorAnswer = (status, message, reason) => ({
+  contentType: "application/json; charset=utf-8",
+  body: kratosErrorBody(status, message, reason),
+});
 
 /** What `serve` takes: everything else comes from the environment, as for `npm start`. */
 export interface ServeOptions {
@@ -55,6 +76,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningService>
   }
 
   const logger = createPinoLogger(settings.logLevel);
+  const { connections } = settings;
   if (settings.usingDevKey) {
     logger.warn(
       {},
@@ -70,8 +92,19 @@ export async function serve(options: ServeOptions = {}): Promise<RunningService>
   try {
     const prometheus = settings.metrics === undefined ? undefined : createPrometheusMetrics();
     const metrics = prometheus?.metrics;
+    const bounds = (listener: string) => ({ connections, ...(prometheus && { connectionEvents: prometheus.connections(listener) }) });
     const app = createApp({ config, apiKeys: settings.apiKeys, logger, ...(metrics && { metrics }), ...(policies && { policies }) });
-    listeners.push(await listen("hooks", app.fetch, { port: settings.port, host, readinessPath: "/health", drain, logger }));
+    listeners.push(
+      await listen("hooks", app.fetch, {
+        port: settings.port,
+        host,
+        readinessPath: "/health",
+        drain,
+        logger,
+        errorAnswer: HOOKS_ERROR,
+        ...bounds("hooks"),
+      }),
+    );
     if (settings.gateway !== undefined) {
       if (config.gateway.regionFromClientCountry) {
         logger.warn(
@@ -88,15 +121,37 @@ export async function serve(options: ServeOptions = {}): Promise<RunningService>
         ...(options.gatewayRules && { rules: options.gatewayRules }),
       });
       // On the gateway every path is Kratos's: its own readiness path is the gateway's during a drain.
+      if (config.gateway.trustForwardedHeaders && connections.perAddress < connections.max) {
+        logger.warn(
+          { perAddress: connections.perAddress },
+          "gateway.trustForwardedHeaders: every connection comes from your proxy's address, which MAX_CONNECTIONS_PER_ADDRESS caps; raise it to MAX_CONNECTIONS if the proxy opens more",
+        );
+      }
       listeners.push(
-        await listen("gateway", gateway.fetch, { port: settings.gateway.port, host, readinessPath: "/health/ready", drain, logger }),
+        await listen("gateway", gateway.fetch, {
+          port: settings.gateway.port,
+          host,
+          readinessPath: "/health/ready",
+          drain,
+          logger,
+          errorAnswer: KRATOS_ERROR,
+          ...bounds("gateway"),
+        }),
       );
       logger.info({ upstream: settings.gateway.upstream.origin }, "gateway forwarding to Kratos's public API");
     }
     if (prometheus !== undefined && settings.metrics !== undefined) {
       const { port, host: metricsHost } = settings.metrics;
       // Scraped through the drain too; it has no readiness path of its own.
-      listeners.push(await listen("metrics", createMetricsApp(prometheus.registry).fetch, { port, host: metricsHost, drain, logger }));
+      listeners.push(
+        await listen("metrics", createMetricsApp(prometheus.registry).fetch, {
+          port,
+          host: metricsHost,
+          drain,
+          logger,
+          ...bounds("metrics"),
+        }),
+      );
     }
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;

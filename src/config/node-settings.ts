@@ -52,6 +52,34 @@ export interface NodeSettings extends RuntimeSettings {
   shutdown: { drainMs: number; timeoutMs: number };
   /** The Prometheus listener, when `METRICS_PORT` is set. */
   metrics: { port: number; host: string } | undefined;
+  /** The bounds on each listener's open connections. */
+  connections: { max: number; perAddress: number };
+}
+
+/**
+ * Open connections per listener (`MAX_CONNECTIONS`) and per client address on it
+ * (`MAX_CONNECTIONS_PER_ADDRESS`; an IPv6 client counts by its /64). The defaults stay far below
+ * a process's usual file limit (the gateway holds one upstream connection per request in flight
+ * too), and leave one address room for a busy NAT or a Kratos instance under load: Kratos opens a
+ * connection per hook call in flight.
+ */
+const DEFAULT_CONNECTIONS = { max: 4096, perAddress: 256 };
+
+function readConnections(env: Env): NodeSettings["connections"] {
+  const read = (name: string, fallback: number) => {
+    const value = env[name];
+    if (value === undefined || value.trim() === "") return fallback;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1 || n > 1_000_000)
+      throw new ConfigError(`${name}: expected an integer from 1 to 1000000, found ${JSON.stringify(value)}`);
+    return n;
+  };
+  const max = read("MAX_CONNECTIONS", DEFAULT_CONNECTIONS.max);
+  const perAddress = read("MAX_CONNECTIONS_PER_ADDRESS", Math.min(DEFAULT_CONNECTIONS.perAddress, max));
+  if (perAddress > max) {
+    throw new ConfigError(`MAX_CONNECTIONS_PER_ADDRESS: expected at most MAX_CONNECTIONS (${max}), found ${perAddress}`);
+  }
+  return { max, perAddress };
 }
 
 /**
@@ -149,5 +177,5 @@ export function readNodeSettings(env: Env): NodeSettings {
   const host = env.HOST || "0.0.0.0";
   const gateway = readGatewaySettings(env, host, port);
   const metrics = readMetricsSettings(env, [port, ...(gateway === undefined ? [] : [gateway.port])]);
-  return { ...settings, config, port, host, gateway, shutdown: readShutdown(env), metrics };
+  return { ...settings, config, port, host, gateway, shutdown: readShutdown(env), metrics, connections: readConnections(env) };
 }

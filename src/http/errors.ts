@@ -8,9 +8,18 @@ export type ErrorCode =
   | "invalid_payload"
   | "payload_too_large"
   | "internal_error"
-  | "misconfigured";
+  | "misconfigured"
+  | "bad_request"
+  | "request_timeout"
+  | "headers_too_large"
+  | "unavailable";
 
 /** `{"error": {"code", "message", "path"}}`: the body of every non-hook answer. */
+export function errorBody(code: ErrorCode, message: string, path: string | null = null): string {
+  return JSON.stringify({ error: { code, message, path } });
+}
+
+/** A response with `errorBody`. */
 export function errorResponse(
   status: number,
   code: ErrorCode,
@@ -18,7 +27,7 @@ export function errorResponse(
   path: string | null = null,
   headers?: Record<string, string>,
 ): Response {
-  return new Response(JSON.stringify({ error: { code, message, path } }), {
+  return new Response(errorBody(code, message, path), {
     status,
     headers: { "content-type": "application/json; charset=utf-8", ...headers },
   });
