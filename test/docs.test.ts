@@ -7,6 +7,7 @@ import { normalizeMarkdown, readConfigReference, toConfigReference } from "../sr
 import { configSchema } from "../src/config/schema.js";
 import { isKratosMessageId, isOurMessageId } from "../src/core/message-ids.js";
 import { MESSAGES } from "../src/core/messages.js";
+import { REFUSALS } from "../src/gateway/refusals.js";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const read = (page: string) => readFileSync(join(ROOT, page), "utf8");
@@ -58,6 +59,10 @@ const anchorsOf = (page: string) =>
 describe("the docs stay in step with the code", () => {
   it.each(Object.entries(MESSAGES))("docs/http-api.md lists %s with its id and exact text", (key, { id, text }) => {
     expect(ROWS).toContainEqual(expect.arrayContaining([String(id), `\`${key}\``, text]));
+  });
+
+  it.each(Object.entries(REFUSALS))("docs/gateway.md lists the refusal %s with its exact reason", (key, reason) => {
+    expect(rowsOf("docs/gateway.md")).toContainEqual(expect.arrayContaining([`\`${key}\``, reason]));
   });
 
   it("message ids are unique and in our block", () => {

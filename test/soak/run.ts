@@ -5,8 +5,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { Agent, request } from "node:http";
-import { connect } from "node:net";
+import { Agent, createServer, request } from "node:http";
+import { connect, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import { percentile, sendOnSchedule } from "../bench/open-loop.js";
 import { freePort } from "../e2e/processes.js";
@@ -313,7 +313,124 @@ async function abuse(): Promise<void> {
   check(alive, "the process is alive and healthy afterwards");
 }
 
-/** 4. SIGTERM under 40 keep-alive clients that stop before the drain ends: every request answered. */
+/** The server process's open file descriptors (its sockets among them). */
+function openFiles(pid: number): number {
+  return readdirSync(`/proc/${pid}/fd`).length;
+}
+
+/**
+ * 4. Connections held open: idle keep-alive connections from one address, silent connections from
+ * many, on the gateway's listener with small bounds. The bounds hold at every step (the process's
+ * open files stay under the cap plus a margin), a new client is still served, and the silent
+ * connections are gone at the headers timeout.
+ */
+async function connections(): Promise<void> {
+  const BOUNDS = { max: 200, perAddress: 50 };
+  const upstream = createServer((_req, res) => res.end("{}")).listen(0, "127.0.0.1");
+  await once(upstream, "listening");
+  const upstreamPort = (upstream.address() as { port: number }).port;
+  const gatewayPort = await freePort();
+  const metricsPort = await freePort();
+  const server = await startServer("connections", {
+    LOG_LEVEL: "warn",
+    GATEWAY_KRATOS_URL: `http://127.0.0.1:${upstreamPort}`,
+    GATEWAY_PORT: String(gatewayPort),
+    METRICS_PORT: String(metricsPort),
+    MAX_CONNECTIONS: String(BOUNDS.max),
+    MAX_CONNECTIONS_PER_ADDRESS: String(BOUNDS.perAddress),
+  });
+  const pid = server.child.pid ?? 0;
+  const baseline = openFiles(pid);
+  const held: { socket: Socket; closed: boolean; answer: string }[] = [];
+  const hold = async (localAddress: string, request: boolean) => {
+    const socket = connect({ port: gatewayPort, host: "127.0.0.1", localAddress });
+    const entry = { socket, closed: false, answer: "" };
+    socket.on("data", (chunk: Buffer) => {
+      entry.answer += chunk.toString("latin1");
+    });
+    socket.on("error", () => undefined);
+    socket.on("close", () => {
+      entry.closed = true;
+    });
+    await once(socket, "connect");
+    if (request) {
+      socket.write("GET /health/alive HTTP/1.1\r\nHost: auth.example.test\r\n\r\n");
+      while (entry.answer === "" && !entry.closed) await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    held.push(entry);
+    return entry;
+  };
+  let peak = 0;
+  const sample = () => {
+    peak = Math.max(peak, openFiles(pid) - baseline);
+  };
+  // 150 idle keep-alive connections from one address: at most 50 stay open.
+  const idle = [];
+  for (let i = 0; i < 150; i++) {
+    idle.push(await hold("127.0.0.1", true));
+    if (i % 10 === 0) sample();
+  }
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  sample();
+  const idleOpen = idle.filter((c) => !c.closed).length;
+  // 400 silent connections from eight addresses: at most 200 open in all.
+  const silent = [];
+  for (let i = 0; i < 400; i++) {
+    silent.push(await hold(`127.0.1.${(i % 8) + 1}`, false));
+    if (i % 20 === 0) sample();
+  }
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  sample();
+  const openNow = held.filter((c) => !c.closed).length;
+  // A new client is served, with the listener full.
+  const newcomer = await fetch(`http://127.0.0.1:${gatewayPort}/health/alive`).then(
+    (res) => res.status,
+    () => 0,
+  );
+  // The silent ones go at the headers timeout (10 s, checked every second).
+  const deadline = Date.now() + 13_000;
+  while (silent.some((c) => !c.closed) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
+  const silentLeft = silent.filter((c) => !c.closed).length;
+  // Those still open at the timeout were answered 408 (the others were closed to make room).
+  const timedOut = silent.filter((c) => c.answer.startsWith("HTTP/1.1 408 ")).length;
+  const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  const counted = (name: string) =>
+    metrics
+      .split("\n")
+      .filter((l) => l.startsWith(`${name}{listener="gateway"`))
+      .reduce((n, l) => n + Number(l.split(" ").at(-1)), 0);
+  const alive = (await fetch(`http://127.0.0.1:${server.port}/health`)).status === 200;
+  for (const c of held) c.socket.destroy();
+  server.child.kill("SIGTERM");
+  await once(server.child, "exit");
+  upstream.close();
+  report.connections = {
+    bounds: BOUNDS,
+    idleOpen,
+    openNow,
+    peakOpenFiles: peak,
+    newcomer,
+    silentLeft,
+    shed: counted("kratos_hooks_connections_shed_total"),
+    refused: counted("kratos_hooks_connections_refused_total"),
+  };
+  process.stdout.write(
+    `connections: ${idleOpen} of 150 idle keep-alive from one address left open, ${openNow} of ${held.length} open in all, peak ${peak} files above the start, ${counted("kratos_hooks_connections_shed_total")} shed\n`,
+  );
+  check(idleOpen <= BOUNDS.perAddress, `idle keep-alive connections from one address ≤ ${BOUNDS.perAddress} (found ${idleOpen})`);
+  check(openNow <= BOUNDS.max, `open connections ≤ ${BOUNDS.max} (found ${openNow})`);
+  // Each client connection is one file; the gateway's upstream pool and the listeners add a few.
+  check(peak <= BOUNDS.max + 20, `the process's open files stay within the bound (peak ${peak} above the start, bound ${BOUNDS.max} + 20)`);
+  check(newcomer === 200, `a new client is served while the listener is full (found ${newcomer})`);
+  check(
+    silentLeft === 0 && timedOut > 0,
+    `silent connections are answered 408 and closed at the headers timeout (${timedOut} answered 408; ${silentLeft} open after 13 s)`,
+  );
+  check(counted("kratos_hooks_connections_shed_total") > 0, "shed connections are counted in kratos_hooks_connections_shed_total");
+  check(alive, "the process is alive and healthy afterwards");
+}
+
+/** 5. SIGTERM under 40 keep-alive clients that stop before the drain ends: every request answered. */
 async function drain(): Promise<void> {
   const drainMs = (PLAN.drainLoadSeconds + 2) * 1000;
   const server = await startServer("drain", { SHUTDOWN_DRAIN_MS: String(drainMs), LOG_LEVEL: "warn" });
@@ -358,10 +475,10 @@ async function drain(): Promise<void> {
   check(code === 0, `exit code 0 (found ${code})`);
 }
 
-await steady();
-await mutated();
-await abuse();
-await drain();
+// `--only=<name>` runs one part (steady, mutated, abuse, connections, drain), e.g. while working on it.
+const only = process.argv.find((arg) => arg.startsWith("--only="))?.slice("--only=".length);
+for (const [name, part] of Object.entries({ steady, mutated, abuse, connections, drain }))
+  if (only === undefined || only === name) await part();
 const file = `${RESULTS}soak-${new Date().toISOString().replace(/[:.]/g, "-")}${quick ? "-quick" : ""}.json`;
 writeFileSync(file, `${JSON.stringify({ quick, plan: PLAN, ...report, findings }, null, 2)}\n`);
 process.stdout.write(`\n${findings.length === 0 ? "all bounds held" : `${findings.length} bound(s) broken`}; written to ${file}\n`);
