@@ -77,7 +77,10 @@ describe("connections are a bounded resource, per client address and overall", (
     const third = await open(server.gatewayPort);
     const refused = await third.get("/sessions/whoami");
     expect(refused.status).toBe(503);
-    expect(Object.fromEntries(refused.headers.map(([n, v]) => [n.toLowerCase(), v]))).toMatchObject({ connection: "close", "retry-after": "1" });
+    expect(Object.fromEntries(refused.headers.map(([n, v]) => [n.toLowerCase(), v]))).toMatchObject({
+      connection: "close",
+      "retry-after": "1",
+    });
     expect(JSON.parse(refused.body.toString())).toEqual({
       error: { code: 503, status: "Service Unavailable", message: "Too many open connections; try again shortly." },
     });
@@ -90,7 +93,12 @@ describe("connections are a bounded resource, per client address and overall", (
   });
 
   it("overall: idle keep-alive connections go first, then silent ones; a connection of a new address is served", async () => {
-    const server = await start({ GATEWAY_KRATOS_URL: upstream.url, MAX_CONNECTIONS: "4", MAX_CONNECTIONS_PER_ADDRESS: "4", METRICS_PORT: "0" });
+    const server = await start({
+      GATEWAY_KRATOS_URL: upstream.url,
+      MAX_CONNECTIONS: "4",
+      MAX_CONNECTIONS_PER_ADDRESS: "4",
+      METRICS_PORT: "0",
+    });
     const silent = [await open(server.gatewayPort, "127.0.0.3"), await open(server.gatewayPort, "127.0.0.3")];
     const idle = await open(server.gatewayPort, "127.0.0.4");
     expect((await idle.get("/health/alive")).status).toBe(200);
@@ -209,4 +217,3 @@ describe("client addresses, as the bounds count them", () => {
     expect(addressKey("2001:db8:1:2::1")).not.toBe(addressKey("2001:db8:1:3::1"));
   });
 });
-

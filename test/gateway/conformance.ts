@@ -258,7 +258,7 @@ export const CASES: ConformanceCase[] = [
   {
     section: "§6.2",
     name: "two Content-Length fields with one value: refused",
-    send: [head("POST", "/sessions/whoami", "cl-twice", ["Content-Length: 5", "Content-Length: 5"]) + "hello"],
+    send: [`${head("POST", "/sessions/whoami", "cl-twice", ["Content-Length: 5", "Content-Length: 5"])}hello`],
     methods: ["POST"],
     upstream: [],
     statuses: [400],
@@ -274,7 +274,7 @@ export const CASES: ConformanceCase[] = [
   {
     section: "§6.2",
     name: "two Content-Length fields with different values: refused",
-    send: [head("POST", "/sessions/whoami", "cl-differ", ["Content-Length: 5", "Content-Length: 6"]) + "hello!"],
+    send: [`${head("POST", "/sessions/whoami", "cl-differ", ["Content-Length: 5", "Content-Length: 6"])}hello!`],
     methods: ["POST"],
     upstream: [],
     statuses: [400],
@@ -290,7 +290,7 @@ export const CASES: ConformanceCase[] = [
   {
     section: "§6.2",
     name: "Content-Length: +5 (not digits): refused",
-    send: [head("POST", "/sessions/whoami", "cl-plus", ["Content-Length: +5"]) + "hello"],
+    send: [`${head("POST", "/sessions/whoami", "cl-plus", ["Content-Length: +5"])}hello`],
     methods: ["POST"],
     upstream: [],
     statuses: [400],
@@ -306,7 +306,7 @@ export const CASES: ConformanceCase[] = [
   {
     section: "§6.2",
     name: "Content-Length with leading zeros: the length, restated",
-    send: [head("PUT", "/sessions/whoami", "cl-zeros", ["Content-Length: 0005"]) + "hello"],
+    send: [`${head("PUT", "/sessions/whoami", "cl-zeros", ["Content-Length: 0005"])}hello`],
     methods: ["PUT"],
     upstream: [{ method: "PUT", target: "/sessions/whoami", body: "hello" }],
     statuses: [200],
