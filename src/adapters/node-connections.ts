@@ -20,6 +20,16 @@ export interface ConnectionEvents {
   refused(bound: ConnectionBound): void;
 }
 
+/** What the request handler tells the limiter, and asks it. */
+export interface ConnectionLimiter {
+  /** Whether the connection was refused: its request is answered 503 and the connection closed. */
+  isRefused(socket: Socket): boolean;
+  /** A request on `socket` is in flight (the connection is no longer waiting). */
+  started(socket: Socket): void;
+  /** Its answer is done: the connection waits again, from now. */
+  finished(socket: Socket): void;
+}
+
 /** How long a refused connection may take to send the request its 503 answers. */
 const REFUSED_GRACE_MS = 2_000;
 
@@ -60,11 +70,7 @@ export function addressKey(address: string | undefined): string {
  * global cap alone cannot lock everyone out: connections that merely sit are given up first.
  * Node's `maxConnections`, a quarter above the cap, closes anything beyond unanswered.
  */
-export function limitConnections(
-  server: Server,
-  limits: ConnectionLimits,
-  events: ConnectionEvents,
-): { isRefused(socket: Socket): boolean } {
+export function limitConnections(server: Server, limits: ConnectionLimits, events: ConnectionEvents): ConnectionLimiter {
   const open = new Map<Socket, Tracked>();
   const byAddress = new Map<string, Set<Socket>>();
   const refused = new WeakSet<Socket>();
@@ -119,15 +125,18 @@ export function limitConnections(
     else mine.add(socket);
     socket.once("close", () => forget(socket));
   });
-  server.prependListener("request", (request, response) => {
-    const tracked = open.get(request.socket);
-    if (tracked === undefined) return;
-    tracked.busy += 1;
-    response.once("close", () => {
+  return {
+    isRefused: (socket) => refused.has(socket),
+    started(socket) {
+      const tracked = open.get(socket);
+      if (tracked !== undefined) tracked.busy += 1;
+    },
+    finished(socket) {
+      const tracked = open.get(socket);
+      if (tracked === undefined) return;
       tracked.busy -= 1;
       tracked.served += 1;
       tracked.waitingSince = performance.now();
-    });
-  });
-  return { isRefused: (socket) => refused.has(socket) };
+    },
+  };
 }

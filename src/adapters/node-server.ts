@@ -126,15 +126,18 @@ export function listen(name: string, fetch: Fetch, options: ListenOptions): Prom
   // otherwise forward them to Kratos side by side, in any order, over separate connections.
   const queues = new WeakMap<Socket, [IncomingMessage, ServerResponse][]>();
   const serveInTurn = (request: IncomingMessage, response: ServerResponse) => {
+    const socket = request.socket;
     response.once("close", () => {
-      const queue = queues.get(request.socket);
+      limiter?.finished(socket);
+      const queue = queues.get(socket);
       const next = queue?.shift();
-      if (next === undefined) queues.delete(request.socket);
+      if (next === undefined) queues.delete(socket);
       else serveInTurn(...next);
     });
     handle(request, response);
   };
   server.on("request", (request: IncomingMessage, response: ServerResponse) => {
+    limiter?.started(request.socket);
     const queue = queues.get(request.socket);
     if (queue !== undefined) queue.push([request, response]);
     else {

@@ -1,4 +1,4 @@
-import { Hono, type MiddlewareHandler } from "hono";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
 import type { Config } from "../config/schema.js";
 import { MAX_BODY_BYTES, readBody } from "../core/body.js";
 import type { Logger } from "../core/logger.js";
@@ -98,18 +98,20 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
 
   // First of all, before any rule: a request Kratos could read differently from the gateway (its
   // framing, its path) is refused, so that rules and the forwarding see the one reading.
-  app.use("*", async (c, next) => {
+  const guard = (c: Context<GatewayEnv>): Response | undefined => {
     const refusal = runtime.framingRefusal?.(c) ?? pathRefusal(pathAndQuery(c.req.url).path);
-    if (refusal === undefined) return next();
+    if (refusal === undefined) return undefined;
     const route = routeTemplate(c.req.path);
     metrics.gatewayRequest({ route, status: 400, rewritten: false, durationMs: 0, refusal });
     logger.info({ method: c.req.method, route, status: 400, refusal }, "gateway request");
-    c.res = kratosRefusal(refusal);
-  });
+    return kratosRefusal(refusal);
+  };
+  const rules = options.rules ?? [];
+  // With rules, in front of them; without (the shipped service), at the start of the forwarding.
+  if (rules.length > 0) app.use("*", async (c, next) => guard(c) ?? next());
 
   // Before the rules: the client's address for them, and a log line for what a rule answers.
   // Without rules (the shipped service) none of this runs on the forwarding path.
-  const rules = options.rules ?? [];
   if (rules.length > 0)
     app.use("*", async (c, next) => {
       const started = performance.now();
@@ -126,6 +128,10 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
   for (const rule of rules) app.use("*", rule);
 
   app.all("*", async (c) => {
+    if (rules.length === 0) {
+      const refused = guard(c);
+      if (refused !== undefined) return refused;
+    }
     c.set("forwarded", true);
     // The body goes to Kratos as it came (on Node straight from the socket): a rule that read it
     // (c.req.json(), text(), parseBody()) would leave nothing to forward. A bug, said as one.

@@ -41,6 +41,14 @@ class Invalid extends Error {
  * too (Kratos keeps the last, a reader may keep the first). Values inside arrays are not listed:
  * no field the gateway reads sits in an array.
  */
+const LITERALS = [
+  ["true", "boolean"],
+  ["false", "boolean"],
+  ["null", "null"],
+] as const;
+const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+const HEX4 = /^[0-9a-fA-F]{4}$/;
+
 export function scanJsonObject(text: string): { ok: true; members: JsonMember[] } | { ok: false; problem: JsonProblem } {
   const members: JsonMember[] = [];
   let i = 0;
@@ -59,42 +67,42 @@ export function scanJsonObject(text: string): { ok: true; members: JsonMember[] 
     if (text[i] !== ch) fail();
     i++;
   };
-  /** Scans a string literal starting at `i` (the opening quote); returns its end offset. */
-  const scanString = (): number => {
+  /** Scans a string literal starting at `i` (the opening quote); returns whether it held an escape. */
+  const scanString = (): boolean => {
     expect('"');
+    let escaped = false;
     for (;;) {
       const c = text.charCodeAt(i);
       if (Number.isNaN(c) || c < 0x20) fail();
       i++;
-      if (c === 0x22) return i;
+      if (c === 0x22) return escaped;
       if (c === 0x5c) {
+        escaped = true;
         const e = text[i++];
         if (e === "u") {
-          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i, i + 4))) fail();
+          if (!HEX4.test(text.slice(i, i + 4))) fail();
           i += 4;
         } else if (e === undefined || !'"\\/bfnrt'.includes(e)) fail();
       }
     }
   };
   const scanLiteral = (): JsonMember["kind"] => {
-    for (const [word, kind] of [
-      ["true", "boolean"],
-      ["false", "boolean"],
-      ["null", "null"],
-    ] as const) {
+    for (const [word, kind] of LITERALS) {
       if (text.startsWith(word, i)) {
         i += word.length;
         return kind;
       }
     }
-    const number = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
-    number.lastIndex = i;
-    if (!number.test(text)) fail();
-    i = number.lastIndex;
+    NUMBER.lastIndex = i;
+    if (!NUMBER.test(text)) fail();
+    i = NUMBER.lastIndex;
     return "number";
   };
-  /** `at` is undefined inside arrays, where nothing is listed. */
-  const scanValue = (at: { path: string; topKey: string; depth: number } | undefined, depth: number) => {
+  /**
+   * A value at `path` (`undefined` inside arrays, where nothing is listed); `topKey` and `level`
+   * describe the member it belongs to.
+   */
+  const scanValue = (path: string | undefined, topKey: string, level: number, depth: number) => {
     if (depth > MAX_JSON_DEPTH) fail("json_too_deep");
     skipSpace();
     const start = i;
@@ -102,7 +110,7 @@ export function scanJsonObject(text: string): { ok: true; members: JsonMember[] 
     let kind: JsonMember["kind"];
     if (c === "{") {
       kind = "object";
-      scanObject(at, depth + 1);
+      scanObject(path, topKey, level, depth + 1);
     } else if (c === "[") {
       kind = "array";
       scanArray(depth + 1);
@@ -110,32 +118,30 @@ export function scanJsonObject(text: string): { ok: true; members: JsonMember[] 
       kind = "string";
       scanString();
     } else kind = scanLiteral();
-    if (at !== undefined) members.push({ ...at, kind, start, end: i });
+    if (path !== undefined) members.push({ path, topKey, depth: level, kind, start, end: i });
   };
-  const scanObject = (at: { path: string; topKey: string; depth: number } | undefined, depth: number) => {
+  const scanObject = (path: string | undefined, topKey: string, level: number, depth: number) => {
     expect("{");
     skipSpace();
     if (text[i] === "}") {
       i++;
       return;
     }
-    const seen = at === undefined ? undefined : new Set<string>();
+    // Top level only: below it Kratos copies the object as it came and Go keeps the last.
+    const seen = path !== undefined && level === 0 ? new Set<string>() : undefined;
     for (;;) {
       skipSpace();
       const keyStart = i;
-      const key = JSON.parse(text.slice(keyStart, scanString())) as string;
-      // Top level only: below it Kratos copies the object as it came and Go keeps the last.
-      if (at?.depth === 0) {
-        if (seen?.has(key)) fail("json_duplicate_key");
-        seen?.add(key);
+      const escaped = scanString();
+      const key = escaped ? (JSON.parse(text.slice(keyStart, i)) as string) : text.slice(keyStart + 1, i - 1);
+      if (seen !== undefined) {
+        if (seen.has(key)) fail("json_duplicate_key");
+        seen.add(key);
       }
       skipSpace();
       expect(":");
-      const child =
-        at === undefined
-          ? undefined
-          : { path: at.path === "" ? key : `${at.path}.${key}`, topKey: at.depth === 0 ? key : at.topKey, depth: at.depth + 1 };
-      scanValue(child, depth);
+      if (path === undefined) scanValue(undefined, topKey, level, depth);
+      else scanValue(path === "" ? key : `${path}.${key}`, level === 0 ? key : topKey, level + 1, depth);
       skipSpace();
       if (text[i] === ",") {
         i++;
@@ -153,7 +159,7 @@ export function scanJsonObject(text: string): { ok: true; members: JsonMember[] 
       return;
     }
     for (;;) {
-      scanValue(undefined, depth);
+      scanValue(undefined, "", 0, depth);
       skipSpace();
       if (text[i] === ",") {
         i++;
@@ -167,7 +173,7 @@ export function scanJsonObject(text: string): { ok: true; members: JsonMember[] 
   try {
     skipSpace();
     if (text[i] !== "{") return { ok: false, problem: "json_not_object" };
-    scanObject({ path: "", topKey: "", depth: 0 }, 1);
+    scanObject("", "", 0, 1);
     skipSpace();
     if (i !== text.length) return { ok: false, problem: "json_trailing_data" };
     return { ok: true, members };

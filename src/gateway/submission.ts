@@ -95,12 +95,19 @@ interface Splice {
 /** A field as Kratos's decoder lists it: a top-level key of a JSON body, or a pair of a form or query. */
 interface Entry {
   key: string;
-  /** The value, for a string (a JSON string, or any form value). */
+  /** The value, for a string: a form value as decoded, or (`undefined` until read) a JSON string's literal. */
   text: string | undefined;
   kind: JsonMember["kind"];
   source: Source;
   start: number;
   end: number;
+}
+
+/** An entry's string value (a JSON literal is decoded only when a rule needs it), or undefined for another kind. */
+function textOf(entry: Entry): string | undefined {
+  if (entry.kind !== "string") return undefined;
+  entry.text ??= JSON.parse(entry.source.text.slice(entry.start, entry.end)) as string;
+  return entry.text;
 }
 
 /**
@@ -221,8 +228,7 @@ function read(input: SubmissionInput, regionOf: RegionOf): Submission {
       if (!scanned.ok) refuse(scanned.problem);
       for (const member of scanned.members) {
         if (member.depth === 1) {
-          const value = member.kind === "string" ? (JSON.parse(text.slice(member.start, member.end)) as string) : undefined;
-          entries.push({ key: member.path, text: value, kind: member.kind, source: body, start: member.start, end: member.end });
+          entries.push({ key: member.path, text: undefined, kind: member.kind, source: body, start: member.start, end: member.end });
         } else nested.push(member);
       }
     }
@@ -234,16 +240,18 @@ function read(input: SubmissionInput, regionOf: RegionOf): Submission {
   let picked: unknown;
   for (const entry of entries) {
     if (fields.has(entry.key)) {
-      if (entry.text === undefined) refuse("phone_field_not_string");
-      phones.push({ field: entry.key, value: entry.text, source: entry.source, start: entry.start, end: entry.end });
+      const value = textOf(entry);
+      if (value === undefined) refuse("phone_field_not_string");
+      phones.push({ field: entry.key, value, source: entry.source, start: entry.start, end: entry.end });
       continue;
     }
     if (!mayBeObject(entry.key)) continue;
     if (objects.has(entry.key)) refuse("object_field_repeated");
     objects.add(entry.key);
     let object: Record<string, unknown> | undefined;
-    if (entry.text?.trimStart().startsWith("{")) {
-      object = oneObject(entry.text);
+    const text = textOf(entry);
+    if (text?.trimStart().startsWith("{")) {
+      object = oneObject(text);
       if (object === undefined) refuse("object_text_not_one_object");
       for (const field of fields) {
         if (field.startsWith(`${entry.key}.`) && at(object, field.slice(entry.key.length + 1)) !== undefined)

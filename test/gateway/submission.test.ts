@@ -143,6 +143,12 @@ describe("gateway rewrite: login bodies (JSON)", () => {
     expect(refusalOf("login", "json", body)).toBe(refusal);
   });
 
+  it("a key twice inside an array or a nested object is Kratos's to read (it copies them as they came)", () => {
+    expect(
+      rewrite("login", "json", '{"identifier":"0176 1234 5678","transient_payload":{"a":[{"k":1,"k":2}],"b":{"k":1,"k":2}}}', "DE").fields,
+    ).toEqual(["identifier"]);
+  });
+
   it("the identifier and its legacy name are two fields, each read", () => {
     expect(rewrite("login", "json", '{"identifier":"a@b.example","password_identifier":"0176 1234 5678"}', "DE").fields).toEqual([
       "password_identifier",
