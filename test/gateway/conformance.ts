@@ -81,25 +81,47 @@ function ownAnswers(ids: string[]): (result: Exchange) => void {
   };
 }
 
+/** On the Worker: workerd's own HTTP server refuses the request with a plain 500, and the Worker never sees it. */
+const WORKERD_REFUSES: ConformanceCase["worker"] = {
+  upstream: [],
+  statuses: [500],
+  closed: true,
+  runtimeAnswers: true,
+  why: "workerd's HTTP server refuses it itself (a plain 500); the Worker never sees it",
+};
+
+/** On the Worker: workerd's server reads it as one chunked POST of "hello", which the Worker forwards as it was given. */
+function workerdForwards(why: string): ConformanceCase["worker"] {
+  return { upstream: [{ method: "POST", target: "/sessions/whoami", body: "hello" }], statuses: [200], closed: false, why };
+}
+
+/** A POST the gateway must refuse: 400, the connection closed, nothing forwarded. */
+function refused(section: string, name: string, request: string, worker: ConformanceCase["worker"]): ConformanceCase {
+  return { section, name, send: [request], methods: ["POST"], upstream: [], statuses: [400], closed: true, worker };
+}
+
+/** Each method with a body framed by `lines`, holding a whole request: one request upstream, with that body. */
+function bodyOnEachMethod(section: string, framing: string, lines: string[], body: string): ConformanceCase[] {
+  return METHODS_WITH_BODIES.map((method) => ({
+    section,
+    name: `${method} with a ${framing} body holding a whole request: one request upstream, the body its body`,
+    send: [head(method, "/sessions/whoami", `${framing}-${method}`, lines) + body],
+    methods: [method],
+    upstream: [{ method, target: "/sessions/whoami", body: SMUGGLED }],
+    statuses: [200],
+    check: ownAnswers([`${framing}-${method}`]),
+    ...((method === "GET" || method === "HEAD") && {
+      worker: {
+        upstream: [{ method, target: "/sessions/whoami" }],
+        why: "fetch() cannot send a body with GET or HEAD: the Worker drops it",
+      },
+    }),
+  }));
+}
+
 export const CASES: ConformanceCase[] = [
   // §6.1 Transfer-Encoding: a chunked body on any method is one message, framed on the way out.
-  ...METHODS_WITH_BODIES.map(
-    (method): ConformanceCase => ({
-      section: "§6.1",
-      name: `${method} with a chunked body holding a whole request: one request upstream, the body its body`,
-      send: [head(method, "/sessions/whoami", `te-${method}`, ["Transfer-Encoding: chunked"]) + chunked(SMUGGLED)],
-      methods: [method],
-      upstream: [{ method, target: "/sessions/whoami", body: SMUGGLED }],
-      statuses: [200],
-      check: ownAnswers([`te-${method}`]),
-      ...((method === "GET" || method === "HEAD") && {
-        worker: {
-          upstream: [{ method, target: "/sessions/whoami" }],
-          why: "fetch() cannot send a body with GET or HEAD: the Worker drops it",
-        },
-      }),
-    }),
-  ),
+  ...bodyOnEachMethod("§6.1", "chunked", ["Transfer-Encoding: chunked"], chunked(SMUGGLED)),
   {
     section: "§6.1",
     name: "a smuggled request that declares more body than it has, then another client's request on the same upstream connection",
@@ -160,149 +182,60 @@ export const CASES: ConformanceCase[] = [
     upstream: [{ method: "POST", target: "/sessions/whoami", body: "hello" }],
     statuses: [200],
   },
-  {
-    section: "§6.1",
-    name: "Transfer-Encoding: gzip, chunked (Node de-chunks it, Go answers 501): refused",
-    send: [head("POST", "/sessions/whoami", "te-gzip", ["Transfer-Encoding: gzip, chunked"]) + chunked("hello")],
-    methods: ["POST"],
-    upstream: [],
-    statuses: [400],
-    closed: true,
-    worker: {
-      upstream: [],
-      statuses: [500],
-      closed: true,
-      runtimeAnswers: true,
-      why: "workerd's HTTP server refuses it itself (a plain 500); the Worker never sees it",
-    },
-  },
-  {
-    section: "§6.1",
-    name: "two Transfer-Encoding fields, each chunked: refused",
-    send: [head("POST", "/sessions/whoami", "te-twice", ["Transfer-Encoding: chunked", "Transfer-Encoding: chunked"]) + chunked("hello")],
-    methods: ["POST"],
-    upstream: [],
-    statuses: [400],
-    closed: true,
-    worker: {
-      upstream: [{ method: "POST", target: "/sessions/whoami", body: "hello" }],
-      statuses: [200],
-      closed: false,
-      why: "workerd's HTTP server reads two chunked fields as chunked; the Worker forwards the one request it was given",
-    },
-  },
-  {
-    section: "§6.1",
-    name: "Transfer-Encoding: chunked, gzip (chunked not last): refused by Node's parser, in Kratos's shape",
-    send: [head("POST", "/sessions/whoami", "te-last", ["Transfer-Encoding: chunked, gzip"]) + chunked("hello")],
-    methods: ["POST"],
-    upstream: [],
-    statuses: [400],
-    closed: true,
-    worker: {
-      upstream: [],
-      statuses: [500],
-      closed: true,
-      runtimeAnswers: true,
-      why: "workerd's HTTP server refuses it itself (a plain 500); the Worker never sees it",
-    },
-  },
-  {
-    section: "§6.1",
-    name: "a Transfer-Encoding on HTTP/1.0 (faulty framing): refused",
-    send: [head("POST", "/sessions/whoami", "te-10", ["Transfer-Encoding: chunked"], "HTTP/1.0") + chunked("hello")],
-    methods: ["POST"],
-    upstream: [],
-    statuses: [400],
-    closed: true,
-    worker: {
-      upstream: [{ method: "POST", target: "/sessions/whoami", body: "hello" }],
-      statuses: [200],
-      closed: false,
-      why: "workerd's HTTP server reads the chunked body of an HTTP/1.0 request; the Worker forwards the one request it was given",
-    },
-  },
-  {
-    section: "§6.1",
-    name: "Content-Length beside Transfer-Encoding: refused",
-    send: [head("POST", "/sessions/whoami", "cl-te", ["Content-Length: 5", "Transfer-Encoding: chunked"]) + chunked("hello")],
-    methods: ["POST"],
-    upstream: [],
-    statuses: [400],
-    closed: true,
-    worker: {
-      upstream: [{ method: "POST", target: "/sessions/whoami", body: "hello" }],
-      statuses: [200],
-      closed: false,
-      why: "workerd's HTTP server lets Transfer-Encoding win (RFC 9112 §6.3 allows it); the Worker forwards the one request it was given",
-    },
-  },
-  // §6.2 Content-Length.
-  ...METHODS_WITH_BODIES.map(
-    (method): ConformanceCase => ({
-      section: "§6.2",
-      name: `${method} with a Content-Length body holding a whole request: one request upstream, the body its body`,
-      send: [head(method, "/sessions/whoami", `cl-${method}`, [`Content-Length: ${Buffer.byteLength(SMUGGLED)}`]) + SMUGGLED],
-      methods: [method],
-      upstream: [{ method, target: "/sessions/whoami", body: SMUGGLED }],
-      statuses: [200],
-      check: ownAnswers([`cl-${method}`]),
-      ...((method === "GET" || method === "HEAD") && {
-        worker: {
-          upstream: [{ method, target: "/sessions/whoami" }],
-          why: "fetch() cannot send a body with GET or HEAD: the Worker drops it",
-        },
-      }),
-    }),
+  refused(
+    "§6.1",
+    "Transfer-Encoding: gzip, chunked (Node de-chunks it, Go answers 501): refused",
+    head("POST", "/sessions/whoami", "te-gzip", ["Transfer-Encoding: gzip, chunked"]) + chunked("hello"),
+    WORKERD_REFUSES,
   ),
-  {
-    section: "§6.2",
-    name: "two Content-Length fields with one value: refused",
-    send: [`${head("POST", "/sessions/whoami", "cl-twice", ["Content-Length: 5", "Content-Length: 5"])}hello`],
-    methods: ["POST"],
-    upstream: [],
-    statuses: [400],
-    closed: true,
-    worker: {
-      upstream: [],
-      statuses: [500],
-      closed: true,
-      runtimeAnswers: true,
-      why: "workerd's HTTP server refuses it itself (a plain 500); the Worker never sees it",
-    },
-  },
-  {
-    section: "§6.2",
-    name: "two Content-Length fields with different values: refused",
-    send: [`${head("POST", "/sessions/whoami", "cl-differ", ["Content-Length: 5", "Content-Length: 6"])}hello!`],
-    methods: ["POST"],
-    upstream: [],
-    statuses: [400],
-    closed: true,
-    worker: {
-      upstream: [],
-      statuses: [500],
-      closed: true,
-      runtimeAnswers: true,
-      why: "workerd's HTTP server refuses it itself (a plain 500); the Worker never sees it",
-    },
-  },
-  {
-    section: "§6.2",
-    name: "Content-Length: +5 (not digits): refused",
-    send: [`${head("POST", "/sessions/whoami", "cl-plus", ["Content-Length: +5"])}hello`],
-    methods: ["POST"],
-    upstream: [],
-    statuses: [400],
-    closed: true,
-    worker: {
-      upstream: [],
-      statuses: [500],
-      closed: true,
-      runtimeAnswers: true,
-      why: "workerd's HTTP server refuses it itself (a plain 500); the Worker never sees it",
-    },
-  },
+  refused(
+    "§6.1",
+    "two Transfer-Encoding fields, each chunked: refused",
+    head("POST", "/sessions/whoami", "te-twice", ["Transfer-Encoding: chunked", "Transfer-Encoding: chunked"]) + chunked("hello"),
+    workerdForwards("workerd's HTTP server reads two chunked fields as chunked; the Worker forwards the one request it was given"),
+  ),
+  refused(
+    "§6.1",
+    "Transfer-Encoding: chunked, gzip (chunked not last): refused by Node's parser, in Kratos's shape",
+    head("POST", "/sessions/whoami", "te-last", ["Transfer-Encoding: chunked, gzip"]) + chunked("hello"),
+    WORKERD_REFUSES,
+  ),
+  refused(
+    "§6.1",
+    "a Transfer-Encoding on HTTP/1.0 (faulty framing): refused",
+    head("POST", "/sessions/whoami", "te-10", ["Transfer-Encoding: chunked"], "HTTP/1.0") + chunked("hello"),
+    workerdForwards(
+      "workerd's HTTP server reads the chunked body of an HTTP/1.0 request; the Worker forwards the one request it was given",
+    ),
+  ),
+  refused(
+    "§6.1",
+    "Content-Length beside Transfer-Encoding: refused",
+    head("POST", "/sessions/whoami", "cl-te", ["Content-Length: 5", "Transfer-Encoding: chunked"]) + chunked("hello"),
+    workerdForwards(
+      "workerd's HTTP server lets Transfer-Encoding win (RFC 9112 §6.3 allows it); the Worker forwards the one request it was given",
+    ),
+  ),
+  // §6.2 Content-Length.
+  ...bodyOnEachMethod("§6.2", "Content-Length", [`Content-Length: ${Buffer.byteLength(SMUGGLED)}`], SMUGGLED),
+  refused(
+    "§6.2",
+    "two Content-Length fields with one value: refused",
+    `${head("POST", "/sessions/whoami", "cl-twice", ["Content-Length: 5", "Content-Length: 5"])}hello`,
+    WORKERD_REFUSES,
+  ),
+  refused(
+    "§6.2",
+    "two Content-Length fields with different values: refused",
+    `${head("POST", "/sessions/whoami", "cl-differ", ["Content-Length: 5", "Content-Length: 6"])}hello!`,
+    WORKERD_REFUSES,
+  ),
+  refused(
+    "§6.2",
+    "Content-Length: +5 (not digits): refused",
+    `${head("POST", "/sessions/whoami", "cl-plus", ["Content-Length: +5"])}hello`,
+    WORKERD_REFUSES,
+  ),
   {
     section: "§6.2",
     name: "Content-Length with leading zeros: the length, restated",
