@@ -8,7 +8,11 @@ import { type ConnectionEvents, type ConnectionLimits, limitConnections } from "
 type Fetch = Parameters<typeof getRequestListener>[0];
 
 /** A listener's own error answer (its shape: Kratos's on the gateway, the hooks' own on the hooks). */
-export type ErrorAnswer = (status: 400 | 408 | 413 | 431 | 503, message: string, reason?: string) => { contentType: string; body: string };
+export type ErrorAnswer = (
+  status: 400 | 408 | 413 | 431 | 500 | 503,
+  message: string,
+  reason?: string,
+) => { contentType: string; body: string };
 
 export interface Listener {
   /** `hooks`, `gateway` or `metrics`, as the log lines name it. */
@@ -86,7 +90,7 @@ const PLAIN_ERROR: ErrorAnswer = (status, message) => ({
 export function listen(name: string, fetch: Fetch, options: ListenOptions): Promise<Listener> {
   const { port, host, readinessPath, drain, logger } = options;
   const errorAnswer = options.errorAnswer ?? PLAIN_ERROR;
-  const errorResponse = (status: 400 | 503, message: string, reason?: string) => {
+  const errorResponse = (status: 400 | 500 | 503, message: string, reason?: string) => {
     const answer = errorAnswer(status, message, reason);
     return new Response(answer.body, { status, headers: { "content-type": answer.contentType, connection: "close" } });
   };
@@ -101,12 +105,14 @@ export function listen(name: string, fetch: Fetch, options: ListenOptions): Prom
     }
     return fetch(request, env);
   };
-  // A request URL @hono/node-server cannot build (a backslash in the path, a Host that is not one) is a 400 of ours.
+  // A request URL @hono/node-server cannot build (a backslash in the path, a Host that is not one)
+  // is a 400 of ours; an app that throws before it answers (ours catch their errors) a bare 500.
   const app = getRequestListener(served, {
     hostname: host,
     errorHandler: (error) => {
       if (error instanceof RequestError) return errorResponse(400, "The request target or Host is not valid.", error.message);
-      throw error;
+      logger.error({ listener: name, err: { type: (error as Error).name } }, "unhandled error before an answer");
+      return errorResponse(500, "Internal error.");
     },
   });
   // Node checks these timeouts every `connectionsCheckingInterval` (30 s by default), which would

@@ -21,6 +21,7 @@ const HOOKS_ERROR_CODES = {
   408: "request_timeout",
   413: "payload_too_large",
   431: "headers_too_large",
+  500: "internal_error",
   503: "unavailable",
 } as const;
 const HOOKS_ERROR: ErrorAnswer = (status, message) => ({
