@@ -2,7 +2,7 @@
 // (connection management): raw bytes from a client, a strict recording upstream behind the
 // gateway (test/support/raw-http.ts), and what each side must see. The table is shared by the
 // Node process (test/adapters/node-gateway-conformance.test.ts) and the Worker in wrangler dev
-// (test/worker/gateway-conformance.test.ts).
+// (test/worker/wrangler-dev.test.ts).
 import { expect } from "vitest";
 import { type Exchange, exchange, headerValues, type ParsedRequest, type RecordedAnswer, type Recorder } from "../support/raw-http.js";
 
