@@ -236,6 +236,27 @@ export const CASES: ConformanceCase[] = [
     `${head("POST", "/sessions/whoami", "cl-plus", ["Content-Length: +5"])}hello`,
     WORKERD_REFUSES,
   ),
+  // §5 Field syntax: what Node's parser refuses, Go's tolerates in part; refused before anything is read.
+  refused(
+    "§5.2",
+    "obs-fold (a header line continued on the next): refused",
+    `${head("POST", "/sessions/whoami", "fold", ["X-Fold: a", " b", "Content-Length: 5"])}hello`,
+    workerdForwards("workerd's HTTP server unfolds the line itself; the Worker forwards the one request it was given"),
+  ),
+  refused(
+    "§2.2",
+    "bare LF line endings: refused",
+    `${head("POST", "/sessions/whoami", "lf", ["Content-Length: 5"]).replaceAll("\r\n", "\n")}hello`,
+    workerdForwards("workerd's HTTP server accepts bare LF line endings; the Worker forwards the one request it was given"),
+  ),
+  refused(
+    "§5.1",
+    "white space between a field name and the colon: refused",
+    `${head("POST", "/sessions/whoami", "colon", ["Content-Length : 5"])}hello`,
+    workerdForwards(
+      "workerd's HTTP server accepts the white space and reads the Content-Length; the Worker forwards the one request it was given",
+    ),
+  ),
   {
     section: "§6.2",
     name: "Content-Length with leading zeros: the length, restated",
