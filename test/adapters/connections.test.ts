@@ -2,6 +2,7 @@ import { once } from "node:events";
 import { connect } from "node:net";
 import { describe, expect, it } from "vitest";
 import { addressKey } from "../../src/adapters/node-connections.js";
+import { TEST_KEY } from "../support/helpers.js";
 import { headerValues, type ParsedResponse, parseResponses } from "../support/raw-http.js";
 import { start } from "../support/server-process.js";
 import { useUpstream } from "../support/upstream.js";
@@ -139,6 +140,54 @@ describe("connections are a bounded resource, per client address and overall", (
     const second = await open(server.port);
     expect((await second.get("/health")).status).toBe(200);
     await closedSoon(first);
+  });
+
+  it("the hooks' listener answers a refused connection 503 in the hooks' own shape", async () => {
+    const server = await start({ MAX_CONNECTIONS_PER_ADDRESS: "1", METRICS_PORT: "0" });
+    // A request in flight: its headers are in, its body is not.
+    const busy = await open(server.port);
+    busy.socket.write(
+      `POST /hooks/login-after HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer ${TEST_KEY}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{`,
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    const refused = await (await open(server.port)).get("/health");
+    expect(refused.status).toBe(503);
+    expect(JSON.parse(refused.body.toString())).toEqual({
+      error: { code: "unavailable", message: "Too many open connections; try again shortly.", path: null },
+    });
+    expect(await metric(server.metricsPort, 'kratos_hooks_connections_refused_total{listener="hooks",bound="per_address"}')).toBe(1);
+  });
+
+  it("a quarter above the overall bound, Node closes new connections unanswered, counted as the hard bound", async () => {
+    upstream.answer = () => "hang";
+    // Bound 4, hard bound 5: four requests in flight, a fifth connection refused (held for its 503), a sixth dropped.
+    const server = await start({ GATEWAY_KRATOS_URL: upstream.url, MAX_CONNECTIONS: "4", METRICS_PORT: "0" });
+    for (let i = 0; i < 4; i++)
+      (await open(server.gatewayPort, `127.0.2.${i + 1}`)).socket.write("GET /sessions/whoami HTTP/1.1\r\nHost: a\r\n\r\n");
+    await waitFor(() => (upstream.received.length === 4 ? true : undefined));
+    const refused = await open(server.gatewayPort, "127.0.2.9");
+    const dropped = await open(server.gatewayPort, "127.0.2.10");
+    await closedSoon(dropped);
+    expect(dropped.answers(["GET"])).toEqual([]);
+    expect((await refused.get("/sessions/whoami")).status).toBe(503);
+    expect(await metric(server.metricsPort, 'kratos_hooks_connections_refused_total{listener="gateway",bound="hard"}')).toBe(1);
+    expect(await metric(server.metricsPort, 'kratos_hooks_connections_refused_total{listener="gateway",bound="overall"}')).toBe(1);
+  });
+
+  it("behind a trusted proxy, a per-address bound below the overall one is warned about at start", async () => {
+    const server = await start({
+      GATEWAY_KRATOS_URL: upstream.url,
+      HOOKS_CONFIG: JSON.stringify({ gateway: { trustForwardedHeaders: true } }),
+    });
+    expect(server.lines.find((l) => l.level === 40 && String(l.msg).includes("MAX_CONNECTIONS_PER_ADDRESS"))).toMatchObject({
+      perAddress: 256,
+    });
+    const raised = await start({
+      GATEWAY_KRATOS_URL: upstream.url,
+      HOOKS_CONFIG: JSON.stringify({ gateway: { trustForwardedHeaders: true } }),
+      MAX_CONNECTIONS_PER_ADDRESS: "4096",
+    });
+    expect(raised.lines.some((l) => String(l.msg).includes("MAX_CONNECTIONS_PER_ADDRESS"))).toBe(false);
   });
 
   it.each([
