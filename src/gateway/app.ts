@@ -98,8 +98,8 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
 
   // First of all, before any rule: a request Kratos could read differently from the gateway (its
   // framing, its path) is refused, so that rules and the forwarding see the one reading.
-  const guard = (c: Context<GatewayEnv>): Response | undefined => {
-    const refusal = runtime.framingRefusal?.(c) ?? pathRefusal(pathAndQuery(c.req.url).path);
+  const guard = (c: Context<GatewayEnv>, path = pathAndQuery(c.req.url).path): Response | undefined => {
+    const refusal = runtime.framingRefusal?.(c) ?? pathRefusal(path);
     if (refusal === undefined) return undefined;
     const route = routeTemplate(c.req.path);
     metrics.gatewayRequest({ route, status: 400, rewritten: false, durationMs: 0, refusal });
@@ -128,8 +128,9 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
   for (const rule of rules) app.use("*", rule);
 
   app.all("*", async (c) => {
+    const target = pathAndQuery(c.req.url);
     if (rules.length === 0) {
-      const refused = guard(c);
+      const refused = guard(c, target.path);
       if (refused !== undefined) return refused;
     }
     c.set("forwarded", true);
@@ -161,7 +162,6 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
       return kratosError(508, "This request has already passed through the kratos-hooks gateway: GATEWAY_KRATOS_URL points back at it.");
     }
 
-    const target = pathAndQuery(c.req.url);
     let query = target.query;
     let body: Uint8Array | undefined;
     const flow = rewriting && SUBMITTING.has(method) ? SUBMIT.get(path) : undefined;

@@ -1,7 +1,7 @@
 import { REFUSALS, type Refusal } from "./refusals.js";
 
 /** The gateway's own answers, each a status Kratos itself uses for the same situation. */
-export type GatewayErrorStatus = 413 | 500 | 502 | 503 | 504 | 508;
+export type GatewayErrorStatus = 413 | 500 | 502 | 504 | 508;
 
 const STATUS_TEXT: Record<number, string> = {
   400: "Bad Request",

@@ -69,11 +69,10 @@ function decoded(segment: string): string {
 export function pathRefusal(path: string): Refusal | undefined {
   if (path.includes("//")) return "path_empty_segment";
   if (/%(?:2f|5c)/i.test(path)) return "path_encoded_separator";
-  const segments = path.split("/");
-  if (segments.some((segment) => segment.includes("%") && (decoded(segment) === "." || decoded(segment) === ".."))) {
-    return "path_dot_segment";
+  for (const segment of path.split("/")) {
+    const plain = segment.includes("%") ? decoded(segment) : segment;
+    if (plain === "." || plain === "..") return "path_dot_segment";
   }
-  if (segments.includes(".") || segments.includes("..")) return "path_dot_segment";
   if (path.length > 1 && path.endsWith("/") && routeTemplate(decoded(path.slice(0, -1))) !== "other") return "path_trailing_slash";
   return undefined;
 }
