@@ -13,6 +13,8 @@ declare module "vitest" {
   export interface ProvidedContext {
     /** Path of the Kratos binary, found or built by test/e2e/global-setup.ts. */
     kratosBin: string;
+    /** The release that binary reports (`kratos version`), e.g. `v1.3.1` or `v26.2.0`. */
+    kratosVersion: string;
     /** Path of the go-jsonnet command at Kratos's version (src/cli/kratos-binary.ts). */
     goJsonnetBin: string;
   }
