@@ -1,3 +1,4 @@
+import { type CountryCode, parsePhoneNumberFromString } from "libphonenumber-js/max";
 import { isPlainObject } from "../core/json.js";
 import { toE164 } from "../core/phone.js";
 import type { ResolvedRegion } from "../core/phone-region.js";
@@ -290,9 +291,9 @@ function read(input: SubmissionInput, regionOf: RegionOf): Submission {
   if (phones.length > 0) {
     const region = regionOf(picked);
     for (const phone of phones) {
-      const result = toE164(phone.value, region.region);
-      if (!result.ok || result.e164 === phone.value) continue;
-      const value = phone.source.encoding === "json" ? JSON.stringify(result.e164) : encodeURIComponent(result.e164);
+      const written = internationalForm(phone.value, region.region, phone.field.startsWith("traits."));
+      if (written === undefined || written === phone.value) continue;
+      const value = phone.source.encoding === "json" ? JSON.stringify(written) : encodeURIComponent(written);
       phone.source.splices.push({ start: phone.start, end: phone.end, value, field: phone.field });
     }
   }
@@ -304,6 +305,21 @@ function read(input: SubmissionInput, regionOf: RegionOf): Submission {
         ? encoder.encode(apply(body))
         : fromLatin1(apply(body));
   return { ok: true, query: query.splices.length === 0 ? input.query : apply(query), body: bodyBytes, rewritten };
+}
+
+/**
+ * What the gateway forwards for a phone field: its E.164 form. For a trait (registration and
+ * settings), a number written nationally in digits that is not valid in the region it was read
+ * in goes with that region's country code (`0176 12`, DE → `+4917612`), so that the hooks answer
+ * "not valid" without needing the region: Kratos v25.4+ passes no `transient_payload` to
+ * settings hooks. Anything else is left as written.
+ */
+function internationalForm(raw: string, region: CountryCode | undefined, trait: boolean): string | undefined {
+  const result = toE164(raw, region);
+  if (result.ok) return result.e164;
+  if (!trait || region === undefined || result.reason !== "invalid" || result.detail === "NOT_A_NUMBER") return undefined;
+  if (/^\s*(\+|00|tel:)/i.test(raw)) return undefined;
+  return parsePhoneNumberFromString(raw, region)?.number;
 }
 
 function apply(source: Source): string {

@@ -20,6 +20,18 @@ declare module "vitest" {
   }
 }
 
+/**
+ * Whether the Kratos under test is `version` or newer (`v1.3.1` < `v25.4.0` < `v26.2.0`): for the
+ * tests whose expectation differs between releases, each stating both.
+ */
+export function kratosAtLeast(version: string): boolean {
+  const parts = (v: string) => (/^v(\d+)\.(\d+)\.(\d+)/.exec(v) ?? []).slice(1).map(Number);
+  const [have, want] = [parts(inject("kratosVersion")), parts(version)];
+  if (have.length !== 3 || want.length !== 3) throw new Error(`not a Kratos release: ${inject("kratosVersion")} or ${version}`);
+  for (let i = 0; i < 3; i++) if (have[i] !== want[i]) return (have[i] as number) > (want[i] as number);
+  return true;
+}
+
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 /** Kratos runs from kratos/, so the shipped relative file:// URLs resolve as README.md and docs/kratos-wiring.md say. */
 export const KRATOS_DIR = join(ROOT, "kratos");

@@ -246,6 +246,34 @@ describe("gateway rewrite: registration and settings bodies", () => {
   });
 });
 
+describe("gateway rewrite: a phone trait that is not a valid number", () => {
+  // Kratos v25.4+ passes no transient_payload to settings hooks, so the region the gateway read
+  // the number in travels as its country code: the hook then says "not valid" on every version.
+  it.each([
+    ["settings", '{"method":"profile","traits":{"phone":"0176 12"},"transient_payload":{"phone_region":"DE"}}', "+4917612"],
+    ["registration", '{"method":"password","traits":{"phone":"0176 12"}}', "+4917612", "DE"],
+    ["settings", "method=profile&traits.phone=0176+12&transient_payload=%7B%22phone_region%22%3A%22DE%22%7D", "+4917612"],
+  ])("%s, written nationally: the region's country code in front (%s)", (flow, body, written, fallback?: string) => {
+    const format = body.startsWith("{") ? "json" : "form";
+    const result = rewrite(flow as SelfServiceFlow, format, body, fallback ?? null);
+    expect(result.fields).toEqual(["traits.phone"]);
+    expect(result.body).toContain(format === "json" ? JSON.stringify(written) : encodeURIComponent(written));
+  });
+
+  it.each([
+    ["no region", '{"traits":{"phone":"0176 12"}}', null],
+    ["written internationally", '{"traits":{"phone":"+49 176 12"}}', "DE"],
+    ["00 prefix", '{"traits":{"phone":"0049 176 12"}}', "DE"],
+    ["not digits (a name with digits in it)", '{"traits":{"phone":"call 0176 12"}}', "DE"],
+  ])("%s: forwarded as written", (_, body, fallback) => {
+    expect(rewrite("settings", "json", body, fallback).same).toBe(true);
+  });
+
+  it("a login identifier that is not a valid number is forwarded as written (Kratos answers invalid credentials either way)", () => {
+    expect(rewrite("login", "json", '{"identifier":"0176 12"}', "DE").same).toBe(true);
+  });
+});
+
 describe("gateway rewrite: recovery and verification", () => {
   it("recovery: recovery_address and recovery_confirm_address (Kratos v25.4+), never email", () => {
     const body =
