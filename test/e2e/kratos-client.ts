@@ -60,8 +60,9 @@ export class KratosClient {
     this.admin = new IdentityApi(new Configuration({ basePath: adminUrl }));
   }
 
-  async createFlow(kind: FlowKind, headers: Record<string, string> = {}): Promise<{ status: number; body: KratosAnswer }> {
-    const res = await fetch(`${this.publicUrl}/self-service/${kind}/api`, { headers: { Accept: "application/json", ...headers } });
+  /** Creates a native flow; `query` e.g. `?identity_schema=phone` (Kratos v25.4+). */
+  async createFlow(kind: FlowKind, headers: Record<string, string> = {}, query = ""): Promise<{ status: number; body: KratosAnswer }> {
+    const res = await fetch(`${this.publicUrl}/self-service/${kind}/api${query}`, { headers: { Accept: "application/json", ...headers } });
     return { status: res.status, body: (await res.json()) as KratosAnswer };
   }
 
