@@ -16,6 +16,8 @@ export type { LogLevel } from "./config/env.js";
 export { ConfigError } from "./config/parse.js";
 export type { Config } from "./config/schema.js";
 export type {
+  AuthenticationMethodView,
+  AuthenticatorAssuranceLevel,
   BuiltInDenial,
   CustomDenial,
   CustomMessage,
@@ -24,6 +26,7 @@ export type {
   HookInput,
   IdentityView,
   JsonObject,
+  SessionView,
 } from "./core/decision.js";
 export { PolicyBugError } from "./core/decision-check.js";
 export {
@@ -35,6 +38,7 @@ export {
   type InputOf,
   type PolicySpec,
   patch,
+  patchExternalId,
   patchMetadataPublic,
   patchSchemaId,
   patchTraits,

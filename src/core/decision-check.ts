@@ -49,7 +49,14 @@ function denialProblem(denial: Denial): string | null {
   return customMessageProblem(denial);
 }
 
-const PATCH_FIELDS = new Set(["schemaId", "traits", "metadataPublic"]);
+const PATCH_FIELDS = new Set(["schemaId", "traits", "metadataPublic", "externalId"]);
+
+/**
+ * Kratos keeps `external_id` in a VARCHAR(64) that refuses "" (`persistence/sql/migrations/sql/
+ * 20250708190000000000_identities_external_id.autocommit.up.sql`, v25.4+); a longer one would
+ * fail the insert with a generic error. Counted in characters (code points), as the database does.
+ */
+export const MAX_EXTERNAL_ID_LENGTH = 64;
 
 /**
  * Checks a decision against what the answer writer can put on the wire for `hook`, and returns
@@ -75,13 +82,21 @@ export function decisionProblem(decision: Decision, hook: HookId): string | null
     case "patch": {
       // Before-hooks have a nil identity in Kratos (a patch there panics it); login-after changes are never saved.
       if (!canPatchIdentity(hook)) return `patched the identity on ${hook}, where Kratos does not save a change`;
-      if (!isPlainObject(decision.identity)) return "patch: expected identity fields ({ traits?, schemaId?, metadataPublic? })";
+      if (!isPlainObject(decision.identity))
+        return "patch: expected identity fields ({ traits?, schemaId?, metadataPublic?, externalId? })";
       for (const [field, value] of Object.entries(decision.identity)) {
-        if (!PATCH_FIELDS.has(field)) return `patch: ${field} is not a field a hook may change (traits, schemaId, metadataPublic)`;
+        if (!PATCH_FIELDS.has(field))
+          return `patch: ${field} is not a field a hook may change (traits, schemaId, metadataPublic, externalId)`;
         if (field === "schemaId" && (typeof value !== "string" || value === "")) return "patch: schemaId must be a non-empty string";
         if (field === "traits" && !isPlainObject(value)) return "patch: traits must be a whole JSON object";
         if (field === "metadataPublic" && value !== null && !isPlainObject(value))
           return "patch: metadataPublic must be a JSON object or null";
+        if (
+          field === "externalId" &&
+          value !== null &&
+          (typeof value !== "string" || value === "" || [...value].length > MAX_EXTERNAL_ID_LENGTH)
+        )
+          return `patch: externalId must be a string of 1 to ${MAX_EXTERNAL_ID_LENGTH} characters, or null to remove it`;
       }
       return null;
     }

@@ -9,6 +9,40 @@ export interface IdentityView {
   schemaId: string;
   traits: JsonObject;
   metadataPublic: JsonObject | null;
+  /**
+   * `identity.external_id` (Kratos v25.4+): the identity's id in another system, unique across
+   * identities, at most 64 characters. Null (or absent) when it has none, or when the body does
+   * not carry it: the shipped settings-after template forwards it, a new registration has none.
+   * In a patch, a string sets it and `null` removes it; Kratos v1.3.1 ignores both.
+   */
+  externalId?: string | null;
+}
+
+/** How strongly the session's holder proved who they are (`identity/credentials.go`): `aal2` is two factors. */
+export type AuthenticatorAssuranceLevel = "aal0" | "aal1" | "aal2" | "aal3";
+
+/** One way the session's holder authenticated, as Kratos lists it (`session/session.go` `AuthenticationMethod`). */
+export interface AuthenticationMethodView {
+  /** `password`, `code`, `oidc`, `totp`, `webauthn`, `passkey`, `lookup_secret`, … */
+  method: string;
+  /** Undefined for a session Kratos migrated from v0.6 (`v0.6_legacy_session`), which has none. */
+  aal: AuthenticatorAssuranceLevel | undefined;
+  completedAt: Date;
+}
+
+/**
+ * The session that makes the change (`ctx.session`: settings-after from Kratos v26.2; never on
+ * v1.3.1): how and when its holder authenticated, for rules such as "a new phone number needs a
+ * second factor" or "a recent sign-in". Never its token, devices or cookies.
+ */
+export interface SessionView {
+  /** `session.id`. */
+  id: string;
+  authenticatorAssuranceLevel: AuthenticatorAssuranceLevel;
+  /** When its holder last authenticated (`authenticated_at`). */
+  authenticatedAt: Date;
+  /** Each factor, in the order it was completed (`authentication_methods`). */
+  authenticationMethods: readonly AuthenticationMethodView[];
 }
 
 /** What every policy sees: the validated payload, reduced to what our rules may read. */
@@ -22,6 +56,8 @@ export interface HookInput {
   headers: ReadonlyMap<string, readonly string[]>;
   /** The identity in after-hooks; absent in before-hooks. */
   identity: IdentityView | undefined;
+  /** `ctx.session`, when the body carries it (settings-after from Kratos v26.2); undefined otherwise. */
+  session?: SessionView | undefined;
 }
 
 /** One of kratos-hooks's own messages (`MESSAGES` in messages.ts), by its key. */

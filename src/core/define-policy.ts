@@ -146,3 +146,13 @@ export function patchMetadataPublic(input: { hook: HookId; identity: IdentityVie
 export function patchSchemaId(schemaId: string): Decision {
   return patch({ schemaId });
 }
+
+/**
+ * Links the identity to its record in another system (`identity.external_id`, registration-after
+ * and settings-after): a string of 1 to 64 characters sets it, `null` removes it. Kratos v25.4+
+ * saves it and keeps it unique: a value another identity holds makes Kratos refuse the save (at
+ * registration, as an account that already exists). Kratos v1.3.1 ignores it.
+ */
+export function patchExternalId(externalId: string | null): Decision {
+  return patch({ externalId });
+}

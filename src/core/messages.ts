@@ -62,6 +62,10 @@ export const MESSAGES = {
     id: 4100302,
     text: "The details you entered do not fit this account type. Check the highlighted fields.",
   },
+  SCHEMA_CONFLICT: {
+    id: 4100303,
+    text: "These details belong to a different account type. Go back and choose the sign-up option that matches them.",
+  },
   HOOK_TIMEOUT: {
     id: 4100901,
     text: "We could not finish checking your details in time. Please try again.",

@@ -12,7 +12,12 @@ export type PipelineResult =
   /** The time budget's signal fired while `by` was deciding, or after it (`none`: before any policy ran). */
   | { kind: "timeout"; by: string };
 
-const FIELDS: readonly IdentityField[] = ["schemaId", "traits", "metadataPublic"];
+const FIELDS: readonly IdentityField[] = ["schemaId", "traits", "metadataPublic", "externalId"];
+
+/** A field's value for comparison: an absent external id and a null one both mean "none". */
+function comparable(identity: IdentityView, field: IdentityField): unknown {
+  return field === "externalId" ? (identity.externalId ?? null) : identity[field];
+}
 
 const ABORTED = Symbol("aborted");
 
@@ -80,6 +85,6 @@ export async function runPipeline(policies: readonly Policy[], input: HookInput,
     }
   }
   if (original === undefined || identity === undefined || identity === original) return { kind: "continue" };
-  const changed = FIELDS.filter((field) => !jsonEqual(original[field], identity[field]));
+  const changed = FIELDS.filter((field) => !jsonEqual(comparable(original, field), comparable(identity, field)));
   return changed.length === 0 ? { kind: "continue" } : { kind: "patch", identity, changed, by };
 }

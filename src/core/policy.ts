@@ -11,13 +11,21 @@ export interface PolicyContext {
   signal: AbortSignal;
   /** The service's logger; never log a phone number, email, password or token in clear. */
   logger: Logger;
+  /**
+   * Kratos's `Ory-Webhook-Trigger-ID` (v25.4+): one id per hook execution, the same on each of
+   * Kratos's retries, so a policy with side effects can key them on it and do them once.
+   * Undefined when Kratos sends none (v1.3.1, or `emit_analytics_event: false`) or a malformed one.
+   */
+  triggerId?: string | undefined;
 }
 
 /**
  * A policy decides on one hook call: continue, patch the identity, or deny with messages.
- * The built-in policies are pure and synchronous. A policy may be async when it must wait on a
- * peer; the time budget bounds that waiting, never CPU work: a synchronous `decide` runs to its
- * end, and the budget's timer cannot fire until the run waits on something.
+ * The built-in policies are synchronous and decide from their input and the configuration alone
+ * (routeSchema also logs, through `context.logger`, when it leaves or refuses the schema a client
+ * asked for). A policy may be async when it must wait on a peer; the time budget bounds that
+ * waiting, never CPU work: a synchronous `decide` runs to its end, and the budget's timer cannot
+ * fire until the run waits on something.
  */
 export interface Policy {
   name: string;

@@ -39,6 +39,19 @@ function requestIdOf(request: Request): string {
   return sent !== null && /^[A-Za-z0-9._-]{1,128}$/.test(sent) ? sent : crypto.randomUUID();
 }
 
+// Kratos sends a UUID (`request/builder.go`, v25.4+); a short token of letters, digits and
+// hyphens is accepted too. Anything else is dropped, never logged or handed to a policy raw.
+const TRIGGER_ID = /^[A-Za-z0-9-]{1,64}$/;
+
+/**
+ * Kratos's `Ory-Webhook-Trigger-ID` when sent and well-formed: one id per hook execution, the
+ * same on each retry (sent only while the web_hook's `emit_analytics_event` is on, the default).
+ */
+function triggerIdOf(request: Request): string | undefined {
+  const sent = request.headers.get("ory-webhook-trigger-id");
+  return sent !== null && TRIGGER_ID.test(sent) ? sent : undefined;
+}
+
 /** Per-request values: the request id, so the error handler logs the same id the answer names. */
 export type AppEnv = { Variables: { requestId: string } };
 
@@ -67,9 +80,7 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
     }
     const requestId = requestIdOf(c.req.raw);
     c.set("requestId", requestId);
-    // Kratos v25.4+: one id per hook execution, the same on each retry.
-    const trigger = c.req.header("ory-webhook-trigger-id");
-    const triggerId = trigger !== undefined && /^[A-Za-z0-9._-]{1,128}$/.test(trigger) ? trigger : undefined;
+    const triggerId = triggerIdOf(c.req.raw);
     // Kratos's trace (its tracing on): the line can be found from the trace, and the trace from the line.
     const trace = parseTraceparent(c.req.header("traceparent"));
     const log = (
@@ -136,14 +147,16 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
     // run waits, and the pipeline races each promise against it (docs/operations.md).
     const budget = new AbortController();
     const timer = setTimeout(() => budget.abort(), config.budgetMs);
-    // A policy's own log lines carry the call's hook and request id, like the "hook call" line.
-    const policyLogger = withFields(logger, { hook, requestId });
-    const result = await runPipeline(policies, input, { signal: budget.signal, logger: policyLogger }).finally(() => clearTimeout(timer));
+    // A policy's own log lines carry the call's hook and ids, like the "hook call" line.
+    const policyLogger = withFields(logger, { hook, requestId, triggerId });
+    const result = await runPipeline(policies, input, { signal: budget.signal, logger: policyLogger, triggerId }).finally(() =>
+      clearTimeout(timer),
+    );
     const kratosAnswer = toKratosResponse(input.hook, result, answerOptions);
     const response = answer(kratosAnswer);
     if (result.kind === "timeout") {
       logger.warn(
-        { hook, requestId, budgetMs: config.budgetMs, failMode: config.failMode, policy: result.by },
+        { hook, requestId, triggerId, budgetMs: config.budgetMs, failMode: config.failMode, policy: result.by },
         "hook exceeded its time budget",
       );
     }

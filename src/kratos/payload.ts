@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { HookInput } from "../core/decision.js";
+import type { HookInput, SessionView } from "../core/decision.js";
 import { type HookId, isBeforeHook } from "../core/hooks.js";
 import { valueAtPath, withoutZodPrefix } from "../validation/zod-issues.js";
 
@@ -12,16 +12,37 @@ const flow = z.object({
   identity_schema: z.string().nullable().optional(),
 });
 
+// `session/session.go`: Go's time.Time marshals as RFC 3339 (nanoseconds, any offset), an
+// unset `authentication_methods` slice as null. Only what `SessionView` keeps is read: never
+// `tokenized` (a token), `devices` (IP addresses) or the nested identity.
+const instant = z.iso.datetime({ offset: true }).transform((value) => new Date(value));
+const aal = z.enum(["aal0", "aal1", "aal2", "aal3"]);
+
+const session = z.object({
+  id: z.string().min(1).max(64),
+  authenticator_assurance_level: aal,
+  authenticated_at: instant,
+  authentication_methods: z
+    // A session from Kratos v0.6 was migrated to `[{"method":"v0.6_legacy_session"}]`: no aal.
+    .array(z.object({ method: z.string().min(1).max(64), aal: aal.or(z.literal("")).optional(), completed_at: instant }))
+    .nullable()
+    .optional(),
+});
+
 const base = z.object({
   flow,
   // Kratos sends name → [values]; a hand-written template may send a plain string.
   request_headers: z.record(z.string(), z.union([z.array(z.string()), z.string()])).optional(),
+  // Kratos v26.2+ on settings (v25.4+ post-persist only, which we are not); login-after since v1.2.
+  session: session.optional(),
 });
 
 const identity = z.object({
   schema_id: z.string().min(1),
   traits: object,
   metadata_public: object.nullable().optional(),
+  // Kratos v25.4+ (`identity/identity.go`, omitempty).
+  external_id: z.string().nullable().optional(),
 });
 
 const withIdentity = base.extend({ identity });
@@ -64,7 +85,27 @@ export function parseHookPayload(hook: HookId, body: unknown): { ok: true; input
       transientPayload: data.flow.transient_payload ?? undefined,
       requestedSchemaId: data.flow.identity_schema ?? undefined,
       headers,
-      identity: id && { schemaId: id.schema_id, traits: id.traits, metadataPublic: id.metadata_public ?? null },
+      identity: id && {
+        schemaId: id.schema_id,
+        traits: id.traits,
+        metadataPublic: id.metadata_public ?? null,
+        // Kratos stores "" as no external id (`sqlxx.NullString`).
+        externalId: id.external_id || null,
+      },
+      session: data.session && toSessionView(data.session),
     },
+  };
+}
+
+function toSessionView(s: z.infer<typeof session>): SessionView {
+  return {
+    id: s.id,
+    authenticatorAssuranceLevel: s.authenticator_assurance_level,
+    authenticatedAt: s.authenticated_at,
+    authenticationMethods: (s.authentication_methods ?? []).map((m) => ({
+      method: m.method,
+      aal: m.aal || undefined,
+      completedAt: m.completed_at,
+    })),
   };
 }

@@ -27,7 +27,17 @@ const WIRE_KEYS: Record<IdentityField, string> = {
   schemaId: "schema_id",
   traits: "traits",
   metadataPublic: "metadata_public",
+  externalId: "external_id",
 };
+
+/**
+ * A changed field's value on the wire. Kratos v25.4+ applies `external_id` whenever the key is
+ * present, and `null` removes it (`parseWebhookResponse`: `gjson …Exists()`); v1.3.1 has no
+ * such field and its decoder skips the key.
+ */
+function wireValue(identity: IdentityView, field: IdentityField): unknown {
+  return field === "externalId" ? (identity.externalId ?? null) : identity[field];
+}
 
 /**
  * `{"messages":[{"instance_ptr","messages":[{id,text,type,context}]}]}`, one entry per pointer
@@ -79,7 +89,7 @@ export function toKratosResponse(hook: HookId, result: PipelineResult, options: 
       if (result.changed.length === 0) return CONTINUE_ANSWER;
       const identity: Record<string, unknown> = {};
       const changes = result.changed.map((field) => WIRE_KEYS[field]);
-      for (const field of result.changed) identity[WIRE_KEYS[field]] = result.identity[field] satisfies IdentityView[typeof field];
+      for (const field of result.changed) identity[WIRE_KEYS[field]] = wireValue(result.identity, field);
       return { status: 200, body: JSON.stringify({ identity }), messages: [], changes };
     }
   }

@@ -66,6 +66,16 @@ describe("runPipeline", () => {
     expect(await run([there, back])).toMatchObject({ kind: "patch", changed: ["metadataPublic"], by: ["there", "back"] });
   });
 
+  it("counts an absent external id and a null one as the same (none), and names a real change", async () => {
+    const none = policy("none", () => ({ kind: "patch", identity: { externalId: null } }));
+    expect(await run([none])).toEqual({ kind: "continue" });
+    const set = policy("set", () => ({ kind: "patch", identity: { externalId: "crm-1" } }));
+    expect(await run([set])).toMatchObject({ kind: "patch", changed: ["externalId"], identity: { externalId: "crm-1" } });
+    const held = { ...input(), identity: { schemaId: "default", traits: {}, metadataPublic: null, externalId: "crm-1" } };
+    expect(await run([none], held)).toMatchObject({ kind: "patch", changed: ["externalId"], identity: { externalId: null } });
+    expect(await run([set], held)).toEqual({ kind: "continue" });
+  });
+
   it("throws when a policy patches a hook that carries no identity (a bug, never an answer)", async () => {
     const bad = policy("bad", () => ({ kind: "patch", identity: { schemaId: "x" } }), ["login-before"]);
     await expect(runPipeline([bad], hookInput("login-before"), policyContext())).rejects.toThrow(

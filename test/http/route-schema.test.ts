@@ -146,3 +146,136 @@ describe("routeSchema: guards", () => {
     expect((await bodyOf(res)).messages[0].instance_ptr).toBe("#/");
   });
 });
+
+describe("routeSchema: a schema the client asked for (flow.identity_schema, Kratos v25.4+) is kept or refused, never left silently", () => {
+  /** A v25.4+ registration: Kratos built the identity on the schema the client asked for. */
+  const asked = (schema: string, traits: Record<string, unknown>) => registration(traits, { identity_schema: schema }, schema);
+  const phoneRule = { name: "any phone", when: { traitPresent: ["phone"] }, schema: "phone" };
+  const rulesLines = (app: ReturnType<typeof createTestApp>) =>
+    app.logs().filter((l) => typeof l.msg === "string" && l.msg.includes("the schema the client asked for"));
+
+  it.each([
+    ["phone, with a phone", "phone", { phone: "+4917612345678" }],
+    ["email, with an email and a phone", "email", { email: "jane@example.com", phone: "+4917612345678" }],
+  ])("the default rules keep it: %s", async (_title, schema, traits) => {
+    const app = createTestApp();
+    expect((await app.call("registration-after", asked(schema, traits))).status).toBe(204);
+    expect(rulesLines(app)).toEqual([]);
+  });
+
+  it("asking for default routes as asking for nothing, since the default rules route from it (schemaIdIn), and says so in the log", async () => {
+    const app = createTestApp();
+    const res = await app.call("registration-after", asked("default", { phone: "+4917612345678" }), {
+      headers: { "ory-webhook-request-id": "req-default" },
+    });
+    expect(await bodyOf(res)).toEqual({ identity: { schema_id: "phone" } });
+    expect(rulesLines(app)).toEqual([
+      expect.objectContaining({
+        msg: "routed away from the schema the client asked for",
+        hook: "registration-after",
+        requestId: "req-default",
+        policy: "routeSchema",
+        rule: "phone only",
+        schemaId: "phone",
+        requestedSchemaId: "default",
+      }),
+    ]);
+  });
+
+  it("a rule that routes elsewhere without listing the asked schema in schemaIdIn is a conflict: SCHEMA_CONFLICT on the field it read", async () => {
+    const app = createTestApp({ config: { routeSchema: { rules: [phoneRule] } } });
+    const res = await app.call("registration-after", asked("email", { email: "jane@example.com", phone: "+4917612345678" }));
+    expect(res.status).toBe(422);
+    expect(await bodyOf(res)).toEqual({
+      messages: [
+        {
+          instance_ptr: "#/traits/phone",
+          messages: [
+            {
+              id: 4100303,
+              text: "These details belong to a different account type. Go back and choose the sign-up option that matches them.",
+              type: "error",
+              context: { reason: "schema_conflict", requested_schema_id: "email", schema_id: "phone" },
+            },
+          ],
+        },
+      ],
+    });
+    expect(rulesLines(app)).toEqual([
+      expect.objectContaining({
+        msg: "refused the schema the client asked for: a routing rule chose another",
+        rule: "any phone",
+        schemaId: "phone",
+        requestedSchemaId: "email",
+      }),
+    ]);
+    expect(app.logs().find((l) => l.msg === "hook call")).toMatchObject({
+      decision: "deny",
+      policy: "routeSchema",
+      messages: ["SCHEMA_CONFLICT"],
+    });
+  });
+
+  it("the same rule moves the identity when its schemaIdIn lists the asked schema: the operator routes away from it on purpose", async () => {
+    // Unnamed: the log names it by its place in the list.
+    const app = createTestApp({
+      config: { routeSchema: { rules: [{ when: { ...phoneRule.when, schemaIdIn: ["email"] }, schema: "phone" }] } },
+    });
+    const res = await app.call("registration-after", asked("email", { email: "jane@example.com", phone: "+4917612345678" }));
+    expect(await bodyOf(res)).toEqual({ identity: { schema_id: "phone", traits: { phone: "+4917612345678" } } });
+    expect(rulesLines(app)).toEqual([
+      expect.objectContaining({ msg: "routed away from the schema the client asked for", rule: "rules[0]" }),
+    ]);
+  });
+
+  it("without a schema asked for (Kratos v1.3.1), the same rule routes as it always did", async () => {
+    const app = createTestApp({ config: { routeSchema: { rules: [phoneRule] } } });
+    const res = await app.call("registration-after", registration({ email: "jane@example.com", phone: "+4917612345678" }, {}, "email"));
+    expect(await bodyOf(res)).toEqual({ identity: { schema_id: "phone", traits: { phone: "+4917612345678" } } });
+    expect(rulesLines(app)).toEqual([]);
+  });
+
+  it("a rule that routes to the asked schema routes as usual", async () => {
+    // Kratos built it on `default` (an earlier hook, say) while the client asked for phone.
+    const app = createTestApp();
+    const res = await app.call("registration-after", registration({ phone: "+4917612345678" }, { identity_schema: "phone" }));
+    expect(await bodyOf(res)).toEqual({ identity: { schema_id: "phone" } });
+    expect(rulesLines(app)).toEqual([]);
+  });
+
+  it.each([
+    ["emailDomainIn: the email trait", { emailDomainIn: ["corp.example"] }, "#/traits/email"],
+    ["phoneCountryIn: the phone trait", { phoneCountryIn: ["DE"] }, "#/traits/phone"],
+    ["traitPresent: its first trait", { traitPresent: ["phone", "email"] }, "#/traits/phone"],
+    ["a condition on no trait: the whole form", { transientPayloadEquals: { plan: "pro" } }, "#/"],
+  ])("the conflict's message goes on the field the rule read (%s)", async (_title, when, pointer) => {
+    const { BUNDLED_IDENTITY_SCHEMAS } = await import("../../src/config/schema.js");
+    const app = createTestApp({
+      config: {
+        identitySchemas: { ...BUNDLED_IDENTITY_SCHEMAS, staff: STAFF_SCHEMA },
+        routeSchema: { rules: [{ when, schema: "staff" }] },
+      },
+    });
+    const body = registration(
+      { email: "bob@corp.example", phone: "+4917612345678" },
+      { identity_schema: "email", transient_payload: { plan: "pro" } },
+      "email",
+    );
+    const res = await app.call("registration-after", body);
+    expect(res.status).toBe(422);
+    const json = await bodyOf(res);
+    expect(json.messages.map((m: { instance_ptr: string }) => m.instance_ptr)).toEqual([pointer]);
+    expect(json.messages[0].messages[0].context).toEqual({ reason: "schema_conflict", requested_schema_id: "email", schema_id: "staff" });
+  });
+
+  it("an asked schema id that is not one a config could name is answered, and kept out of the log", async () => {
+    const odd = "email schema\u2028<x>";
+    const app = createTestApp({ config: { routeSchema: { rules: [phoneRule] } } });
+    const res = await app.call("registration-after", registration({ phone: "+4917612345678" }, { identity_schema: odd }));
+    expect(res.status).toBe(422);
+    expect((await bodyOf(res)).messages[0].messages[0].context.requested_schema_id).toBe(odd);
+    expect(rulesLines(app)).toHaveLength(1);
+    expect(rulesLines(app)[0]).not.toHaveProperty("requestedSchemaId");
+    expect(app.rawLogs()).not.toContain("<x>");
+  });
+});

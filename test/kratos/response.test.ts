@@ -30,6 +30,23 @@ describe("toKratosResponse", () => {
     expect(json(traits.body)).toEqual({ identity: { traits: { phone: "+4917612345678" } } });
   });
 
+  it("a changed external id is sent as external_id, and its removal as null (Kratos v25.4+ applies a present key)", () => {
+    const linked = toKratosResponse(
+      "settings-after",
+      { kind: "patch", identity: { ...identity, externalId: "crm-9" }, changed: ["externalId"], by: ["x"] },
+      closed,
+    );
+    expect([json(linked.body), linked.changes]).toEqual([{ identity: { external_id: "crm-9" } }, ["external_id"]]);
+    for (const removed of [{ ...identity, externalId: null }, identity]) {
+      const answer = toKratosResponse(
+        "registration-after",
+        { kind: "patch", identity: removed, changed: ["externalId"], by: ["x"] },
+        closed,
+      );
+      expect(json(answer.body)).toEqual({ identity: { external_id: null } });
+    }
+  });
+
   it("a patch with no changed field is a 204, never an empty identity", () => {
     expect(toKratosResponse("registration-after", { kind: "patch", identity, changed: [], by: ["x"] }, closed).status).toBe(204);
   });

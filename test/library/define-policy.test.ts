@@ -8,11 +8,14 @@ import {
   denyField,
   denyForm,
   type IdentityView,
+  type PolicyContext,
   patch,
+  patchExternalId,
   patchMetadataPublic,
   patchSchemaId,
   patchTraits,
   proceed,
+  type SessionView,
 } from "../../src/index.js";
 import { hookInput } from "../support/hook-input.js";
 import { policyContext } from "../support/policy-context.js";
@@ -46,6 +49,18 @@ describe("definePolicy", () => {
       decide(input) {
         expectTypeOf(input.identity).toEqualTypeOf<IdentityView>();
         expectTypeOf(input.hook).toEqualTypeOf<"registration-after">();
+        return proceed();
+      },
+    });
+    definePolicy({
+      name: "newer-kratos",
+      hooks: ["settings-after"],
+      decide(input, context) {
+        // What Kratos v25.4+/v26.2 adds is optional: v1.3.1 sends none of it.
+        expectTypeOf(input.session).toEqualTypeOf<SessionView | undefined>();
+        expectTypeOf(input.identity.externalId).toEqualTypeOf<string | null | undefined>();
+        expectTypeOf(context.triggerId).toEqualTypeOf<string | undefined>();
+        expectTypeOf<PolicyContext>().toHaveProperty("triggerId");
         return proceed();
       },
     });
@@ -139,6 +154,8 @@ describe("the decision helpers", () => {
     const noMetadata = hookInput("registration-after", { metadataPublic: null });
     expect(patchMetadataPublic(noMetadata, { a: 1 })).toEqual({ kind: "patch", identity: { metadataPublic: { a: 1 } } });
     expect(patchSchemaId("phone")).toEqual({ kind: "patch", identity: { schemaId: "phone" } });
+    expect(patchExternalId("crm-42")).toEqual({ kind: "patch", identity: { externalId: "crm-42" } });
+    expect(patchExternalId(null)).toEqual({ kind: "patch", identity: { externalId: null } });
     expect(patch({ schemaId: "phone", metadataPublic: null })).toEqual({
       kind: "patch",
       identity: { schemaId: "phone", metadataPublic: null },

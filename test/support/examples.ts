@@ -51,6 +51,7 @@ export const EXAMPLES: Record<string, ExampleOutcome> = {
   "settings-after.email-to-disposable": { kind: "stop", messages: [["traits.email", MESSAGES.EMAIL_DOMAIN_DISPOSABLE.id]] },
   "settings-after.profile-phone-changed": { kind: "save", changes: [["traits.phone", "+4917612345678"]] },
   "settings-after.profile-unchanged": { kind: "continue" },
+  "settings-after.profile-v26-session": { kind: "continue" }, // Kratos v26.2: a session and an external_id, unchanged
 };
 
 /** The example files on disk, `<hook>.<scenario>`, sorted (the table's rows must be exactly these). */

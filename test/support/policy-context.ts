@@ -10,8 +10,11 @@ export function memoryLogger(): Logger & { lines: { level: string; fields: Recor
   return { lines, info: at("info"), warn: at("warn"), error: at("error") };
 }
 
-/** A policy context whose signal fires only when the returned `abort` is called. */
-export function policyContext(): PolicyContext & { abort: () => void } {
+/**
+ * A policy context whose signal fires only when the returned `abort` is called; `triggerId` as
+ * Kratos v25.4+ would send it, none by default (v1.3.1).
+ */
+export function policyContext(given: { triggerId?: string } = {}): PolicyContext & { abort: () => void } {
   const controller = new AbortController();
-  return { signal: controller.signal, logger: memoryLogger(), abort: () => controller.abort() };
+  return { signal: controller.signal, logger: memoryLogger(), triggerId: given.triggerId, abort: () => controller.abort() };
 }

@@ -2,7 +2,16 @@
 // policy of its own that reads a binding, and a gateway rule in front of a real upstream on
 // loopback that answers with the request it received (test/worker/global-setup.ts).
 import { afterEach, describe, expect, inject, it, vi } from "vitest";
-import { builtInPolicies, definePolicy, type GatewayRule, kratosErrorResponse, patchMetadataPublic } from "../../src/index.js";
+import v26Settings from "../../kratos/examples/settings-after.profile-v26-session.json" with { type: "json" };
+import {
+  builtInPolicies,
+  definePolicy,
+  type GatewayRule,
+  kratosErrorResponse,
+  patchExternalId,
+  patchMetadataPublic,
+  type SessionView,
+} from "../../src/index.js";
 import { createWorker, type Env } from "../../src/worker.js";
 
 const KEY = "worker-library-key-0123456789";
@@ -83,5 +92,56 @@ describe("createWorker with policies and gateway rules of your own (workerd)", (
     const through = await from("198.51.100.1");
     expect(through.status).toBe(200);
     expect(((await through.json()) as { url: string }).url).toBe("/self-service/registration/api");
+  });
+});
+
+describe("what Kratos v25.4+ and v26.2 add, inside workerd as on Node", () => {
+  it("a policy gets the trigger id and the session; the hook call line carries the trigger id, never a malformed one", async () => {
+    const seen: { triggerId: string | undefined; session: SessionView | undefined }[] = [];
+    const v25 = createWorker({
+      policies: () => [
+        definePolicy({
+          name: "link",
+          hooks: ["settings-after"],
+          decide(input, { triggerId }) {
+            seen.push({ triggerId, session: input.session });
+            return patchExternalId(`run-${triggerId ?? "none"}`);
+          },
+        }),
+      ],
+    });
+    const call = (trigger: string) =>
+      v25.fetch(
+        new Request("https://hooks.example.test/hooks/settings-after", {
+          method: "POST",
+          headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json", "ory-webhook-trigger-id": trigger },
+          body: JSON.stringify(v26Settings),
+        }),
+        env(),
+      );
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, "log").mockImplementation((line: unknown) => {
+      lines.push(String(line));
+    });
+    const trigger = "6f1c2b8e-3d4a-4f5b-9c7d-8e9fa0b1c2d3";
+    try {
+      expect(await (await call(trigger)).json()).toEqual({ identity: { external_id: `run-${trigger}` } });
+      expect(await (await call("bad.trigger.id")).json()).toEqual({ identity: { external_id: "run-none" } });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(seen.map((s) => s.triggerId)).toEqual([trigger, undefined]);
+    expect(seen[0]?.session).toEqual({
+      id: "9b8a7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+      authenticatorAssuranceLevel: "aal2",
+      authenticatedAt: new Date("2026-07-29T09:41:05.123Z"),
+      authenticationMethods: [
+        { method: "password", aal: "aal1", completedAt: new Date("2026-07-29T09:40:31.004Z") },
+        { method: "totp", aal: "aal2", completedAt: new Date("2026-07-29T09:41:05.123Z") },
+      ],
+    });
+    const calls = lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.msg === "hook call");
+    expect(calls.map((line) => line.triggerId)).toEqual([trigger, undefined]);
+    expect(lines.join("\n")).not.toContain("bad.trigger.id");
   });
 });

@@ -96,18 +96,38 @@ function toFieldPointer(pointer: string): string {
 }
 
 /**
+ * The field whose value made a rule choose its schema: the trait its email or phone condition
+ * read, else the first trait it needs present; global when it read none. The trait is on the
+ * form: Kratos validated the traits against the requested schema before the hook.
+ */
+function reasonPointer(when: Condition, options: Options): string {
+  if (when.emailDomainIn !== undefined) return traitPointer(options.emailTrait);
+  if (when.phoneCountryIn !== undefined) return traitPointer(options.phoneTrait);
+  const first = when.traitPresent?.[0];
+  return first === undefined ? GLOBAL_POINTER : traitPointer(first);
+}
+
+// A schema id as the config spells one; anything else a payload names is not logged raw.
+const LOGGABLE_SCHEMA_ID = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/**
  * Chooses the identity schema for a new identity: guards first (a schema the client asked for
  * whose requirement fails is refused), then the first matching rule. Kratos re-validates the
  * identity against the new `schema_id` after the hook (`selfservice/flow/registration/hook.go`),
  * so the routed traits are trimmed to what the target declares and validated here first: the
  * person gets our message on the right field instead of an opaque Kratos error.
+ *
+ * A schema the client named (`flow.identity_schema`, Kratos v25.4+ `?identity_schema=`) is never
+ * left silently: a rule that routes elsewhere moves the identity only when its `schemaIdIn` lists
+ * the named schema (the operator routes away from it on purpose, and the move is logged); any
+ * other such rule is a conflict, refused with SCHEMA_CONFLICT on the field the rule read.
  */
 export function createRouteSchema(options: Options, schemas: IdentitySchemaSet, phone: RoutePhoneOptions): Policy {
   const matches = createMatcher(options, phone);
   return {
     name: "routeSchema",
     hooks: hooksWhere((hook) => hook.createsIdentity),
-    decide(input): Decision {
+    decide(input, context): Decision {
       const identity = input.identity;
       if (identity === undefined) return CONTINUE;
       const requested = new Set([identity.schemaId, input.requestedSchemaId]);
@@ -117,8 +137,27 @@ export function createRouteSchema(options: Options, schemas: IdentitySchemaSet, 
           return deny("SCHEMA_NOT_ALLOWED", pointer, { reason: "schema_not_allowed", schema_id: guard.schema });
         }
       }
-      const rule = options.rules.find((r) => matches(r.when, input, identity));
+      const index = options.rules.findIndex((r) => matches(r.when, input, identity));
+      const rule = options.rules[index];
       if (rule === undefined) return CONTINUE;
+      const asked = input.requestedSchemaId;
+      if (asked !== undefined && rule.schema !== asked) {
+        const fields = {
+          policy: "routeSchema",
+          rule: rule.name ?? `rules[${index}]`,
+          schemaId: rule.schema,
+          requestedSchemaId: LOGGABLE_SCHEMA_ID.test(asked) ? asked : undefined,
+        };
+        if (rule.when.schemaIdIn?.includes(asked) !== true) {
+          context.logger.info(fields, "refused the schema the client asked for: a routing rule chose another");
+          return deny("SCHEMA_CONFLICT", reasonPointer(rule.when, options), {
+            reason: "schema_conflict",
+            requested_schema_id: asked,
+            schema_id: rule.schema,
+          });
+        }
+        context.logger.info(fields, "routed away from the schema the client asked for");
+      }
       const declared = schemas.declaredTraits(rule.schema);
       // Blank strings (an empty optional form field) count as absent here as in the conditions:
       // kept, they would fail a `format` in the target schema.

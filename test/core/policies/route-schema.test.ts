@@ -190,3 +190,42 @@ describe("routeSchema.decide: guards", () => {
     expect(routed(decide(guard(field), given))).toEqual(expected);
   });
 });
+
+describe("routeSchema.decide: a schema the client asked for (Kratos v25.4+) is kept or refused", () => {
+  const anyPhone = (schemaIdIn?: string[]) => ({
+    rules: [{ when: { traitPresent: ["phone"], ...(schemaIdIn && { schemaIdIn }) }, schema: "phone" }],
+  });
+  const both = { email: "a@example.com", phone: "+4917612345678" };
+
+  it.each<[string, Record<string, unknown>, Given, string | string[]]>([
+    [
+      "default rules, phone asked and built on phone: kept",
+      {},
+      { schemaId: "phone", requestedSchemaId: "phone", traits: { phone: "+4917612345678" } },
+      "unchanged",
+    ],
+    ["default rules, email asked with a phone too: kept", {}, { schemaId: "email", requestedSchemaId: "email", traits: both }, "unchanged"],
+    [
+      "default rules, default asked: routed (schemaIdIn lists default)",
+      {},
+      { requestedSchemaId: "default", traits: { phone: "+4917612345678" } },
+      "phone",
+    ],
+    ["a rule to the asked schema: routed", anyPhone(), { requestedSchemaId: "phone", traits: { phone: "+4917612345678" } }, "phone"],
+    [
+      "a rule elsewhere, schemaIdIn silent: refused",
+      anyPhone(),
+      { schemaId: "email", requestedSchemaId: "email", traits: both },
+      ["SCHEMA_CONFLICT at #/traits/phone"],
+    ],
+    [
+      "a rule elsewhere, schemaIdIn lists the asked schema: routed",
+      anyPhone(["email"]),
+      { schemaId: "email", requestedSchemaId: "email", traits: both },
+      "phone",
+    ],
+    ["a rule elsewhere, nothing asked (v1.3.1): routed", anyPhone(), { schemaId: "email", traits: both }, "phone"],
+  ])("%s", (_title, routeSchema, given, expected) => {
+    expect(routed(decide(routeSchema, given))).toEqual(expected);
+  });
+});
