@@ -6,7 +6,17 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CourierSink, formatMessage } from "./courier-sink.js";
-import { KratosToolchainError, resolveKratos } from "./kratos-binary.js";
+import {
+  type KratosBinary,
+  KratosToolchainError,
+  KratosUnavailableError,
+  kratosBinaryVersion,
+  resolveKratos,
+  resolveKratosVersion,
+  TESTED_KRATOS_VERSIONS,
+  type TestedKratosVersion,
+} from "./kratos-binary.js";
+import { formatJudgedKratos, type JudgedKratos, toJudgedKratos, VERSION_FLAG } from "./kratos-version.js";
 import { PACKAGE_ROOT, UsageError } from "./usage.js";
 
 /** The ports of the local stack: the usual ones (kratos/kratos.yml, README), each a flag. */
@@ -40,7 +50,9 @@ export interface DevArgs {
   adminPort?: string;
   sinkPort?: string;
   /** `memory` (default), a Kratos DSN (`sqlite://…`, `postgres://…`), or a file path for SQLite. */
-  dsn?: string;
+  dsn?: string | undefined;
+  /** `--kratos-version`: the tested release to run; with KRATOS_BIN, the release that binary must report. */
+  kratosVersion?: string | undefined;
 }
 
 export interface DevIO {
@@ -165,11 +177,57 @@ async function waitReady(c: Child, url: string, timeoutMs: number, stop?: AbortS
   throw new Error(`${c.name} was not ready at ${url} within ${timeoutMs / 1000} s; its log (${c.log}):\n${tail(c.log)}`);
 }
 
+/**
+ * The Kratos `dev` runs: KRATOS_BIN if set, else the tested release `--kratos-version` names,
+ * else v1.3.1 from the cache or a build. Its release is what `kratos version` reports; with
+ * `--kratos-version`, the binary must report that release (or none, for a build without one).
+ */
+export function resolveDevKratos(
+  flag: string | undefined,
+  log: (line: string) => void,
+  report: (path: string) => string | undefined = kratosBinaryVersion,
+): { binary: KratosBinary; judged: JudgedKratos } {
+  const wanted = flag === undefined ? undefined : toJudgedKratos(flag, "flag", VERSION_FLAG);
+  let binary: KratosBinary;
+  // resolveKratos reads KRATOS_BIN from the process's environment, as here.
+  if (process.env.KRATOS_BIN || wanted === undefined) binary = resolveKratos(log);
+  else if ((TESTED_KRATOS_VERSIONS as readonly string[]).includes(wanted.version)) {
+    binary = resolveKratosVersion(wanted.version as TestedKratosVersion, log);
+  } else {
+    throw new UsageError(
+      `${VERSION_FLAG} ${wanted.version}: dev runs the tested releases (${TESTED_KRATOS_VERSIONS.join(", ")}); for another, set KRATOS_BIN to its binary`,
+    );
+  }
+  const from = `\`kratos version\` of ${binary.path}`;
+  const reported = report(binary.path);
+  if (wanted === undefined) {
+    if (reported === undefined) {
+      throw new UsageError(`${binary.path} does not say which Kratos release it is (\`kratos version\`): pass ${VERSION_FLAG} <release>`);
+    }
+    return { binary, judged: toJudgedKratos(reported, "binary", from) };
+  }
+  let judged: JudgedKratos | undefined;
+  try {
+    judged = reported === undefined ? undefined : toJudgedKratos(reported, "binary", from);
+  } catch {
+    // A build without a release (`master`): the flag says which release it is.
+  }
+  if (judged === undefined) {
+    const note = `${binary.path} reports ${reported === undefined ? "no release" : `"${reported}"`}`;
+    return { binary, judged: { ...wanted, note: wanted.note === undefined ? note : `${wanted.note}; ${note}` } };
+  }
+  if (judged.version !== wanted.version) {
+    throw new UsageError(`${VERSION_FLAG} ${wanted.version}, but ${binary.path} reports ${judged.version} (\`kratos version\`)`);
+  }
+  return { binary, judged };
+}
+
 /** The URLs and the copy-paste native registration and login through the gateway. */
 export function devBanner(
   urls: { gateway: string; hooks: string; public: string; admin: string; sink: string },
   dsn: string,
   logs: string,
+  kratos: JudgedKratos,
 ): string {
   const phone = "0176 1234 5678";
   const password = "correct horse battery staple 42";
@@ -182,6 +240,7 @@ kratos-hooks dev: the local stack is up (Ctrl-C stops it all)
   hooks          ${urls.hooks}   (Kratos's web_hooks, development key)
   kratos public  ${urls.public}   (only the gateway calls it)
   kratos admin   ${urls.admin}
+  kratos         ${formatJudgedKratos(kratos).replace(/^Kratos /, "")}
   courier sink   ${urls.sink}   (SMS and email are printed below)
   database       ${dsn}
   logs           ${logs}
@@ -220,6 +279,8 @@ export async function devCommand(args: DevArgs, io: DevIO, env: NodeJS.ProcessEn
     }
   }
   const dsn = kratosDsn(args.dsn);
+  // A release that names nothing is a usage error before anything is checked or started.
+  if (args.kratosVersion !== undefined) toJudgedKratos(args.kratosVersion, "flag", VERSION_FLAG);
 
   const entry = serverEntry();
   if (!existsSync(entry)) {
@@ -234,12 +295,21 @@ export async function devCommand(args: DevArgs, io: DevIO, env: NodeJS.ProcessEn
   }
 
   let kratosBin: string;
+  let judged: JudgedKratos;
   try {
-    const found = resolveKratos((line) => io.err(`${line}\n`));
-    kratosBin = found.path;
-    io.err(`Kratos: ${kratosBin}${found.source === "KRATOS_BIN" ? " (KRATOS_BIN)" : ""}\n`);
+    const found = resolveDevKratos(args.kratosVersion, (line) => io.err(`${line}\n`));
+    kratosBin = found.binary.path;
+    judged = found.judged;
+    const note = judged.note === undefined ? "" : `; ${judged.note}`;
+    io.err(`Kratos ${judged.version}: ${kratosBin}${found.binary.source === "KRATOS_BIN" ? " (KRATOS_BIN)" : ""}${note}\n`);
   } catch (error) {
-    if (!(error instanceof KratosToolchainError) && !/KRATOS_BIN/.test((error as Error).message)) throw error;
+    if (error instanceof UsageError) throw error;
+    if (
+      !(error instanceof KratosToolchainError || error instanceof KratosUnavailableError) &&
+      !/KRATOS_BIN/.test((error as Error).message)
+    ) {
+      throw error;
+    }
     io.err(`kratos-hooks dev: ${(error as Error).message}\n`);
     return 1;
   }
@@ -325,7 +395,7 @@ export async function devCommand(args: DevArgs, io: DevIO, env: NodeJS.ProcessEn
     await waitReady(kratos, `${urls.admin}/admin/health/ready`, 60_000, stopRequested.signal);
     await waitReady(hooks, `${urls.gateway}/health/ready`, 10_000, stopRequested.signal);
 
-    io.out(devBanner(urls, dsn, dir));
+    io.out(devBanner(urls, dsn, dir, judged));
     io.out(`kratos-hooks dev: ready\n`);
 
     const died = await Promise.race([

@@ -7,8 +7,13 @@ export type { Effect };
 export interface Problem {
   /** Stable id of the rule, e.g. `global-after-parse`. */
   code: string;
-  /** What Kratos v1.3.1 does with it; an error unless `warning`. */
+  /** What the judged Kratos release does with it; an error unless `warning`. */
   effect: Effect;
+  /**
+   * The first Kratos release that accepts what this finding is about: the doctor drops it when
+   * judging for that release or a later one.
+   */
+  acceptedFrom?: string | undefined;
   /** Key path from kratos.yml's root, for the line number; absent outside kratos.yml. */
   at?: readonly (string | number)[] | undefined;
   /** Where in the file: a key path in kratos.yml or a JSON pointer in a schema. */

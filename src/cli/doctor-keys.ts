@@ -25,22 +25,47 @@ const KEYS = {
   before: ["hooks"],
   method: ["default_browser_return_url", "hooks"],
   webHookEntry: ["hook", "config"],
-  webHookConfig: ["url", "method", "headers", "body", "can_interrupt", "emit_analytics_event", "response", "auth", "id"],
+  webHookConfig: ["url", "method", "headers", "body", "can_interrupt", "emit_analytics_event", "response", "auth"],
   response: ["ignore", "parse"],
   auth: ["type", "config"],
   api_key: ["name", "value", "in"],
   basic_auth: ["user", "password"],
 } as const;
+/**
+ * Keys later releases add to these sections (embedx/config.schema.json@v25.4.0): v1.3.1 refuses
+ * to start on them (measured: `additionalProperties "id" not allowed`), v26.2.0 starts.
+ */
+const LATER_KEYS: Partial<Record<keyof typeof KEYS, Record<string, string>>> = { webHookConfig: { id: "v25.4.0" } };
 
 /** The methods that have their own hook list under `selfservice.flows.<flow>.after`. */
 export function afterMethods(flow: FlowName): readonly string[] {
   return AFTER_METHODS[flow];
 }
 
-function unknownKeys(node: unknown, allowed: readonly string[], at: readonly (string | number)[], out: YamlFinding[]): void {
+function unknownKeys(
+  node: unknown,
+  allowed: readonly string[],
+  at: readonly (string | number)[],
+  out: YamlFinding[],
+  later: Readonly<Record<string, string>> = {},
+): void {
   if (!isPlainObject(node)) return;
   for (const key of Object.keys(node)) {
     if (allowed.includes(key)) continue;
+    const since = later[key];
+    if (since !== undefined) {
+      out.push(
+        finding({
+          code: "unknown-key",
+          effect: "refuses_to_start",
+          at: [...at, key],
+          message: `unknown key "${key}": Kratos before ${since} refuses to start (additionalProperties false); ${since} and later accept it`,
+          fix: `remove "${key}", or run Kratos ${since} or later`,
+          acceptedFrom: since,
+        }),
+      );
+      continue;
+    }
     const guess = allowed.find((k) => editDistance(k, key) <= 2);
     out.push(
       finding({
@@ -78,7 +103,7 @@ export function findUnknownKeys(data: Record<string, unknown>): YamlFinding[] {
     const config = entry.config;
     if (config === undefined) continue;
     const at = [...entry.path, "config"];
-    unknownKeys(config, KEYS.webHookConfig, at, out);
+    unknownKeys(config, KEYS.webHookConfig, at, out, LATER_KEYS.webHookConfig);
     unknownKeys(config.response, KEYS.response, [...at, "response"], out);
     unknownKeys(config.auth, KEYS.auth, [...at, "auth"], out);
     const auth = isPlainObject(config.auth) ? config.auth : {};

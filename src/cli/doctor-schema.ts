@@ -7,8 +7,11 @@ import { finding, type Problem } from "./doctor-finding.js";
 import { fetchKratosURL, type KratosConfig } from "./kratos-config.js";
 import { UsageError } from "./usage.js";
 
-/** Records a finding; `file` defaults to kratos.yml. */
-export type AddFinding = (problem: Problem, file?: string) => void;
+/**
+ * Records a finding; `file` defaults to kratos.yml. Returns false when the finding does not hold
+ * for the judged Kratos release (its `acceptedFrom` is that release or an earlier one).
+ */
+export type AddFinding = (problem: Problem, file?: string) => boolean;
 
 /**
  * One schema document read from `file`: JSON, then the one checker's rules. Returns the
@@ -31,11 +34,12 @@ function checkSchemaText(text: string, file: string, label: string | undefined, 
     );
     return undefined;
   }
-  const problems = checkIdentitySchema(document);
-  for (const { acceptedFrom: _, ...problem } of problems)
-    add({ ...problem, message: label === undefined ? problem.message : `${label}: ${problem.message}` }, file);
+  let kept = 0;
+  for (const problem of checkIdentitySchema(document)) {
+    if (add({ ...problem, message: label === undefined ? problem.message : `${label}: ${problem.message}` }, file)) kept++;
+  }
   // A broken schema is reported once; comparing it with our copy would only repeat that.
-  return problems.length === 0 ? document : undefined;
+  return kept === 0 ? document : undefined;
 }
 
 /** One entry of identity.schemas: its id and url, then the document the url points at. */

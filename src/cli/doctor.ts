@@ -1,18 +1,23 @@
+import type { Config } from "../config/schema.js";
 import { jsonEqual } from "../core/json.js";
 import { loadCliConfig } from "./cli-config.js";
 import { keyFindings } from "./doctor-auth.js";
 import { type Effect, finding, type Problem, severityOf } from "./doctor-finding.js";
+import { headerFindings } from "./doctor-headers.js";
 import { webhookFindings } from "./doctor-hooks.js";
 import { findUnknownKeys } from "./doctor-keys.js";
 import { type AddFinding, checkIdentity, checkSchemaFolder } from "./doctor-schema.js";
 import { type KratosConfig, openKratosConfig } from "./kratos-config.js";
+import { defaultJudgedKratos, formatJudgedKratos, type JudgedKratos, judgedAtLeast } from "./kratos-version.js";
 import { displayPath, UsageError } from "./usage.js";
 
 export interface Finding {
   /** Stable id of the rule, e.g. `global-after-parse`. */
   code: string;
-  /** What Kratos v1.3.1 does with it: refuses to start, starts and then fails, or runs (a warning). */
+  /** What the judged Kratos release does with it: refuses to start, starts and then fails, or runs (a warning). */
   effect: Effect;
+  /** The first Kratos release that accepts it, when a later release does. */
+  acceptedFrom?: string;
   /** `warning` for the effect `warning`, else `error`; errors make the exit code 1. */
   severity: "error" | "warning";
   file: string;
@@ -33,10 +38,14 @@ export interface DoctorOptions {
   gateway?: string | undefined;
   /** `GATEWAY_KRATOS_URL` from the environment: Kratos's own address, which base_url must not be. */
   gatewayUpstream?: string | undefined;
+  /** The Kratos release to judge for (`--kratos-version`, `--admin-url`); default: `defaultJudgedKratos()`. */
+  version?: JudgedKratos | undefined;
 }
 
 export interface DoctorReport {
   kratos: string;
+  /** The release the findings hold for, and where the doctor learnt it. */
+  kratosVersion: JudgedKratos;
   /** Kratos's working directory assumed for relative file:// URLs. */
   cwd: string;
   findings: Finding[];
@@ -45,11 +54,11 @@ export interface DoctorReport {
   exitCode: 0 | 1;
 }
 
-/** Our routing rules and identity schemas against what kratos.yml declares. */
-function checkRouting(config: DoctorOptions["config"], declared: Map<string, unknown>, add: AddFinding) {
-  let loaded: ReturnType<typeof loadCliConfig>;
+/** Our config (`--config`, else as the server reads it) and the name its findings give it; a finding when it does not load. */
+function loadOurConfig(config: DoctorOptions["config"], add: AddFinding): { config: Config; file: string } | undefined {
   try {
-    loaded = loadCliConfig(config);
+    const loaded = loadCliConfig(config);
+    return { config: loaded.config, file: config ?? `kratos-hooks config (${loaded.source})` };
   } catch (error) {
     add(
       {
@@ -61,10 +70,14 @@ function checkRouting(config: DoctorOptions["config"], declared: Map<string, unk
       },
       config ?? "kratos-hooks config",
     );
-    return;
+    return undefined;
   }
-  const file = config ?? `kratos-hooks config (${loaded.source})`;
-  const { routeSchema, identitySchemas } = loaded.config;
+}
+
+/** Our routing rules and identity schemas against what kratos.yml declares. */
+function checkRouting(ours: { config: Config; file: string }, declared: Map<string, unknown>, add: AddFinding) {
+  const { file } = ours;
+  const { routeSchema, identitySchemas } = ours.config;
   const check = (id: string, path: string) => {
     if (routeSchema.enabled && !declared.has(id)) {
       add(
@@ -143,14 +156,24 @@ function checkGateway(kratos: KratosConfig, options: DoctorOptions, add: AddFind
   );
 }
 
-/** Checks kratos.yml, the identity schemas it names and our routing against it. */
+/** Checks kratos.yml, the identity schemas it names and our routing against it, for one Kratos release. */
 export function runDoctor(options: DoctorOptions): DoctorReport {
   const { kratos, cwd } = openKratosConfig(options.kratos, options.cwd);
+  const version = options.version ?? defaultJudgedKratos();
   const findings: Finding[] = [];
   const mainFile = displayPath(kratos.file);
-  const add: AddFinding = ({ at, ...problem }: Problem, file = kratos.file) => {
+  const add: AddFinding = ({ at, acceptedFrom, ...problem }: Problem, file = kratos.file) => {
+    // What the judged release accepts is no finding (recovery via sms, a web_hook id: v25.4+).
+    if (acceptedFrom !== undefined && judgedAtLeast(version, acceptedFrom)) return false;
     const line = at === undefined || file !== kratos.file ? undefined : kratos.lineOf(at);
-    findings.push({ ...problem, severity: severityOf(problem.effect), file: displayPath(file), ...(line === undefined ? {} : { line }) });
+    findings.push({
+      ...problem,
+      severity: severityOf(problem.effect),
+      file: displayPath(file),
+      ...(line === undefined ? {} : { line }),
+      ...(acceptedFrom === undefined ? {} : { acceptedFrom }),
+    });
+    return true;
   };
   for (const problem of findUnknownKeys(kratos.data)) add(problem);
   const declared = checkIdentity(kratos, cwd, add);
@@ -160,12 +183,25 @@ export function runDoctor(options: DoctorOptions): DoctorReport {
   checkGateway(kratos, options, add);
   if (options.schemas !== undefined) checkSchemaFolder(options.schemas, add);
   // Without any declared schema, every routing rule would repeat the identity finding.
-  if (declared.size > 0) checkRouting(options.config, declared, add);
+  const ours = declared.size > 0 ? loadOurConfig(options.config, add) : undefined;
+  if (ours !== undefined) {
+    checkRouting(ours, declared, add);
+    for (const { problem, in: where } of headerFindings(kratos.data, ours.config, version))
+      add(problem, where === "ours" ? ours.file : kratos.file);
+  }
   // kratos.yml first, then the other files by name; within a file, by line.
   const rank = (f: Finding) => (f.file === mainFile ? "" : f.file);
   findings.sort((a, b) => rank(a).localeCompare(rank(b)) || (a.line ?? 0) - (b.line ?? 0));
   const errors = findings.filter((f) => f.severity === "error").length;
-  return { kratos: mainFile, cwd, findings, errors, warnings: findings.length - errors, exitCode: errors > 0 ? 1 : 0 };
+  return {
+    kratos: mainFile,
+    kratosVersion: version,
+    cwd,
+    findings,
+    errors,
+    warnings: findings.length - errors,
+    exitCode: errors > 0 ? 1 : 0,
+  };
 }
 
 export function formatDoctor(report: DoctorReport): string {
@@ -177,5 +213,5 @@ export function formatDoctor(report: DoctorReport): string {
     report.findings.length === 0
       ? `${report.kratos}: no problems found (Kratos's working directory assumed: ${report.cwd})`
       : `${report.errors} error(s), ${report.warnings} warning(s) in ${report.kratos} (Kratos's working directory assumed: ${report.cwd})`;
-  return `${[...lines, summary].join("\n")}\n`;
+  return `${[`judged for ${formatJudgedKratos(report.kratosVersion)}`, ...lines, summary].join("\n")}\n`;
 }

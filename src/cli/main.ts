@@ -5,8 +5,16 @@ import { HOOK_IDS } from "../core/hooks.js";
 import { formatConfigCheck, runConfigCheck } from "./config-check.js";
 import { formatDoctor, runDoctor } from "./doctor.js";
 import { JsonnetUnavailableError } from "./jsonnet.js";
+import { TESTED_KRATOS_VERSIONS } from "./kratos-binary.js";
+import { DEFAULT_KRATOS_VERSION, resolveJudgedKratos } from "./kratos-version.js";
 import { formatTry, listExamples, runTry, withBareExample } from "./try.js";
 import { EXIT, EXIT_CODES_HELP, PACKAGE_ROOT, UsageError } from "./usage.js";
+
+const VERSION_HELP = `  --kratos-version <v> the Kratos release to judge for, e.g. ${TESTED_KRATOS_VERSIONS.join(" or ")}
+                       (tested: ${TESTED_KRATOS_VERSIONS.join(", ")}; others are judged as the
+                       tested release of the same feature set, with a note)
+  --admin-url <url>    ask this Kratos admin API for its release (GET /admin/version) instead
+                       (default without either: ${DEFAULT_KRATOS_VERSION}, said in the output)`;
 
 const HELP = {
   main: `kratos-hooks: try Kratos web_hook payloads locally and check the wiring before deploying
@@ -36,6 +44,7 @@ top-level argument, sends it to the handler and says what Kratos would do with t
                        (default: the folder of kratos.yml)
   --url <url>          call a running service (Node or wrangler dev) instead of the in-process
                        handler, with the auth and headers kratos.yml configures
+${VERSION_HELP}
   --json               print the report as JSON
   -h, --help           this help
 
@@ -54,6 +63,7 @@ points at, and our routing rules against the schema ids it declares.
   --gateway <url>      the gateway's public URL: warn unless serve.public.base_url is it
                        (without it, GATEWAY_KRATOS_URL in the environment: warn when
                        base_url is Kratos's own address)
+${VERSION_HELP}
   --json               print the findings as JSON
   -h, --help           this help
 
@@ -89,8 +99,12 @@ HOOKS_CONFIG, HOOKS_API_KEYS, LOG_LEVEL), and a courier sink that prints every S
 its code. Prints the URLs and a curl registration and login through the gateway.
 
 Kratos: KRATOS_BIN if set, else the cached build, else built from its Go module into
-~/.cache/kratos-hooks (needs Go 1.23+ and gcc, once, a few minutes).
+~/.cache/kratos-hooks (needs Go 1.23+ and gcc, once, a few minutes). It prints the release the
+binary reports (\`kratos version\`).
 
+  --kratos-version <v> run this tested release (${TESTED_KRATOS_VERSIONS.join(", ")}): KRATOS_BIN_V… if set, else
+                       the cache, a build (v1.3.1) or the provided archive (v26.2.0); with
+                       KRATOS_BIN, that binary must report <v>
   --hooks-port <n>     the hooks (default 8787)
   --gateway-port <n>   the gateway, Kratos's public URL for clients (default 4455)
   --public-port <n>    Kratos's own public API, called by the gateway (default 4433)
@@ -115,6 +129,9 @@ it as HOOKS_CONFIG_FILE; without, checks what the server would read from the env
 
 ${EXIT_CODES_HELP}`,
 };
+
+/** `doctor` and `try`: which Kratos release to judge for (src/cli/kratos-version.ts). */
+const VERSION_OPTIONS = { "kratos-version": { type: "string" }, "admin-url": { type: "string" } } satisfies ParseArgsConfig["options"];
 
 const COMMON = { json: { type: "boolean" }, help: { type: "boolean", short: "h" } } satisfies ParseArgsConfig["options"];
 
@@ -179,6 +196,7 @@ async function run(argv: string[], { out, err, isTTY = false, signal }: Output):
       kratos: { type: "string" },
       cwd: { type: "string" },
       url: { type: "string" },
+      ...VERSION_OPTIONS,
     });
     if (values.help) return help(out, "try");
     tooMany(positionals, 2, "kratos-hooks try <hook> <ctx.json>");
@@ -186,7 +204,9 @@ async function run(argv: string[], { out, err, isTTY = false, signal }: Output):
     if (hook === undefined) throw new UsageError(`name a hook: ${HOOK_IDS.join(", ")}`);
     if (ctxFile !== undefined && values.example !== undefined) throw new UsageError("give either a ctx file or --example, not both");
     if (values.example === "") return listExamples(hook, out);
-    const report = await runTry({ hook, ctxFile, ...values });
+    const { "kratos-version": _, "admin-url": __, ...given } = values;
+    const version = await resolveJudgedKratos({ version: values["kratos-version"], adminUrl: values["admin-url"] });
+    const report = await runTry({ hook, ctxFile, ...given, version });
     out(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatTry(report));
     return report.exitCode;
   }
@@ -196,10 +216,13 @@ async function run(argv: string[], { out, err, isTTY = false, signal }: Output):
       schemas: { type: "string" },
       config: { type: "string" },
       gateway: { type: "string" },
+      ...VERSION_OPTIONS,
     });
     if (values.help) return help(out, "doctor");
     tooMany(positionals, 1, "kratos-hooks doctor [kratos.yml]");
-    const report = runDoctor({ kratos: positionals[0], ...values, gatewayUpstream: process.env.GATEWAY_KRATOS_URL });
+    const { "kratos-version": _, "admin-url": __, ...given } = values;
+    const version = await resolveJudgedKratos({ version: values["kratos-version"], adminUrl: values["admin-url"] });
+    const report = runDoctor({ kratos: positionals[0], ...given, version, gatewayUpstream: process.env.GATEWAY_KRATOS_URL });
     out(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatDoctor(report));
     return report.exitCode;
   }
@@ -252,6 +275,7 @@ async function run(argv: string[], { out, err, isTTY = false, signal }: Output):
       "admin-port": { type: "string" },
       "sink-port": { type: "string" },
       dsn: { type: "string" },
+      "kratos-version": { type: "string" },
     });
     if (values.help) return help(out, "dev");
     tooMany(positionals, 0, "kratos-hooks dev [options]");
@@ -263,6 +287,7 @@ async function run(argv: string[], { out, err, isTTY = false, signal }: Output):
       adminPort: values["admin-port"],
       sinkPort: values["sink-port"],
       dsn: values.dsn,
+      kratosVersion: values["kratos-version"],
     };
     return devCommand(args, { out, err, color: process.stdout.isTTY === true, ...(signal && { signal }) });
   }

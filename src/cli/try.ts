@@ -10,6 +10,8 @@ import { loadCliConfig } from "./cli-config.js";
 import { acceptedKeys, keyRefusal } from "./doctor-auth.js";
 import { renderTemplate } from "./jsonnet.js";
 import { fetchKratosURL, type KratosConfig, listHooks, openKratosConfig, pathText, routeOf } from "./kratos-config.js";
+import { canonicalHeaderKey, forwardedHeaders } from "./kratos-headers.js";
+import { defaultJudgedKratos, featuresOf, formatJudgedKratos, type JudgedKratos } from "./kratos-version.js";
 import { displayPath, PACKAGE_ROOT, UsageError } from "./usage.js";
 
 export interface TryOptions {
@@ -20,10 +22,14 @@ export interface TryOptions {
   kratos?: string | undefined;
   cwd?: string | undefined;
   url?: string | undefined;
+  /** The Kratos release to judge for (`--kratos-version`, `--admin-url`); default: `defaultJudgedKratos()`. */
+  version?: JudgedKratos | undefined;
 }
 
 export interface TryReport {
   hook: HookId;
+  /** The release the verdict holds for, and where `try` learnt it. */
+  kratosVersion: JudgedKratos;
   ctx: string;
   template: { file: string; wiredAt: string };
   handler: string;
@@ -130,6 +136,42 @@ function readCtx(options: TryOptions, hook: HookId): { ctx: Record<string, unkno
     );
   }
   return { ctx, name: displayPath(file), notes };
+}
+
+/**
+ * What the judged release leaves out of the ctx it builds, taken out of this one so that the
+ * verdict is the one that release acts on; returns a note for each change.
+ * - `ctx.request_headers`: only the names Kratos forwards (17 fixed before v25.4, else
+ *   `clients.web_hook.header_allowlist`); a ctx Kratos built already holds no others.
+ * - `ctx.flow.transient_payload` on settings hooks: v26.2.0 does not pass it (measured: the same
+ *   submission gives `{"phone_region":"DE"}` on v1.3.1 and nothing on v26.2.0).
+ */
+function toJudgedCtx(ctx: Record<string, unknown>, hook: HookId, kratos: KratosConfig, judged: JudgedKratos): string[] {
+  const notes: string[] = [];
+  const features = featuresOf(judged);
+  const measured = judged.version === judged.judgedAs ? "" : ` (measured on ${judged.judgedAs}; ${judged.version} is judged as it)`;
+  const flow = ctx.flow as Record<string, unknown>;
+  if (factsOf(hook).flow === "settings" && !features.settingsTransientPayload && "transient_payload" in flow) {
+    delete flow.transient_payload;
+    notes.push(
+      `Kratos ${judged.version} does not pass flow.transient_payload to settings hooks${measured}: try dropped it from the ctx, as Kratos would`,
+    );
+  }
+  if (isPlainObject(ctx.request_headers)) {
+    const forwarded = forwardedHeaders(kratos.data, features);
+    const dropped = Object.keys(ctx.request_headers).filter((name) => !forwarded.names.has(canonicalHeaderKey(name)));
+    for (const name of dropped) delete ctx.request_headers[name];
+    if (dropped.length > 0) {
+      const list =
+        forwarded.source === "fixed"
+          ? "its 17 fixed request headers (before v25.4)"
+          : `the headers in clients.web_hook.header_allowlist${forwarded.source === "default" ? " (not set: its 17 defaults)" : ""}`;
+      notes.push(
+        `Kratos ${judged.version} passes web_hooks only ${list}: try dropped ${dropped.join(", ")} from request_headers, as Kratos would`,
+      );
+    }
+  }
+  return notes;
 }
 
 /** The web_hook wired to our route for `hook`, preferring the place the hook belongs. */
@@ -243,6 +285,8 @@ export async function runTry(options: TryOptions): Promise<TryReport> {
   const config = loadCliConfig(options.config);
   const keys = options.url === undefined ? serviceKeys() : { keys: [], usingDevKey: false };
   const { kratos, cwd } = openKratosConfig(options.kratos, options.cwd);
+  const judged = options.version ?? defaultJudgedKratos();
+  ctxNotes.push(...toJudgedCtx(ctx, hook, kratos, judged));
   const wiring = findWiring(kratos, hook);
   const bodyURL = wiring.config.body;
   if (typeof bodyURL !== "string") throw new UsageError(`${pathText(wiring.path)}.config has no body template in ${kratos.file}`);
@@ -288,6 +332,7 @@ export async function runTry(options: TryOptions): Promise<TryReport> {
   verdict.notes.unshift(...ctxNotes);
   return {
     hook,
+    kratosVersion: judged,
     ctx: options.example === undefined ? name : `example ${options.example} (${name})`,
     template: { file: templateName, wiredAt: `${displayPath(kratos.file)} ${pathText(wiring.path)}` },
     handler: options.url === undefined ? `in-process, config: ${config.source}` : target,
@@ -312,6 +357,7 @@ export function formatTry(report: TryReport): string {
     `ctx       ${report.ctx}`,
     `template  ${report.template.file} (wired at ${report.template.wiredAt})`,
     `handler   ${report.handler}`,
+    `kratos    ${formatJudgedKratos(report.kratosVersion).replace(/^Kratos /, "")}`,
   ];
   if (report.answer !== null) {
     const body = report.answer.body.length > 240 ? `${report.answer.body.slice(0, 240)}…` : report.answer.body;

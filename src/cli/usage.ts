@@ -49,5 +49,6 @@ export const EXIT_CODES_HELP = `Exit codes: (the same for every command)
      (config check), any other status or an interrupted run (backfill)
   2  usage error: a bad option or argument, a file that cannot be read, an unknown hook or
      example, our config unusable for try or doctor, the admin API unreachable or refusing
-     the token at the first request (backfill)
+     the token at the first request (backfill), no Kratos release to be read from
+     --kratos-version, --admin-url or the binary dev runs (doctor, try, dev)
 `;

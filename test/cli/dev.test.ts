@@ -6,6 +6,7 @@ import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { formatMessage } from "../../src/cli/courier-sink.js";
 import { DEV_PORTS, devBanner, kratosDsn } from "../../src/cli/dev.js";
+import { toJudgedKratos } from "../../src/cli/kratos-version.js";
 import { cli, cliProcess } from "../support/cli.js";
 
 // `kratos-hooks dev` end to end (Kratos, sign-up, login, Ctrl-C): test/e2e/dev.e2e.test.ts.
@@ -86,8 +87,9 @@ describe("kratos-hooks dev", () => {
       admin: url(DEV_PORTS.admin),
       sink: url(DEV_PORTS.sink),
     };
-    const banner = devBanner(urls, "memory", "logs");
+    const banner = devBanner(urls, "memory", "logs", toJudgedKratos("v26.2.0", "binary", "`kratos version` of /opt/kratos"));
     expect(banner).toContain("gateway        http://127.0.0.1:4455");
+    expect(banner).toContain("\n  kratos         v26.2.0 (`kratos version` of /opt/kratos)\n");
     expect(banner).toContain("curl -s http://127.0.0.1:4455/self-service/registration/api");
     expect(banner).toContain('"http://127.0.0.1:4455/self-service/login?flow=$flow"');
     expect(banner).not.toContain(":4433/self-service");

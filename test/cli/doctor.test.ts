@@ -1,7 +1,8 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { TESTED_KRATOS_VERSIONS, type TestedKratosVersion } from "../../src/cli/kratos-binary.js";
 import {
   doctorCaseArgs as args,
   DOCTOR_CASES as CASES,
@@ -23,13 +24,15 @@ async function doctor(...argv: string[]) {
 }
 
 type Effect = "refuses_to_start" | "fails_at_runtime" | "warning";
+/** One finding: its code (default: the case's name without -in-json), effect, path, and a text its fix contains. */
+type Expected = { code?: string; effect: Effect; path: string; fix: string };
 
 /**
- * What the doctor finds in each case of test/fixtures/doctor/<finding>/: the one finding's
- * effect (what Kratos v1.3.1 does; test/e2e/doctor-agreement.e2e.test.ts checks it against the
- * real binary), its path, and a text the fix must contain: the key to change.
+ * What the doctor finds in each case of test/fixtures/doctor/<finding>/ judged for Kratos v1.3.1:
+ * the one finding's effect (what Kratos v1.3.1 does; test/e2e/doctor-agreement.e2e.test.ts checks
+ * it against the real binary), its path, and a text the fix must contain: the key to change.
  */
-const EXPECTED: Record<string, { effect: Effect; path: string; fix: string }> = {
+const EXPECTED: Record<string, Expected> = {
   "auth-dev-key": { effect: "warning", path: "selfservice.flows.login.after.hooks[0].config.auth.config.value", fix: "auth.config.value" },
   "auth-key-unknown": {
     effect: "fails_at_runtime",
@@ -48,6 +51,8 @@ const EXPECTED: Record<string, { effect: Effect; path: string; fix: string }> = 
   "default-schema-unknown": { effect: "fails_at_runtime", path: "identity.default_schema_id", fix: "identity.default_schema_id" },
   "duplicate-schema-id": { effect: "fails_at_runtime", path: "identity.schemas[3].id", fix: "its own id" },
   "gateway-base-url": { effect: "warning", path: "serve.public.base_url", fix: "serve.public.base_url" },
+  // v1.3.1 ignores clients.web_hook.header_allowlist: the fix is in our config (or a newer Kratos).
+  "header-not-allowlisted": { effect: "warning", path: "normalizePhone.regionHeader", fix: "transient_payload.phone_region" },
   "global-after-parse": {
     effect: "fails_at_runtime",
     path: "selfservice.flows.registration.after.hooks[0]",
@@ -125,6 +130,12 @@ const EXPECTED: Record<string, { effect: Effect; path: string; fix: string }> = 
     path: "selfservice.flows.registration.after.password.hooks[0].config.response.prase",
     fix: 'did you mean "parse"?',
   },
+  "unknown-key-webhook-id": {
+    code: "unknown-key",
+    effect: "refuses_to_start",
+    path: "selfservice.flows.login.after.hooks[0].config.id",
+    fix: 'remove "id", or run Kratos v25.4.0 or later',
+  },
   "unknown-route": {
     effect: "fails_at_runtime",
     path: "selfservice.flows.login.before.hooks[0].config.url",
@@ -149,9 +160,31 @@ const EXPECTED: Record<string, { effect: Effect; path: string; fix: string }> = 
   "webhook-missing-url": { effect: "refuses_to_start", path: "selfservice.flows.login.before.hooks[0].config", fix: "url: " },
 };
 
+/**
+ * Where Kratos v26.2.0 differs from v1.3.1 (EXPECTED): its one finding, or null for none. The same
+ * per-release table as test/e2e/doctor-agreement.e2e.test.ts, which starts both releases.
+ */
+const ON_V26: Record<string, Expected | null> = {
+  // sms recovery is valid from v25.4: the schema is clean, so it is compared with our copy, which differs.
+  "schema-recovery-via": { code: "schema-drift", effect: "warning", path: "identitySchemas.email", fix: "identitySchemas.email" },
+  "unknown-key-webhook-id": null,
+  // v25.4+ reads the list, which replaces its default: the fix is in kratos.yml.
+  "header-not-allowlisted": {
+    effect: "warning",
+    path: "clients.web_hook.header_allowlist",
+    fix: "add Cf-Ipcountry to clients.web_hook.header_allowlist",
+  },
+};
+
+function expectedOn(name: string, version: TestedKratosVersion): Expected | null {
+  const expected = version === "v26.2.0" && name in ON_V26 ? ON_V26[name] : EXPECTED[name];
+  if (expected === undefined) throw new Error(`no expectation for ${name}`);
+  return expected;
+}
+
 describe("doctor: one broken kratos.yml or schema per finding (test/fixtures/doctor/<finding>/)", () => {
-  it("the base case is clean", async () => {
-    const { code, report } = await doctor(...args("ok"));
+  it.each(TESTED_KRATOS_VERSIONS)("the base case is clean on %s", async (version) => {
+    const { code, report } = await doctor(...args("ok"), "--kratos-version", version);
     expect(report.findings).toEqual([]);
     expect(report).toMatchObject({ errors: 0, warnings: 0, exitCode: 0 });
     expect(code).toBe(0);
@@ -159,18 +192,41 @@ describe("doctor: one broken kratos.yml or schema per finding (test/fixtures/doc
 
   it("every case has its expectation, and every expectation its case", () => {
     expect(Object.keys(EXPECTED).sort()).toEqual(names.filter((n) => n !== "ok"));
+    for (const name of Object.keys(ON_V26)) expect(names).toContain(name);
   });
 
-  it.each(names.filter((n) => n !== "ok"))("%s", async (name) => {
-    const { code, report } = await doctor(...args(name));
-    const expected = EXPECTED[name];
+  it("without --kratos-version or --admin-url, judges for v1.3.1 and says so", async () => {
+    const { report } = await doctor(...args("schema-recovery-via"));
+    expect(report.kratosVersion).toEqual({
+      version: "v1.3.1",
+      source: "default",
+      from: "the default; --kratos-version or --admin-url judges for another release",
+      judgedAs: "v1.3.1",
+    });
+    expect(report.findings.map((f: { code: string }) => f.code)).toEqual(["schema-recovery-via"]);
+    const text = await cli("doctor", ...args("ok"));
+    expect(text.stdout.split("\n")[0]).toBe(
+      "judged for Kratos v1.3.1 (the default; --kratos-version or --admin-url judges for another release)",
+    );
+  });
+
+  const cases = names.filter((n) => n !== "ok").flatMap((name) => TESTED_KRATOS_VERSIONS.map((version) => [name, version] as const));
+  it.each(cases)("%s on %s", async (name, version) => {
+    const { code, report } = await doctor(...args(name), "--kratos-version", version);
+    expect(report.kratosVersion).toMatchObject({ version, source: "flag", from: "--kratos-version", judgedAs: version });
+    const expected = expectedOn(name, version);
+    if (expected === null) {
+      expect(report.findings).toEqual([]);
+      expect(code).toBe(0);
+      return;
+    }
     // A case named <finding>-in-json is that finding in a kratos.json.
-    expect(report.findings.map((f: { code: string }) => f.code)).toEqual([name.replace(/-in-json$/, "")]);
+    expect(report.findings.map((f: { code: string }) => f.code)).toEqual([expected.code ?? name.replace(/-in-json$/, "")]);
     const [finding] = report.findings;
-    expect({ effect: finding.effect, path: finding.path }).toEqual({ effect: expected?.effect, path: expected?.path });
-    expect(finding.fix).toContain(expected?.fix);
+    expect({ effect: finding.effect, path: finding.path }).toEqual({ effect: expected.effect, path: expected.path });
+    expect(finding.fix).toContain(expected.fix);
     // severity and the exit code follow the effect: only warnings pass.
-    const warning = expected?.effect === "warning";
+    const warning = expected.effect === "warning";
     expect(finding.severity).toBe(warning ? "warning" : "error");
     expect(report).toMatchObject({ errors: warning ? 0 : 1, warnings: warning ? 1 : 0 });
     expect(code).toBe(warning ? 0 : 1);
@@ -320,5 +376,123 @@ describe("doctor: what the findings say", () => {
     expect((await cli("doctor", "/nonexistent/kratos.yml")).code).toBe(2);
     expect((await cli("doctor", "a.yml", "b.yml")).code).toBe(2);
     expect((await cli("doctor", "--schemas", "/nonexistent")).stderr).toMatch(/cannot read --schemas \/nonexistent \(ENOENT\)/);
+  });
+});
+
+describe("doctor: the request headers the hooks read must reach them (header-not-allowlisted)", () => {
+  const KRATOS_DIR = join(ROOT, "kratos");
+  const SHIPPED = join(KRATOS_DIR, "kratos.yml");
+  const REGION = { normalizePhone: { regionHeader: "Cf-Ipcountry" } };
+  type HeaderFinding = { code: string; effect: Effect; path: string; file: string; line?: number; message: string; fix: string };
+
+  function configFile(config: object): string {
+    const file = join(mkdtempSync(join(tmpdir(), "doctor-headers-")), "hooks-config.json");
+    writeFileSync(file, JSON.stringify(config));
+    return file;
+  }
+  /** The shipped kratos.yml with clients.web_hook.header_allowlist set to `list`, or without the key. */
+  function withAllowlist(list: string[] | undefined): string {
+    return editedKratosYml((yml) => {
+      if (list === undefined) delete yml.clients;
+      else yml.clients = { web_hook: { header_allowlist: list } };
+    });
+  }
+  async function headerFindings(kratos: string, config: object, version: string): Promise<HeaderFinding[]> {
+    const { report } = await doctor(kratos, "--cwd", KRATOS_DIR, "--config", configFile(config), "--kratos-version", version);
+    return report.findings.filter((f: HeaderFinding) => f.code === "header-not-allowlisted");
+  }
+
+  it("the shipped kratos.yml lists Cf-Ipcountry: it reaches the hooks on v26.2.0; v1.3.1 ignores the list", async () => {
+    expect(await headerFindings(SHIPPED, REGION, "v26.2.0")).toEqual([]);
+    const [old, ...more] = await headerFindings(SHIPPED, REGION, "v1.3.1");
+    expect(more).toEqual([]);
+    expect(old).toMatchObject({
+      effect: "warning",
+      path: "normalizePhone.regionHeader",
+      file: expect.stringMatching(/hooks-config\.json$/),
+    });
+    expect(old?.message).toContain(
+      "Kratos before v25.4 passes web_hooks only its 17 fixed request headers and ignores clients.web_hook.header_allowlist",
+    );
+  });
+
+  it("names are compared as Kratos compares them (Go's canonical header key)", async () => {
+    expect(await headerFindings(withAllowlist(["cf-ipcountry"]), { normalizePhone: { regionHeader: "CF-IPCOUNTRY" } }, "v26.2.0")).toEqual(
+      [],
+    );
+    const [finding] = await headerFindings(withAllowlist(["Accept"]), { normalizePhone: { regionHeader: "cf-ipcountry" } }, "v26.2.0");
+    expect(finding?.message).toMatch(/^the hooks read the request header Cf-Ipcountry \(normalizePhone\.regionHeader\)/);
+  });
+
+  it("without the key, v25.4+ passes its 17 defaults: the fix writes them out with the header", async () => {
+    const findings = await headerFindings(withAllowlist(undefined), REGION, "v26.2.0");
+    expect(findings).toEqual([
+      expect.objectContaining({
+        effect: "warning",
+        path: "clients.web_hook.header_allowlist",
+        message: expect.stringContaining("which is not in clients.web_hook.header_allowlist (not set: Kratos's 17 default names)"),
+        fix: "set clients.web_hook.header_allowlist to Kratos's defaults plus Cf-Ipcountry (the list replaces the defaults): [Accept, Accept-Encoding, Accept-Language, Content-Length, Content-Type, Origin, Priority, Referer, Sec-Ch-Ua, Sec-Ch-Ua-Mobile, Sec-Ch-Ua-Platform, Sec-Fetch-Dest, Sec-Fetch-Mode, Sec-Fetch-Site, Sec-Fetch-User, True-Client-Ip, User-Agent, Cf-Ipcountry]",
+      }),
+    ]);
+    expect(findings[0]?.line).toBeUndefined();
+  });
+
+  it("a configured list replaces the default: User-Agent rules lose their header on v26.2.0, never on v1.3.1", async () => {
+    const rules = { denyRules: { request: { denyUserAgents: ["BadBot"] } } };
+    for (const list of [["Cf-Ipcountry"], []]) {
+      const kratos = withAllowlist(list);
+      expect(await headerFindings(kratos, rules, "v26.2.0")).toEqual([
+        expect.objectContaining({
+          effect: "warning",
+          path: "clients.web_hook.header_allowlist",
+          message: expect.stringMatching(
+            /^the hooks read the request header User-Agent \(denyRules\.request\.denyUserAgents\), .*\(the list replaces Kratos's default\).*every client passes them/,
+          ),
+          fix: "add User-Agent to clients.web_hook.header_allowlist",
+          line: expect.any(Number),
+        }),
+      ]);
+      expect(await headerFindings(kratos, rules, "v1.3.1")).toEqual([]);
+    }
+  });
+
+  it("a required header that never arrives refuses every flow: fails_at_runtime, exit 1, on both releases", async () => {
+    const rules = { denyRules: { request: { requiredHeaders: ["X-Client-Id"] } } };
+    for (const [version, path] of [
+      ["v1.3.1", "denyRules.request.requiredHeaders[0]"],
+      ["v26.2.0", "clients.web_hook.header_allowlist"],
+    ] as const) {
+      const run = await cli("doctor", SHIPPED, "--cwd", KRATOS_DIR, "--config", configFile(rules), "--kratos-version", version, "--json");
+      const findings = JSON.parse(run.stdout).findings.filter((f: HeaderFinding) => f.code === "header-not-allowlisted");
+      expect(findings).toEqual([expect.objectContaining({ effect: "fails_at_runtime", severity: "error", path })]);
+      expect(findings[0].message).toContain("every before-hook refuses the request (missing_header)");
+      expect(run.code).toBe(1);
+    }
+  });
+
+  it("only what a wired hook reads, and only while its policy is on", async () => {
+    expect(await headerFindings(SHIPPED, { normalizePhone: { enabled: false, regionHeader: "Cf-Ipcountry" } }, "v1.3.1")).toEqual([]);
+    const noPhoneHooks = editedKratosYml((yml) => {
+      // biome-ignore lint/suspicious/noExplicitAny: a kratos.yml edit.
+      const flows = (yml as any).selfservice.flows;
+      flows.registration.after = {};
+      flows.settings.after = {};
+    });
+    expect(await headerFindings(noPhoneHooks, REGION, "v1.3.1")).toEqual([]);
+    const required = { denyRules: { request: { requiredHeaders: ["X-Client-Id"] } } };
+    expect(
+      await headerFindings(
+        SHIPPED,
+        { denyRules: { ...required.denyRules, request: { ...required.denyRules.request, enabled: false } } },
+        "v1.3.1",
+      ),
+    ).toEqual([]);
+    const noBeforeHooks = editedKratosYml((yml) => {
+      // biome-ignore lint/suspicious/noExplicitAny: a kratos.yml edit.
+      const flows = (yml as any).selfservice.flows;
+      delete flows.registration.before;
+      delete flows.login.before;
+    });
+    expect(await headerFindings(noBeforeHooks, required, "v1.3.1")).toEqual([]);
   });
 });

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HOOK_IDS } from "../../src/core/hooks.js";
+import { MESSAGES } from "../../src/core/messages.js";
 import { base64Template, cli, cliProcess, editedKratosYml, ROOT } from "../support/cli.js";
 import { EXAMPLES, exampleNames, outcomeOf } from "../support/examples.js";
 
@@ -327,5 +328,117 @@ describe("without the optional Jsonnet engine", () => {
     expect(tried.stderr).not.toMatch(/\n\s+at /);
     expect(run(["doctor"]).code).toBe(0);
     expect(run(["config", "check"]).code).toBe(0);
+  });
+});
+
+describe("try: the verdict of the Kratos release it judges for", () => {
+  const example = (name: string) => JSON.parse(readFileSync(join(ROOT, "kratos/examples", `${name}.json`), "utf8"));
+  function ctxFile(ctx: unknown): string {
+    const file = join(mkdtempSync(join(tmpdir(), "kratos-hooks-try-version-")), "ctx.json");
+    writeFileSync(file, JSON.stringify(ctx));
+    return file;
+  }
+  /** A settings change to a national number, its region sent in the form's transient_payload. */
+  function settingsWithRegion(): string {
+    const ctx = example("settings-after.profile-phone-changed");
+    ctx.identity.traits.phone = "0176 1234 5678";
+    ctx.flow.transient_payload = { phone_region: "DE" };
+    return ctxFile(ctx);
+  }
+  const DROPPED = /does not pass flow\.transient_payload to settings hooks.*: try dropped it from the ctx, as Kratos would/;
+  const changes = (report: { verdict: { changes?: { path: string; after: unknown }[] } }) =>
+    (report.verdict.changes ?? []).map((c) => [c.path, c.after]);
+  const messages = (report: { verdict: { messages?: { node: string; id: number }[] } }) =>
+    (report.verdict.messages ?? []).map((m) => [m.node, m.id]);
+
+  it("without --kratos-version or --admin-url: v1.3.1, said in the JSON report and in the text", async () => {
+    const { report } = await tryJSON("registration-after", "--example", "password-email");
+    expect(report.kratosVersion).toEqual({
+      version: "v1.3.1",
+      source: "default",
+      from: "the default; --kratos-version or --admin-url judges for another release",
+      judgedAs: "v1.3.1",
+    });
+    const text = await cli("try", "registration-after", "--example", "password-email", "--kratos-version", "v25.4.0");
+    expect(text.stdout).toContain(
+      "\nkratos    v25.4.0 (--kratos-version); v25.4.0 is not a tested release (v1.3.1 and v26.2.0); v25.4.0 and later share v26.2.0's feature set",
+    );
+  });
+
+  it("settings-after: v26.2.0 does not pass flow.transient_payload, so try drops it and says so; v1.3.1 passes it", async () => {
+    const file = settingsWithRegion();
+    const old = (await tryJSON("settings-after", file, "--kratos-version", "v1.3.1")).report;
+    expect(old.verdict.kind).toBe("save");
+    expect(changes(old)).toEqual([["traits.phone", "+4917612345678"]]);
+    expect(old.request.body.flow.transient_payload).toEqual({ phone_region: "DE" });
+    expect(old.verdict.notes.join("\n")).not.toMatch(DROPPED);
+
+    const run = await tryJSON("settings-after", file, "--kratos-version", "v26.2.0");
+    expect(run.code).toBe(1);
+    expect(run.report.verdict.kind).toBe("stop");
+    expect(messages(run.report)).toEqual([["traits.phone", MESSAGES.PHONE_NEEDS_INTERNATIONAL_FORMAT.id]]);
+    expect(run.report.request.body.flow).not.toHaveProperty("transient_payload");
+    expect(run.report.verdict.notes).toContain(
+      "Kratos v26.2.0 does not pass flow.transient_payload to settings hooks: try dropped it from the ctx, as Kratos would",
+    );
+
+    // v25.4 was not measured: judged as v26.2.0, and the note says so.
+    const v25 = (await tryJSON("settings-after", file, "--kratos-version", "v25.4.0")).report;
+    expect(v25.verdict.kind).toBe("stop");
+    expect(v25.verdict.notes).toContain(
+      "Kratos v25.4.0 does not pass flow.transient_payload to settings hooks (measured on v26.2.0; v25.4.0 is judged as it): try dropped it from the ctx, as Kratos would",
+    );
+  });
+
+  it("registration-after keeps flow.transient_payload on v26.2.0", async () => {
+    const { report } = await tryJSON("registration-after", "--example", "password-phone-national", "--kratos-version", "v26.2.0");
+    expect(report.verdict.kind).toBe("save");
+    expect(report.request.body.flow.transient_payload).toEqual({ phone_region: "DE" });
+    expect(report.verdict.notes.join("\n")).not.toMatch(DROPPED);
+  });
+
+  it("request headers the release does not pass to web_hooks are dropped from the ctx, with a note", async () => {
+    const ctx = example("registration-after.phone-no-region");
+    ctx.request_headers["cf-ipcountry"] = ["DE"];
+    const file = ctxFile(ctx);
+    const config = join(mkdtempSync(join(tmpdir(), "kratos-hooks-try-version-")), "config.json");
+    writeFileSync(config, JSON.stringify({ normalizePhone: { regionHeader: "Cf-Ipcountry" } }));
+
+    // v1.3.1 passes 17 fixed names, whatever kratos.yml lists.
+    const old = (await tryJSON("registration-after", file, "--config", config, "--kratos-version", "v1.3.1")).report;
+    expect(old.verdict.kind).toBe("stop");
+    expect(old.request.body.request_headers).not.toHaveProperty("cf-ipcountry");
+    expect(old.verdict.notes).toContain(
+      "Kratos v1.3.1 passes web_hooks only its 17 fixed request headers (before v25.4): try dropped cf-ipcountry from request_headers, as Kratos would",
+    );
+    // v26.2.0 passes the shipped kratos.yml's allowlist, which has Cf-Ipcountry.
+    const now = (await tryJSON("registration-after", file, "--config", config, "--kratos-version", "v26.2.0")).report;
+    expect(now.verdict.kind).toBe("save");
+    expect(changes(now)).toEqual([
+      ["schema_id", "phone"],
+      ["traits.phone", "+49301234567"],
+    ]);
+    expect(now.verdict.notes.join("\n")).not.toMatch(/try dropped/);
+    // Without the key, v26.2.0 passes its 17 defaults.
+    const kratos = editedKratosYml((yml) => {
+      delete yml.clients;
+    });
+    const argv = [
+      "registration-after",
+      file,
+      "--config",
+      config,
+      "--kratos",
+      kratos,
+      "--cwd",
+      join(ROOT, "kratos"),
+      "--kratos-version",
+      "v26.2.0",
+    ];
+    const without = (await tryJSON(...argv)).report;
+    expect(without.verdict.kind).toBe("stop");
+    expect(without.verdict.notes).toContain(
+      "Kratos v26.2.0 passes web_hooks only the headers in clients.web_hook.header_allowlist (not set: its 17 defaults): try dropped cf-ipcountry from request_headers, as Kratos would",
+    );
   });
 });

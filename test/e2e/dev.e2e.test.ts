@@ -122,6 +122,9 @@ describe("kratos-hooks dev", () => {
   it("prints the URLs and a registration and login example through the gateway", () => {
     expect(stdout).toContain(`gateway        ${url(ports.gateway)}`);
     expect(stdout).toContain(`kratos admin   ${url(ports.admin)}`);
+    // The release the binary it runs reports (`kratos version`): v1.3.1 or v26.2.0 (test/e2e/run.ts).
+    expect(stdout).toContain(`kratos         ${inject("kratosVersion")} (\`kratos version\` of ${inject("kratosBin")})\n`);
+    expect(stderr).toContain(`Kratos ${inject("kratosVersion")}: ${inject("kratosBin")} (KRATOS_BIN)\n`);
     expect(stdout).toContain(`curl -s ${url(ports.gateway)}/self-service/registration/api`);
     expect(stdout).toContain(`"${url(ports.gateway)}/self-service/login?flow=$flow"`);
   });

@@ -4,30 +4,40 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, inject, it } from "vitest";
 import { renderTemplate } from "../../src/cli/jsonnet.js";
+import { TESTED_KRATOS_VERSIONS, type TestedKratosVersion } from "../../src/cli/kratos-binary.js";
 import type { TryReport } from "../../src/cli/try.js";
 import { cli, ROOT } from "../support/cli.js";
 import { type KratosAnswer, newPassword, passwordSignUp } from "./kratos-client.js";
 import { E2E_HOOKS_CONFIG, KRATOS_DIR, useStack } from "./stack.js";
 
 // `kratos-hooks try` must say what real Kratos does. Each scenario runs through real Kratos
-// (v1.3.1), whose capture hook records the exact ctx it built; `try` then interprets that same
-// ctx with the shipped templates and configuration, and the verdict is checked against what
+// (v1.3.1 and v26.2.0, test/e2e/run.ts), whose capture hook records the exact ctx it built; `try`
+// then interprets that same ctx with the shipped templates and configuration, judging for the
+// release it asks the stack's admin API for (--admin-url), and the verdict is checked against what
 // Kratos did: continued, stored these traits and schema_id, showed this message on this node,
 // or failed.
+
+const RELEASE = inject("kratosVersion") as TestedKratosVersion;
+if (!(TESTED_KRATOS_VERSIONS as readonly string[]).includes(RELEASE)) {
+  throw new Error(`Kratos ${RELEASE} is not a tested release (${TESTED_KRATOS_VERSIONS.join(", ")}): add its column to the tables below`);
+}
 
 const TMP = mkdtempSync(join(tmpdir(), "kratos-hooks-agreement-"));
 const CONFIG_FILE = join(TMP, "hooks-config.json");
 writeFileSync(CONFIG_FILE, JSON.stringify(E2E_HOOKS_CONFIG));
 const captured: { hook: string; ctx: Record<string, unknown> }[] = [];
 
-async function tryCtx(hook: string, ctx: Record<string, unknown>, extra: string[] = []): Promise<TryReport> {
+/** `try` on a ctx Kratos built, judging for the release Kratos's admin API (`adminUrl`) reports. */
+async function tryKratosCtx(hook: string, ctx: Record<string, unknown>, adminUrl: string, extra: string[] = []): Promise<TryReport> {
   captured.push({ hook, ctx });
   const file = join(TMP, `ctx-${captured.length}.json`);
   writeFileSync(file, JSON.stringify(ctx));
-  const run = await cli("try", hook, file, "--json", "--kratos", join(KRATOS_DIR, "kratos.yml"), "--config", CONFIG_FILE, ...extra);
+  const kratos = join(KRATOS_DIR, "kratos.yml");
+  const run = await cli("try", hook, file, "--json", "--kratos", kratos, "--config", CONFIG_FILE, "--admin-url", adminUrl, ...extra);
   expect(run.stderr).toBe("");
   const report = JSON.parse(run.stdout) as TryReport;
   expect(run.code).toBe(report.exitCode);
+  expect(report.kratosVersion).toEqual({ version: RELEASE, source: "admin-api", from: `${adminUrl}/admin/version`, judgedAs: RELEASE });
   return report;
 }
 
@@ -52,6 +62,7 @@ function verdictMessages(report: TryReport): [string | null, number, string, str
 
 describe("try agrees with real Kratos: our service", () => {
   const e2e = useStack(E2E_HOOKS_CONFIG, { captureCtx: true });
+  const tryCtx = (hook: string, ctx: Record<string, unknown>) => tryKratosCtx(hook, ctx, e2e.stack.kratosAdmin);
 
   async function register(traits: Record<string, string>, region?: string) {
     const res = await e2e.kratos.run("registration", passwordSignUp(traits, region));
@@ -106,14 +117,21 @@ describe("try agrees with real Kratos: our service", () => {
     expect(refused.body.session_token).toBeUndefined();
   });
 
-  it("settings-after: save stores what the verdict names; an unchanged profile continues unchanged", async () => {
-    const signUp = await e2e.kratos.run("registration", passwordSignUp({ email: "agree-settings@example.org" }));
+  /** A new password account and a profile save for it, with the region in the form's transient_payload. */
+  async function settingsAccount(email: string) {
+    const signUp = await e2e.kratos.run("registration", passwordSignUp({ email }));
     const id = signUp.body.identity?.id ?? "";
     const token = signUp.body.session_token ?? "";
     const save = (traits: Record<string, string>) =>
       e2e.kratos.run("settings", { method: "profile", traits, transient_payload: { phone_region: "DE" } }, { "X-Session-Token": token });
+    return { id, save };
+  }
 
-    const changed = await save({ email: "agree-settings@example.org", phone: "0176 1234 5690" });
+  it("settings-after: save stores what the verdict names; an unchanged profile continues unchanged", async () => {
+    const { id, save } = await settingsAccount("agree-settings@example.org");
+
+    // Written internationally, so the number needs no region on either release.
+    const changed = await save({ email: "agree-settings@example.org", phone: "+49 176 1234 5690" });
     const changedReport = await tryCtx("settings-after", e2e.stack.sink.lastCtx("settings-after"));
     expect(outcome(changed)).toBe("continue");
     expect(changedReport.verdict.kind).toBe("save");
@@ -125,6 +143,45 @@ describe("try agrees with real Kratos: our service", () => {
     expect(outcome(same)).toBe("continue");
     expect(sameReport.verdict.kind).toBe("continue");
     expect((await e2e.kratos.admin.getIdentity({ id })).data.traits).toEqual(stored.traits);
+  });
+
+  /**
+   * A national number whose region is only in the form's transient_payload. Kratos v1.3.1 passes
+   * `flow.transient_payload` to settings hooks; v26.2.0 does not (it is not in the ctx it builds),
+   * so our hook has no region and refuses the number. v25.4 was not measured.
+   */
+  const SETTINGS_REGION_FROM_FORM: Record<TestedKratosVersion, { transientPayloadInCtx: boolean; outcome: "continue" | "stop" }> = {
+    "v1.3.1": { transientPayloadInCtx: true, outcome: "continue" },
+    "v26.2.0": { transientPayloadInCtx: false, outcome: "stop" },
+  };
+
+  it(`settings-after: a national number with its region in transient_payload (${RELEASE}: ${SETTINGS_REGION_FROM_FORM[RELEASE].outcome})`, async () => {
+    const expected = SETTINGS_REGION_FROM_FORM[RELEASE];
+    const { id, save } = await settingsAccount("agree-settings-region@example.org");
+    const res = await save({ email: "agree-settings-region@example.org", phone: "0176 1234 5691" });
+    const ctx = e2e.stack.sink.lastCtx("settings-after");
+    expect("transient_payload" in (ctx.flow as Record<string, unknown>)).toBe(expected.transientPayloadInCtx);
+    const report = await tryCtx("settings-after", ctx);
+    expect(outcome(res)).toBe(expected.outcome);
+    const stored = (await e2e.kratos.admin.getIdentity({ id })).data.traits;
+    if (expected.outcome === "continue") {
+      expect(report.verdict.kind).toBe("save");
+      expect(stored).toEqual(report.verdict.identity?.traits);
+      expect(stored).toEqual({ email: "agree-settings-region@example.org", phone: "+4917612345691" });
+    } else {
+      expect(report.verdict.kind).toBe("stop");
+      expect(shown(res.body)).toEqual(verdictMessages(report));
+      expect(stored).toEqual({ email: "agree-settings-region@example.org" });
+    }
+
+    // The ctx as the client's submission would have it (transient_payload included), as a
+    // hand-written or v1.3.1 ctx has it: try judges it for this release, and still agrees.
+    const asSubmitted = { ...ctx, flow: { ...(ctx.flow as Record<string, unknown>), transient_payload: { phone_region: "DE" } } };
+    const judged = await tryCtx("settings-after", asSubmitted);
+    expect(judged.verdict.kind).toBe(report.verdict.kind);
+    const dropped = `Kratos ${RELEASE} does not pass flow.transient_payload to settings hooks: try dropped it from the ctx, as Kratos would`;
+    if (expected.transientPayloadInCtx) expect(judged.verdict.notes).not.toContain(dropped);
+    else expect(judged.verdict.notes).toContain(dropped);
   });
 
   it("before-hooks: a flow for a normal client is created (continue); a refused client gets no flow (stop)", async () => {
@@ -150,6 +207,7 @@ describe("try agrees with real Kratos: our service", () => {
 
 describe("try agrees with real Kratos: a test-only handler that misbehaves", () => {
   const e2e = useStack({}, { captureCtx: true, hooksEntry: join(ROOT, "test/e2e/misbehaving-hooks.mjs") });
+  const tryCtx = (hook: string, ctx: Record<string, unknown>, extra: string[]) => tryKratosCtx(hook, ctx, e2e.stack.kratosAdmin, extra);
 
   async function register(local: string) {
     const before = (await e2e.kratos.allIdentities()).length;
