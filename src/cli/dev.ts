@@ -16,7 +16,7 @@ import {
   TESTED_KRATOS_VERSIONS,
   type TestedKratosVersion,
 } from "./kratos-binary.js";
-import { formatJudgedKratos, type JudgedKratos, toJudgedKratos, VERSION_FLAG } from "./kratos-version.js";
+import { featuresOf, formatJudgedKratos, type JudgedKratos, toJudgedKratos, VERSION_FLAG } from "./kratos-version.js";
 import { PACKAGE_ROOT, UsageError } from "./usage.js";
 
 /** The ports of the local stack: the usual ones (kratos/kratos.yml, README), each a flag. */
@@ -255,6 +255,27 @@ Register with a national number, then log in (native API flows through the gatew
   curl -s -X POST "${g}/self-service/login?flow=$flow" -H 'Content-Type: application/json' \\
     -d '{"method":"password","identifier":"${phone}","password":"${password}",${region}}' | jq .session_token
 
+${phoneOnlySignUp(g, region, kratos)}
+`;
+}
+
+/**
+ * Phone-only sign-up by SMS code (Kratos v25.4+): the flow on the `phone` schema, the number and
+ * its region, then the code the sink prints. Earlier releases get a line saying what they need.
+ */
+function phoneOnlySignUp(g: string, region: string, kratos: JudgedKratos): string {
+  if (!featuresOf(kratos).phoneCodeSignUp) {
+    return `Phone-only sign-up by SMS code needs Kratos v25.4+ (${VERSION_FLAG} v26.2.0).
+`;
+  }
+  const signUp = (extra: string) =>
+    `curl -s -X POST "${g}/self-service/registration?flow=$flow" -H 'Content-Type: application/json' \\
+    -d '{"method":"code",${extra}"traits":{"phone":"0176 1234 5679"},${region}}'`;
+  return `Phone-only sign-up by SMS code (Kratos v25.4+; the code is printed below as the SMS arrives):
+
+  flow=$(curl -s "${g}/self-service/registration/api?identity_schema=phone" | jq -r .id)
+  ${signUp("")} | jq .state
+  ${signUp('"code":"<the code>",')} | jq .identity.traits
 `;
 }
 

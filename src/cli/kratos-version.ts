@@ -120,11 +120,17 @@ export interface KratosFeatures {
    * test/e2e/try-agreement.e2e.test.ts). v25.4 was not measured and is judged as v26.2.0.
    */
   settingsTransientPayload: boolean;
+  /**
+   * Phone-only sign-up by SMS code: v25.4+ (`?identity_schema=` on a `selfservice_selectable`
+   * schema whose phone is a code identifier via sms; measured on v26.2.0,
+   * test/e2e/phone-signup.e2e.test.ts); v1.3.1 cannot.
+   */
+  phoneCodeSignUp: boolean;
 }
 
 export function featuresOf(judged: JudgedKratos): KratosFeatures {
   const v25 = judgedAtLeast(judged, "v25.4.0");
-  return { configurableHeaderAllowlist: v25, settingsTransientPayload: !v25 };
+  return { configurableHeaderAllowlist: v25, settingsTransientPayload: !v25, phoneCodeSignUp: v25 };
 }
 
 /** One line for people: `Kratos v26.2.0 (--kratos-version)`, with the note when the judgement stands in for it. */

@@ -93,6 +93,12 @@ describe("kratos-hooks dev", () => {
     expect(banner).toContain("curl -s http://127.0.0.1:4455/self-service/registration/api");
     expect(banner).toContain('"http://127.0.0.1:4455/self-service/login?flow=$flow"');
     expect(banner).not.toContain(":4433/self-service");
+    // v25.4+: phone-only sign-up by SMS code, the flow on the phone schema.
+    expect(banner).toContain('flow=$(curl -s "http://127.0.0.1:4455/self-service/registration/api?identity_schema=phone" | jq -r .id)');
+    expect(banner).toContain('"code":"<the code>","traits":{"phone":"0176 1234 5679"}');
+    const older = devBanner(urls, "memory", "logs", toJudgedKratos("v1.3.1", "binary", "`kratos version` of /opt/kratos"));
+    expect(older).toContain("Phone-only sign-up by SMS code needs Kratos v25.4+ (--kratos-version v26.2.0).");
+    expect(older).not.toContain("identity_schema=phone");
   });
 
   it("prints each message with its code, highlighted on a terminal", () => {

@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { KratosClient, newPassword, passwordSignUp } from "./kratos-client.js";
 import { freePort } from "./processes.js";
+import { kratosAtLeast } from "./stack.js";
 
 // `kratos-hooks dev` as a person runs it (the built CLI), on free ports with the Kratos binary the
 // global setup found or built (src/cli/kratos-binary.ts): sign up with a national number and log in
@@ -165,6 +166,33 @@ describe("kratos-hooks dev", () => {
       transient_payload: { phone_region: "DE" },
     });
     expect(res.status).toBe(200);
+  });
+
+  it("phone-only sign-up by SMS code: on v25.4+ the commands dev prints sign up a phone-only identity; on v1.3.1 dev says what it needs", async () => {
+    const header = "Phone-only sign-up by SMS code (Kratos v25.4+";
+    if (!kratosAtLeast("v25.4.0")) {
+      expect(stdout).toContain("Phone-only sign-up by SMS code needs Kratos v25.4+ (--kratos-version v26.2.0).");
+      expect(stdout).not.toContain(header);
+      return;
+    }
+    // The printed commands, run as printed (curl and jq), with the code read from dev's output.
+    const block = stdout.slice(stdout.indexOf(header)).split("\n\n")[1] ?? "";
+    const commands = block
+      .replace(/ \\\n\s*/g, " ")
+      .split("\n")
+      .map((line) => line.trim())
+      .filter(Boolean);
+    expect(commands).toHaveLength(3);
+    const [create, send, confirm] = commands as [string, string, string];
+    const since = stdout.length;
+    const sh = (script: string) => execFileSync("bash", ["-c", script], { encoding: "utf8" }).trim();
+    const sent = sh(`${create}\necho "$flow"\n${send}`).split("\n");
+    expect(sent[1]).toBe('"sent_email"');
+    const [, code] = await waitForOutput(/SMS to \+4917612345679 \(registration_code_valid\): (\d{6})/, since);
+    const traits = JSON.parse(sh(`flow=${sent[0]}\n${confirm.replace("<the code>", code ?? "")}`));
+    expect(traits).toEqual({ phone: "+4917612345679" });
+    const [identity] = await viaGateway().identitiesWith("+4917612345679");
+    expect(identity).toMatchObject({ schema_id: "phone", verifiable_addresses: [expect.objectContaining({ verified: true })] });
   });
 
   it("stops everything on SIGINT: exit 0, the ports closed, no child left", async () => {
