@@ -137,8 +137,13 @@ function resolveProvidedV26(log: (line: string) => void): KratosBinary {
   const path = join(dir, "kratos");
   if (isExecutable(path)) {
     if (sha256(readFileSync(path)) === PROVIDED_V26.binarySha256) return { path, source: "cache" };
+    // Replaced below by a rename, atomically: a run that is using the file keeps its copy.
     log(`${path} is not the v26.2.0 binary (sha256 differs); unpacking it again`);
-    rmSync(path, { force: true });
+  }
+  if (process.platform !== "linux" || process.arch !== "x64") {
+    throw new KratosUnavailableError(
+      `the provided Kratos v26.2.0 is a linux/amd64 binary, and this is ${process.platform}/${process.arch}: set ${kratosBinEnv("v26.2.0")}=/path/to/kratos (v26.2.0 built for this machine)`,
+    );
   }
   const archive = findProvidedArchive();
   if (archive === undefined) {
@@ -160,9 +165,13 @@ function resolveProvidedV26(log: (line: string) => void): KratosBinary {
   }
   mkdirSync(dir, { recursive: true });
   const partial = join(dir, `kratos.partial-${process.pid}`);
-  writeFileSync(partial, binary);
-  chmodSync(partial, 0o755);
-  renameSync(partial, path);
+  try {
+    writeFileSync(partial, binary);
+    chmodSync(partial, 0o755);
+    renameSync(partial, path);
+  } finally {
+    rmSync(partial, { force: true });
+  }
   log(`Unpacked Kratos v26.2.0 (sha256 checked) from ${archive} into ${path}`);
   return { path, source: "unpacked" };
 }

@@ -33,7 +33,18 @@ export type PhoneResult =
   // `type` is computed on first read: matching every number-type pattern is the costliest step,
   // and only `allowedTypes` needs it.
   | { ok: true; e164: string; country: string | undefined; readonly type: NumberType | undefined }
-  | { ok: false; reason: PhoneFailure; detail?: string };
+  | {
+      ok: false;
+      reason: PhoneFailure;
+      detail?: string;
+      /**
+       * For a number written nationally and read in a region, but not valid there: the same
+       * digits after that region's country code (`0176 12`, DE → `+4917612`), when that is not
+       * a valid number either. The gateway forwards it so that the hooks can say "not valid"
+       * without the region (`src/gateway/submission.ts`).
+       */
+      international?: string;
+    };
 
 /** True for an ISO 3166-1 alpha-2 code that libphonenumber has metadata for ("DE", not "de"). */
 export function isPhoneRegion(code: string): code is CountryCode {
@@ -127,7 +138,10 @@ export function toE164(raw: string, region: CountryCode | undefined): PhoneResul
   if (parsed === undefined) return { ok: false, reason: "invalid", detail: "NOT_A_NUMBER" };
   if (parsed.ext !== undefined) return { ok: false, reason: "extension" };
   if (!parsed.isValid()) {
-    return { ok: false, reason: "invalid", detail: validatePhoneNumberLength(candidate, country) ?? "INVALID_NUMBER" };
+    const detail = validatePhoneNumberLength(candidate, country) ?? "INVALID_NUMBER";
+    // Never a valid number in disguise: read with no region, it must still be refused.
+    const international = country !== undefined && !toE164(parsed.number, undefined).ok ? parsed.number : undefined;
+    return { ok: false, reason: "invalid", detail, ...(international !== undefined && { international }) };
   }
   return {
     ok: true,

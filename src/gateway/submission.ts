@@ -1,4 +1,4 @@
-import { type CountryCode, parsePhoneNumberFromString } from "libphonenumber-js/max";
+import type { CountryCode } from "libphonenumber-js/max";
 import { isPlainObject } from "../core/json.js";
 import { toE164 } from "../core/phone.js";
 import type { ResolvedRegion } from "../core/phone-region.js";
@@ -309,17 +309,15 @@ function read(input: SubmissionInput, regionOf: RegionOf): Submission {
 
 /**
  * What the gateway forwards for a phone field: its E.164 form. For a trait (registration and
- * settings), a number written nationally in digits that is not valid in the region it was read
- * in goes with that region's country code (`0176 12`, DE → `+4917612`), so that the hooks answer
- * "not valid" without needing the region: Kratos v25.4+ passes no `transient_payload` to
- * settings hooks. Anything else is left as written.
+ * settings), a number written nationally that is not valid in the region it was read in goes
+ * with that region's country code (`toE164`'s `international`, itself never a valid number), so
+ * that the hooks answer "not valid" without needing the region: Kratos v26.2.0 (v25.4 not
+ * measured) passes no `transient_payload` to settings hooks. Anything else is left as written.
  */
 function internationalForm(raw: string, region: CountryCode | undefined, trait: boolean): string | undefined {
   const result = toE164(raw, region);
   if (result.ok) return result.e164;
-  if (!trait || region === undefined || result.reason !== "invalid" || result.detail === "NOT_A_NUMBER") return undefined;
-  if (/^\s*(\+|00|tel:)/i.test(raw)) return undefined;
-  return parsePhoneNumberFromString(raw, region)?.number;
+  return trait ? result.international : undefined;
 }
 
 function apply(source: Source): string {

@@ -25,7 +25,7 @@ function login(client: KratosClient, identifier: string, extra: Record<string, u
   return client.run("login", { method: "password", identifier, password, ...extra });
 }
 
-describe(`through the gateway (${HOOKS_RUNTIME}) in front of real Kratos v1.3.1`, () => {
+describe(`through the gateway (${HOOKS_RUNTIME}) in front of real Kratos`, () => {
   let identityId = "";
 
   it("signs up with a national number: stored as E.164 on the phone schema", async () => {

@@ -1,5 +1,8 @@
 import fc from "fast-check";
+import { getExampleNumber } from "libphonenumber-js/max";
+import examples from "libphonenumber-js/mobile/examples";
 import { describe, expect, it } from "vitest";
+import { toE164 } from "../../src/core/phone.js";
 import { resolvePhoneRegion } from "../../src/core/phone-region.js";
 import { scanJsonObject } from "../../src/gateway/json-members.js";
 import type { Refusal } from "../../src/gateway/refusals.js";
@@ -267,6 +270,47 @@ describe("gateway rewrite: a phone trait that is not a valid number", () => {
     ["not digits (a name with digits in it)", '{"traits":{"phone":"call 0176 12"}}', "DE"],
   ])("%s: forwarded as written", (_, body, fallback) => {
     expect(rewrite("settings", "json", body, fallback).same).toBe(true);
+  });
+
+  it("never turns a number the hooks would refuse into one they accept: a rewritten trait is the E.164 of a valid number, or still not valid", () => {
+    const regions = ["DE", "AU", "CC", "TH", "US", "FR", "GB", "JP", "IN", "BR", "RU", "CN", "IT", "MX"] as const;
+    // Near misses of real numbers, as people mistype them: a valid number's digits (national or
+    // international) with a prefix, one digit dropped or added, separators anywhere.
+    const nearMiss = fc
+      .record({
+        region: fc.constantFrom(...regions),
+        other: fc.constantFrom(...regions),
+        international: fc.boolean(),
+        prefix: fc.constantFrom("", "0", "0 ", "(0)", "00", "0 0", "(0)0", "1", "011", "8"),
+        edit: fc.nat(40),
+        digit: fc.constantFrom(..."0123456789".split("")),
+        drop: fc.boolean(),
+        separators: fc.array(fc.tuple(fc.nat(20), fc.constantFrom(" ", "-", ".", "(", ")", "/", "[", "]", "\u200c", "\u2060")), {
+          maxLength: 4,
+        }),
+      })
+      .map(({ region, other, international, prefix, edit, digit, drop, separators }) => {
+        const example = getExampleNumber(other, examples);
+        let digits = (international ? example?.number.slice(1) : example?.nationalNumber) ?? "123456";
+        const at = edit % (digits.length + 1);
+        digits = drop ? digits.slice(0, at) + digits.slice(at + 1) : digits.slice(0, at) + digit + digits.slice(at);
+        let raw = prefix + digits;
+        for (const [i, sep] of separators) raw = raw.slice(0, i % (raw.length + 1)) + sep + raw.slice(i % (raw.length + 1));
+        return { raw, region };
+      });
+    fc.assert(
+      fc.property(nearMiss, ({ raw, region }) => {
+        const body = JSON.stringify({ method: "profile", traits: { phone: raw } });
+        const result = read("settings", "json", body, region);
+        if ("refused" in result) return;
+        const forwarded = JSON.parse(result.body).traits.phone as string;
+        if (forwarded === raw) return;
+        const direct = toE164(raw, region);
+        if (direct.ok) expect(forwarded).toBe(direct.e164);
+        else expect(toE164(forwarded, undefined).ok, `${JSON.stringify(raw)} in ${region} → ${forwarded}`).toBe(false);
+      }),
+      { numRuns: 20_000 },
+    );
   });
 
   it("a login identifier that is not a valid number is forwarded as written (Kratos answers invalid credentials either way)", () => {
