@@ -32,7 +32,8 @@ function headerUses(config: Config): HeaderUse[] {
       hooks: normalizePhonePolicy(config).hooks,
       effect: "warning",
       without: `the hooks read national numbers only with the form's transient_payload.phone_region or normalizePhone.defaultRegion${config.normalizePhone.defaultRegion === null ? " (none is set, so they are refused as region_required)" : ""}; the gateway reads the header from the client's request itself and is not affected`,
-      instead: "send the region from the form as transient_payload.phone_region, which reaches the hooks on every release",
+      instead:
+        "send the region from the form as transient_payload.phone_region, which reaches registration hooks on every release and settings hooks on v1.3.1 only (on v26.2.0 settings need the gateway, which reads it first)",
     });
   }
   const { request } = config.denyRules;

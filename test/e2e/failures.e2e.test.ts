@@ -2,7 +2,7 @@ import { once } from "node:events";
 import { createServer } from "node:http";
 import { describe, expect, it } from "vitest";
 import { allMessageIds, type KratosAnswer, newPassword, passwordSignUp } from "./kratos-client.js";
-import { useStack } from "./stack.js";
+import { kratosAtLeast, useStack } from "./stack.js";
 
 const e2e = useStack();
 
@@ -57,10 +57,11 @@ describe("when our service is down or answers 5xx", () => {
     }
   });
 
-  it("5xx: Kratos tries three times, never shows the messages of a 5xx body, stores nothing", async () => {
+  it("5xx: Kratos tries three times (v25.4+: one Ory-Webhook-Trigger-ID, a new request id each time), never shows the messages of a 5xx body, stores nothing", async () => {
     // In place of our service: before-hooks pass, registration-after answers 503 with a
     // well-formed messages body, which Kratos only reads from a 4xx.
     const attempts: string[] = [];
+    const ids: { trigger?: string; request?: string }[] = [];
     const standIn = createServer((req, res) => {
       req.resume();
       req.on("end", () => {
@@ -69,6 +70,10 @@ describe("when our service is down or answers 5xx", () => {
           return;
         }
         attempts.push(req.url ?? "");
+        ids.push({
+          trigger: req.headers["ory-webhook-trigger-id"] as string | undefined,
+          request: req.headers["ory-webhook-request-id"] as string | undefined,
+        });
         res.writeHead(503, { "Content-Type": "application/json" });
         res.end(JSON.stringify({ messages: [{ instance_ptr: "#/traits/phone", messages: [{ id: 4100001, text: "x", type: "error" }] }] }));
       });
@@ -83,6 +88,14 @@ describe("when our service is down or answers 5xx", () => {
       expect(JSON.stringify(res.body)).not.toContain("4100001");
       expect(allMessageIds(res.body)).toEqual([]);
       expect(attempts).toEqual(["/hooks/registration-after", "/hooks/registration-after", "/hooks/registration-after"]);
+      if (kratosAtLeast("v25.4.0")) {
+        // The de-duplication key a policy gets as context.triggerId: the same on every attempt.
+        expect(new Set(ids.map((id) => id.trigger)).size).toBe(1);
+        expect(ids[0]?.trigger).toMatch(/^[0-9a-f-]{36}$/);
+        expect(new Set(ids.map((id) => id.request)).size).toBe(3);
+      } else {
+        expect(ids.map((id) => id.trigger)).toEqual([undefined, undefined, undefined]);
+      }
       expect((await e2e.kratos.allIdentities()).length).toBe(before);
     } finally {
       standIn.close();
