@@ -152,7 +152,11 @@ export async function fetchKratosVersion(adminUrl: string, env: NodeJS.ProcessEn
     throw new UsageError(`--admin-url: expected Kratos's admin API URL such as http://127.0.0.1:4434, found ${JSON.stringify(adminUrl)}`);
   }
   if (base.protocol !== "http:" && base.protocol !== "https:") {
-    throw new UsageError(`--admin-url: expected an http(s) URL such as http://127.0.0.1:4434, found ${adminUrl}`);
+    throw new UsageError(`--admin-url: expected an http(s) URL such as http://127.0.0.1:4434, found ${base.protocol}`);
+  }
+  // Credentials in a URL end up in messages and reports: refused, without repeating them.
+  if (base.username !== "" || base.password !== "") {
+    throw new UsageError("--admin-url: the URL holds credentials; pass the token in KRATOS_ADMIN_TOKEN instead");
   }
   // A base given as …/admin (as Ory Network documents it) names the same API.
   const url = new URL(`${base.pathname.replace(/\/+$/, "").replace(/\/admin$/, "")}/admin/version`, base).href;

@@ -131,6 +131,9 @@ describe("--admin-url: what goes wrong asking a Kratos for its release is a usag
     );
     await expect(fetchKratosVersion("ftp://127.0.0.1:4434", {})).rejects.toThrow(/--admin-url: expected an http\(s\) URL/);
     await expect(fetchKratosVersion("not a url", {})).rejects.toThrow(/--admin-url: expected Kratos's admin API URL/);
+    const withCredentials = fetchKratosVersion("http://admin:s3cret@127.0.0.1:4434", {});
+    await expect(withCredentials).rejects.toThrow("--admin-url: the URL holds credentials; pass the token in KRATOS_ADMIN_TOKEN instead");
+    await expect(withCredentials).rejects.not.toThrow(/s3cret/);
   });
 
   it("through the CLI: exit 2 for doctor and try, the message on stderr", async () => {
