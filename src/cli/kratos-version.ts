@@ -100,11 +100,16 @@ export function defaultJudgedKratos(): JudgedKratos {
   return toJudgedKratos(DEFAULT_KRATOS_VERSION, "default", `the default; ${VERSION_FLAG} or --admin-url judges for another release`);
 }
 
+/** Whether `version` is `release` or later (`v1.3.1` < `v25.4.0` < `v26.2.0`); a pre-release counts as its release. */
+export function releaseAtLeast(version: string, release: string): boolean {
+  const [have, want] = [parseRelease(version), parseRelease(release)];
+  if (have === undefined || want === undefined) throw new Error(`not a release: ${have === undefined ? version : release}`);
+  return compare(have.triple, want.triple) >= 0;
+}
+
 /** Whether the judged release is `release` or later (`acceptedFrom` of a finding, a feature's first release). */
 export function judgedAtLeast(judged: JudgedKratos, release: string): boolean {
-  const parsed = parseRelease(release);
-  if (parsed === undefined) throw new Error(`not a release: ${release}`);
-  return compare(tripleOf(judged.judgedAs), parsed.triple) >= 0;
+  return releaseAtLeast(judged.judgedAs, release);
 }
 
 /** What differs between the tested releases, as the commands use it. */

@@ -6,7 +6,7 @@ import { createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fetchKratosVersion, judgedAtLeast, toJudgedKratos } from "../../src/cli/kratos-version.js";
+import { fetchKratosVersion, judgedAtLeast, releaseAtLeast, toJudgedKratos } from "../../src/cli/kratos-version.js";
 import { UsageError } from "../../src/cli/usage.js";
 import { cli, cliProcess, ROOT } from "../support/cli.js";
 
@@ -55,6 +55,14 @@ describe("a release, judged as the tested release of its feature set", () => {
     expect(judgedAtLeast(at("v25.4.0"), "v25.4.0")).toBe(true);
     expect(judgedAtLeast(at("v26.2.0"), "v25.4.0")).toBe(true);
     expect(judgedAtLeast(at("v26.2.0"), "v26.3.0")).toBe(false);
+  });
+
+  it("releases compare by number, a pre-release as its release (the e2e suite's kratosAtLeast)", () => {
+    expect(releaseAtLeast("v1.3.1", "v25.4.0")).toBe(false);
+    expect(releaseAtLeast("v26.2.0", "v25.4.0")).toBe(true);
+    expect(releaseAtLeast("v25.4.0-pre.1", "v25.4.0")).toBe(true);
+    expect(releaseAtLeast("v1.10.0", "v1.9.0")).toBe(true);
+    expect(() => releaseAtLeast("master", "v25.4.0")).toThrow("not a release: master");
   });
 });
 

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, inject } from "vitest";
 import { parse, stringify } from "yaml";
+import { releaseAtLeast } from "../../src/cli/kratos-version.js";
 import { startWranglerDev } from "../worker/wrangler-dev.js";
 import { CourierSink } from "./courier-sink.js";
 import { KratosClient } from "./kratos-client.js";
@@ -25,11 +26,7 @@ declare module "vitest" {
  * tests whose expectation differs between releases, each stating both.
  */
 export function kratosAtLeast(version: string): boolean {
-  const parts = (v: string) => (/^v(\d+)\.(\d+)\.(\d+)/.exec(v) ?? []).slice(1).map(Number);
-  const [have, want] = [parts(inject("kratosVersion")), parts(version)];
-  if (have.length !== 3 || want.length !== 3) throw new Error(`not a Kratos release: ${inject("kratosVersion")} or ${version}`);
-  for (let i = 0; i < 3; i++) if (have[i] !== want[i]) return (have[i] as number) > (want[i] as number);
-  return true;
+  return releaseAtLeast(inject("kratosVersion"), version);
 }
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
