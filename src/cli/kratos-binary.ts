@@ -204,6 +204,24 @@ export function resolveKratosVersion(
 }
 
 /**
+ * `resolveKratosVersion`, for what labels its results by release (the e2e runner, the
+ * benchmark): the binary must also say it is that release (`kratos version`), or none is found.
+ */
+export function resolveReportingKratos(
+  version: TestedKratosVersion,
+  log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): KratosBinary {
+  const binary = resolveKratosVersion(version, log);
+  const reported = kratosBinaryVersion(binary.path);
+  if (reported !== version) {
+    throw new KratosUnavailableError(
+      `${binary.path} says it is Kratos ${reported ?? "of no release"}; set ${kratosBinEnv(version)} to a ${version} binary`,
+    );
+  }
+  return binary;
+}
+
+/**
  * Builds `pkg` of the kratos-build module into `dir/name`. The build goes to a temporary name
  * and is renamed when complete, so an interrupted build never leaves a broken binary behind.
  */

@@ -9,9 +9,8 @@ import { fileURLToPath } from "node:url";
 import {
   KratosToolchainError,
   KratosUnavailableError,
-  kratosBinaryVersion,
   kratosBinEnv,
-  resolveKratosVersion,
+  resolveReportingKratos,
   TESTED_KRATOS_VERSIONS,
   type TestedKratosVersion,
 } from "../../src/cli/kratos-binary.js";
@@ -76,11 +75,7 @@ const flow = (withHooks: number[], without: number[]): FlowFigures => {
 function findBinary(version: TestedKratosVersion): { path: string; source: string } | { reason: string } {
   const override = kratosBinEnv(version);
   try {
-    const binary = resolveKratosVersion(version);
-    const reported = kratosBinaryVersion(binary.path);
-    if (reported !== version) {
-      return { reason: `${binary.path} says it is Kratos ${reported ?? "of no release"}; set ${override} to a ${version} binary` };
-    }
+    const binary = resolveReportingKratos(version);
     return { path: binary.path, source: binary.source };
   } catch (error) {
     if (!(error instanceof KratosUnavailableError || error instanceof KratosToolchainError)) throw error;

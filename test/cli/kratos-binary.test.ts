@@ -5,6 +5,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
+import { resolveReportingKratos } from "../../src/cli/kratos-binary.js";
 
 // `npm run kratos:build -- v26.2.0` (src/cli/kratos-binary.ts, compiled): how the e2e runner and
 // the benchmark get Kratos v26.2.0. Run from a copy of the module in a folder of its own, so the
@@ -91,5 +92,22 @@ describe("finding Kratos v26.2.0", () => {
     const result = run(module, cache, {}, "v25.4.0");
     expect(result.status).toBe(1);
     expect(result.stderr).toContain("unknown version v25.4.0: expected one of v1.3.1, v26.2.0");
+  });
+
+  it("for results labelled by release, the binary must say it is that release", () => {
+    const { root } = sandbox();
+    const saved = process.env.KRATOS_BIN_V26_2_0;
+    try {
+      process.env.KRATOS_BIN_V26_2_0 = fakeKratos(join(root, "right"), "v26.2.0");
+      expect(resolveReportingKratos("v26.2.0", () => {}).path).toBe(process.env.KRATOS_BIN_V26_2_0);
+      const wrong = fakeKratos(join(root, "wrong"), "v1.3.1");
+      process.env.KRATOS_BIN_V26_2_0 = wrong;
+      expect(() => resolveReportingKratos("v26.2.0", () => {})).toThrow(
+        `${wrong} says it is Kratos v1.3.1; set KRATOS_BIN_V26_2_0 to a v26.2.0 binary`,
+      );
+    } finally {
+      if (saved === undefined) delete process.env.KRATOS_BIN_V26_2_0;
+      else process.env.KRATOS_BIN_V26_2_0 = saved;
+    }
   });
 });
