@@ -10,7 +10,7 @@ const CONFIG = { ...E2E_HOOKS_CONFIG, normalizePhone: { regionHeader: "Cf-Ipcoun
 const e2e = useStack(CONFIG, { gateway: true });
 
 /** The client of a real deployment: every call goes to the gateway. */
-const viaGateway = () => new KratosClient(e2e.stack.gatewayUrl ?? "", e2e.stack.kratosAdmin);
+const viaGateway = () => e2e.gateway;
 /** The control: straight to Kratos's own public port. */
 const direct = () => new KratosClient(e2e.stack.kratosPublic, e2e.stack.kratosAdmin);
 

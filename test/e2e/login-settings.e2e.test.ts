@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { KratosClient, newPassword, nodeMessages, passwordSignUp } from "./kratos-client.js";
+import { type KratosClient, newPassword, nodeMessages, passwordSignUp } from "./kratos-client.js";
 import { E2E_HOOKS_CONFIG, kratosAtLeast, useStack } from "./stack.js";
 
 // The region header is Cloudflare's country header, which kratos.yml allowlists for Kratos v25.4+.
@@ -8,7 +8,7 @@ const e2e = useStack({ ...E2E_HOOKS_CONFIG, normalizePhone: { regionHeader: "Cf-
 const V25_4 = kratosAtLeast("v25.4.0");
 
 const direct = () => e2e.kratos;
-const viaGateway = () => new KratosClient(e2e.stack.gatewayUrl ?? "", e2e.stack.kratosAdmin);
+const viaGateway = () => e2e.gateway;
 
 /** Registers through Kratos and returns the identity id and session token. */
 async function register(traits: Record<string, string>, password = newPassword(), region?: string): Promise<{ id: string; token: string }> {

@@ -292,13 +292,24 @@ export function hookLog(stack: Stack): Record<string, unknown>[] {
 
 /**
  * Gives a test file its own stack: started before its first test, stopped after its last. Read
- * `stack` and `kratos` inside tests (they are set once beforeAll has run).
+ * `stack`, `kratos` (straight to Kratos) and, with `gateway: true`, `gateway` (a client of the
+ * gateway) inside tests: they are set once beforeAll has run.
  */
-export function useStack(hooksConfig: unknown = E2E_HOOKS_CONFIG, options: StackOptions = {}): { stack: Stack; kratos: KratosClient } {
-  const context = {} as { stack: Stack; kratos: KratosClient };
+export function useStack(
+  hooksConfig: unknown = E2E_HOOKS_CONFIG,
+  options: StackOptions = {},
+): { stack: Stack; kratos: KratosClient; readonly gateway: KratosClient } {
+  let gateway: KratosClient | undefined;
+  const context = {
+    get gateway(): KratosClient {
+      if (gateway === undefined) throw new Error("this stack has no gateway: useStack(config, { gateway: true })");
+      return gateway;
+    },
+  } as { stack: Stack; kratos: KratosClient; readonly gateway: KratosClient };
   beforeAll(async () => {
     context.stack = await startStack(hooksConfig, options);
     context.kratos = new KratosClient(context.stack.kratosPublic, context.stack.kratosAdmin);
+    if (context.stack.gatewayUrl !== undefined) gateway = new KratosClient(context.stack.gatewayUrl, context.stack.kratosAdmin);
   });
   afterAll(async () => {
     await context.stack?.stop();

@@ -6,6 +6,7 @@ import type { HookInput } from "../../src/core/decision.js";
 import { definePolicy, patchExternalId, proceed } from "../../src/core/define-policy.js";
 import { builtInPolicies, type Decision, type HookId, type PolicyContext, parseConfig } from "../../src/index.js";
 import { type AnyJSON, bodyOf, createTestApp, loadFixture, registration } from "../support/helpers.js";
+import { V26_EXAMPLE_SESSION } from "../support/v26-session.js";
 
 const TRIGGER = "6f1c2b8e-3d4a-4f5b-9c7d-8e9fa0b1c2d3";
 
@@ -88,15 +89,7 @@ describe("the session in settings-after (Kratos v26.2+), typed for policies", ()
   it("reaches a policy as id, assurance level, times as Dates and methods, from the v26.2 example", async () => {
     const app = recording();
     expect((await app.call("settings-after", v26Settings())).status).toBe(204);
-    expect(app.seen[0]?.input.session).toEqual({
-      id: "9b8a7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
-      authenticatorAssuranceLevel: "aal2",
-      authenticatedAt: new Date("2026-07-29T09:41:05.123Z"),
-      authenticationMethods: [
-        { method: "password", aal: "aal1", completedAt: new Date("2026-07-29T09:40:31.004Z") },
-        { method: "totp", aal: "aal2", completedAt: new Date("2026-07-29T09:41:05.123Z") },
-      ],
-    });
+    expect(app.seen[0]?.input.session).toEqual(V26_EXAMPLE_SESSION);
   });
 
   it("is undefined on Kratos v1.3.1, which sends no session; the call is answered as before", async () => {

@@ -13,6 +13,7 @@ import {
   type SessionView,
 } from "../../src/index.js";
 import { createWorker, type Env } from "../../src/worker.js";
+import { V26_EXAMPLE_SESSION } from "../support/v26-session.js";
 
 const KEY = "worker-library-key-0123456789";
 const UPSTREAM = inject("echoUpstream");
@@ -131,15 +132,7 @@ describe("what Kratos v25.4+ and v26.2 add, inside workerd as on Node", () => {
       spy.mockRestore();
     }
     expect(seen.map((s) => s.triggerId)).toEqual([trigger, undefined]);
-    expect(seen[0]?.session).toEqual({
-      id: "9b8a7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
-      authenticatorAssuranceLevel: "aal2",
-      authenticatedAt: new Date("2026-07-29T09:41:05.123Z"),
-      authenticationMethods: [
-        { method: "password", aal: "aal1", completedAt: new Date("2026-07-29T09:40:31.004Z") },
-        { method: "totp", aal: "aal2", completedAt: new Date("2026-07-29T09:41:05.123Z") },
-      ],
-    });
+    expect(seen[0]?.session).toEqual(V26_EXAMPLE_SESSION);
     const calls = lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.msg === "hook call");
     expect(calls.map((line) => line.triggerId)).toEqual([trigger, undefined]);
     expect(lines.join("\n")).not.toContain("bad.trigger.id");
