@@ -240,7 +240,7 @@ kratos-hooks dev: the local stack is up (Ctrl-C stops it all)
   hooks          ${urls.hooks}   (Kratos's web_hooks, development key)
   kratos public  ${urls.public}   (only the gateway calls it)
   kratos admin   ${urls.admin}
-  kratos         ${formatJudgedKratos(kratos).replace(/^Kratos /, "")}
+  kratos         ${formatJudgedKratos(kratos)}
   courier sink   ${urls.sink}   (SMS and email are printed below)
   database       ${dsn}
   logs           ${logs}

@@ -213,5 +213,5 @@ export function formatDoctor(report: DoctorReport): string {
     report.findings.length === 0
       ? `${report.kratos}: no problems found (Kratos's working directory assumed: ${report.cwd})`
       : `${report.errors} error(s), ${report.warnings} warning(s) in ${report.kratos} (Kratos's working directory assumed: ${report.cwd})`;
-  return `${[`judged for ${formatJudgedKratos(report.kratosVersion)}`, ...lines, summary].join("\n")}\n`;
+  return `${[`judged for Kratos ${formatJudgedKratos(report.kratosVersion)}`, ...lines, summary].join("\n")}\n`;
 }

@@ -138,9 +138,9 @@ export function featuresOf(judged: JudgedKratos): KratosFeatures {
   return { configurableHeaderAllowlist: v25, settingsTransientPayload: !v25, phoneCodeSignUp: v25 };
 }
 
-/** One line for people: `Kratos v26.2.0 (--kratos-version)`, with the note when the judgement stands in for it. */
+/** One line for people: `v26.2.0 (--kratos-version)`, with the note when the judgement stands in for it. */
 export function formatJudgedKratos(judged: JudgedKratos): string {
-  return `Kratos ${judged.version} (${judged.from})${judged.note === undefined ? "" : `; ${judged.note}`}`;
+  return `${judged.version} (${judged.from})${judged.note === undefined ? "" : `; ${judged.note}`}`;
 }
 
 /**

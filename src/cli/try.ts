@@ -357,7 +357,7 @@ export function formatTry(report: TryReport): string {
     `ctx       ${report.ctx}`,
     `template  ${report.template.file} (wired at ${report.template.wiredAt})`,
     `handler   ${report.handler}`,
-    `kratos    ${formatJudgedKratos(report.kratosVersion).replace(/^Kratos /, "")}`,
+    `kratos    ${formatJudgedKratos(report.kratosVersion)}`,
   ];
   if (report.answer !== null) {
     const body = report.answer.body.length > 240 ? `${report.answer.body.slice(0, 240)}…` : report.answer.body;
