@@ -139,9 +139,17 @@ export function toE164(raw: string, region: CountryCode | undefined): PhoneResul
   if (parsed.ext !== undefined) return { ok: false, reason: "extension" };
   if (!parsed.isValid()) {
     const detail = validatePhoneNumberLength(candidate, country) ?? "INVALID_NUMBER";
-    // Never a valid number in disguise: read with no region, it must still be refused.
-    const international = country !== undefined && !toE164(parsed.number, undefined).ok ? parsed.number : undefined;
-    return { ok: false, reason: "invalid", detail, ...(international !== undefined && { international }) };
+    if (country === undefined) return { ok: false, reason: "invalid", detail };
+    return {
+      ok: false,
+      reason: "invalid",
+      detail,
+      // Computed on first read, like `type`: only the gateway asks. Never a valid number in
+      // disguise: read with no region, it must still be refused.
+      get international() {
+        return toE164(parsed.number, undefined).ok ? undefined : parsed.number;
+      },
+    };
   }
   return {
     ok: true,
