@@ -119,13 +119,28 @@ function sha256(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
 }
 
-/** `shared/kratos/v26.2.0/kratos-linux-amd64.gz` beside the project or beside one of its ancestors, if there is one. */
+/**
+ * `shared/kratos/v26.2.0/kratos-linux-amd64.gz` beside the project or one of its ancestors; for
+ * a clone of a local checkout (a CI run's `git clone . /tmp/…`), beside that checkout too.
+ */
 function findProvidedArchive(): string | undefined {
-  for (let dir = dirname(PACKAGE_ROOT); ; dir = dirname(dir)) {
-    const candidate = join(dir, PROVIDED_V26.archive);
-    if (existsSync(candidate)) return candidate;
-    if (dirname(dir) === dir) return undefined;
+  for (const start of [PACKAGE_ROOT, localOrigin()]) {
+    if (start === undefined) continue;
+    for (let dir = dirname(start); ; dir = dirname(dir)) {
+      const candidate = join(dir, PROVIDED_V26.archive);
+      if (existsSync(candidate)) return candidate;
+      if (dirname(dir) === dir) break;
+    }
   }
+  return undefined;
+}
+
+/** The folder this checkout was cloned from, when its `origin` is a path on this machine. */
+function localOrigin(): string | undefined {
+  const result = spawnSync("git", ["config", "--get", "remote.origin.url"], { cwd: PACKAGE_ROOT, encoding: "utf8" });
+  const url = result.status === 0 ? result.stdout.trim() : "";
+  const path = url.startsWith("file://") ? fileURLToPath(url) : url;
+  return path.startsWith("/") && existsSync(path) ? resolve(path) : undefined;
 }
 
 /**

@@ -66,6 +66,22 @@ describe("finding Kratos v26.2.0", () => {
     expect(existsSync(join(cache, "kratos-hooks", "kratos-v26.2.0", "kratos"))).toBe(false);
   });
 
+  it("a clone of a local checkout finds the archive beside that checkout (its origin), sha256 checked there too", () => {
+    const { root, module, cache } = sandbox();
+    const checkout = join(root, "elsewhere", "main");
+    mkdirSync(checkout, { recursive: true });
+    const archive = join(root, "elsewhere", "shared", "kratos", "v26.2.0", "kratos-linux-amd64.gz");
+    mkdirSync(dirname(archive), { recursive: true });
+    writeFileSync(archive, gzipSync("#!/bin/sh\necho not kratos\n"));
+    const git = (...args: string[]) => spawnSync("git", args, { cwd: join(root, "project"), encoding: "utf8" });
+    expect(run(module, cache).stderr).toContain("no Kratos v26.2.0 binary here");
+    expect(git("init", "-q").status).toBe(0);
+    expect(git("remote", "add", "origin", checkout).status).toBe(0);
+    const result = run(module, cache);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(`${archive}: sha256 `);
+  });
+
   it("KRATOS_BIN_V26_2_0 names the binary; one that is not executable is refused", () => {
     const { root, module, cache } = sandbox();
     const binary = fakeKratos(root, "v26.2.0");
