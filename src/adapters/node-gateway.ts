@@ -27,7 +27,17 @@ function plainAddress(address: string | undefined): string | undefined {
 function toResponse(status: number, headers: Record<string, string | string[]>, body: Uint8Array | ReadableStream | null): Response {
   // A 204 has no body and so no framing (RFC 9110 §8.6): a Content-Length from upstream is dropped.
   if (status === 204) delete headers["content-length"];
-  return new Response(body, { status, headers: headers as unknown as Record<string, string> });
+  // Several values of one header (Set-Cookie) go as [name, value] pairs: read as a Headers object
+  // (the shield reads Kratos's answer), a record's list would become one comma-joined value.
+  let init: Record<string, string> | [string, string][] = headers as unknown as Record<string, string>;
+  for (const name in headers) {
+    if (!Array.isArray(headers[name])) continue;
+    init = Object.entries(headers).flatMap(([key, value]) =>
+      Array.isArray(value) ? value.map((v): [string, string] => [key, v]) : [[key, value] as [string, string]],
+    );
+    break;
+  }
+  return new Response(body, { status, headers: init });
 }
 
 /**

@@ -65,6 +65,12 @@ export function createPrometheusMetrics(): {
     buckets: GATEWAY_BUCKETS,
     registers: [registry],
   });
+  const shieldEvents = new Counter({
+    name: "kratos_hooks_shield_events_total",
+    help: "The shield's work by flow and event: attempts checked, refusals and locks by reason, store errors by fail mode (docs/shield.md#metrics).",
+    labelNames: ["flow", "event", "reason"],
+    registers: [registry],
+  });
   const shed = new Counter({
     name: "kratos_hooks_connections_shed_total",
     help: "Waiting (idle or silent) connections closed to make room for a new one, by listener and the bound met (per_address, overall).",
@@ -95,6 +101,9 @@ export function createPrometheusMetrics(): {
         gatewayRequests.inc({ route, status: String(status), rewritten: String(rewritten) });
         if (refusal !== undefined) gatewayRefusals.inc({ reason: refusal });
         gatewayDuration.observe({ route }, durationMs / 1000);
+      },
+      shield({ event, flow, reason }) {
+        shieldEvents.inc({ flow, event, reason: reason ?? "" });
       },
     },
   };

@@ -66,6 +66,34 @@ export const MESSAGES = {
     id: 4100303,
     text: "These details belong to a different account type. Go back and choose the sign-up option that matches them.",
   },
+  SHIELD_LOGIN_DELAYED: {
+    id: 4100401,
+    text: "Too many failed sign-in attempts. Please wait before you try again.",
+  },
+  SHIELD_LOGIN_LOCKED: {
+    id: 4100402,
+    text: "Too many failed sign-in attempts for this account. Sign-in is paused; you can reset your password meanwhile.",
+  },
+  SHIELD_CLIENT_LOCKED: {
+    id: 4100403,
+    text: "Too many failed sign-in attempts from your network. Sign-in from it is paused.",
+  },
+  SHIELD_SMS_BUDGET: {
+    id: 4100411,
+    text: "Too many codes were requested. Please wait before you request another one.",
+  },
+  SHIELD_SMS_NUMBER_TYPE: {
+    id: 4100412,
+    text: "We cannot send a code to this kind of number. Enter a mobile number.",
+  },
+  SHIELD_SMS_COUNTRY: {
+    id: 4100413,
+    text: "We cannot send codes to phone numbers from this country.",
+  },
+  SHIELD_UNAVAILABLE: {
+    id: 4100420,
+    text: "Sign-in is briefly unavailable. Please try again in a minute.",
+  },
   HOOK_TIMEOUT: {
     id: 4100901,
     text: "We could not finish checking your details in time. Please try again.",

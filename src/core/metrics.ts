@@ -24,6 +24,19 @@ export interface GatewayRecord {
   refusal?: string;
 }
 
+/** One thing the gateway's shield did (docs/shield.md#metrics). */
+export interface ShieldRecord {
+  /**
+   * `attempt`: a login or code-sending submit was checked; `refused`: answered by the shield
+   * (`reason`); `lock`: a failure that began a lock (`reason`); `store_error`: the store did not
+   * answer (`reason`: the fail mode applied).
+   */
+  event: "attempt" | "refused" | "lock" | "store_error";
+  /** The self-service flow. */
+  flow: string;
+  reason?: string;
+}
+
 /**
  * Counters and latencies for operators, behind an interface like the logger: Prometheus on Node
  * (src/adapters/node-metrics.ts); on Workers the platform's own analytics take the log lines.
@@ -31,6 +44,7 @@ export interface GatewayRecord {
 export interface Metrics {
   hookCall(record: HookCallRecord): void;
   gatewayRequest(record: GatewayRecord): void;
+  shield(record: ShieldRecord): void;
 }
 
-export const NO_METRICS: Metrics = { hookCall: () => {}, gatewayRequest: () => {} };
+export const NO_METRICS: Metrics = { hookCall: () => {}, gatewayRequest: () => {}, shield: () => {} };

@@ -10,6 +10,12 @@ import { GATEWAY_MARKER, toUpstreamHeaders } from "./headers.js";
 import { kratosError, kratosRefusal } from "./kratos-error.js";
 import type { Refusal } from "./refusals.js";
 import { pathRefusal, routeTemplate } from "./routes.js";
+import { type Attempt, clientKindOf, readAttempt } from "./shield/attempt.js";
+import { randomSecret } from "./shield/keys.js";
+import { MemoryStore } from "./shield/memory-store.js";
+import type { Outcome } from "./shield/outcome.js";
+import { classifyAnswer, shieldRule } from "./shield/rule.js";
+import { createShield, type Shield } from "./shield/shield.js";
 import { bodyFormatOf, phoneFieldsOf, type RegionOf, readSubmission, SELF_SERVICE_FLOWS, type SelfServiceFlow } from "./submission.js";
 import { type GatewayRuntime, UpstreamError } from "./transport.js";
 
@@ -30,6 +36,12 @@ export interface GatewayOptions {
    * answered 500 as a bug.
    */
   rules?: readonly GatewayRule[];
+  /**
+   * The shield (login protection and SMS budgets, docs/shield.md), run as the first rule when
+   * `gateway.shield.enabled`: by default on the embedded memory store with a secret of this
+   * process's own; pass one built with `createShield` for another store; `false` for none.
+   */
+  shield?: Shield | false;
 }
 
 /** What the gateway's rules read from the context: `c.get("clientAddress")`. */
@@ -43,8 +55,25 @@ export type GatewayEnv = {
     clientAddress: string | undefined;
     /** Set once the request reached the forwarding (not answered by a rule). */
     forwarded: boolean;
+    /**
+     * A self-service submission as Kratos will read it (flow, method, the normalized identifier,
+     * where a code goes): undefined for any other request. Read-only.
+     */
+    attempt: Attempt | undefined;
+    /**
+     * After `await next()`, for an attempt that was forwarded: what Kratos's answer means
+     * (success, code sent, credential failure, other), read once when first asked.
+     */
+    outcome: (() => Promise<Outcome>) | undefined;
+    /** @internal The submission as read, for the forwarding. */
+    prepared: Prepared | undefined;
   };
 };
+
+/** A submission read before the rules: what to forward, or the answer when it cannot be. */
+type Prepared =
+  | { query: string | undefined; body: Uint8Array | undefined; rewritten: string[]; attempt: Attempt | undefined }
+  | { response: Response };
 
 /** A gateway rule: Hono middleware over the gateway's context. */
 export type GatewayRule = MiddlewareHandler<GatewayEnv>;
@@ -94,6 +123,20 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
   const { upstreamTimeoutMs, trustForwardedHeaders, regionFromClientCountry } = config.gateway;
   const regionHeader = config.normalizePhone.regionHeader?.toLowerCase() ?? null;
   const fieldsOf = new Map(SELF_SERVICE_FLOWS.map((flow) => [flow, phoneFieldsOf(flow, config.normalizePhone.fields)]));
+  const shieldConfig = config.gateway.shield;
+  const shield =
+    options.shield === false || !shieldConfig.enabled
+      ? undefined
+      : (options.shield ??
+        createShield({
+          config: shieldConfig,
+          store: new MemoryStore(),
+          secret: randomSecret(),
+          allowedCountries: config.normalizePhone.allowedCountries,
+          deniedCountries: config.normalizePhone.deniedCountries,
+        }));
+  // Submissions are read when something needs them: the phone rewriting, or the shield.
+  const reading = rewriting || shield !== undefined;
   const app = new Hono<GatewayEnv>();
 
   // First of all, before any rule: a request Kratos could read differently from the gateway (its
@@ -106,21 +149,109 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
     logger.info({ method: c.req.method, route, status: 400, refusal }, "gateway request");
     return kratosRefusal(refusal);
   };
-  const rules = options.rules ?? [];
-  // With rules, in front of them; without (the shipped service), at the start of the forwarding.
+  const clientAddressOf = (c: Context<GatewayEnv>) => {
+    const peer = runtime.peer(c).address;
+    return trustForwardedHeaders ? (lastForwardedFor(runtime.headers(c)["x-forwarded-for"]) ?? peer) : peer;
+  };
+  /** The log line and metric of one request through the forwarding. */
+  const logRequest = (c: Context<GatewayEnv>, since: number, status: number, rewritten: string[], extra?: Record<string, unknown>) => {
+    const durationMs = Math.round((performance.now() - since) * 100) / 100;
+    const route = routeTemplate(c.req.path);
+    const refusal = extra?.refusal as Refusal | undefined;
+    const trace = parseTraceparent(firstOf(runtime.headers(c).traceparent));
+    metrics.gatewayRequest({ route, status, rewritten: rewritten.length > 0, durationMs, ...(refusal && { refusal }) });
+    logger.info(
+      { method: c.req.method, route, status, rewritten, traceId: trace?.traceId, spanId: trace?.spanId, ...extra, durationMs },
+      "gateway request",
+    );
+  };
+
+  /**
+   * Reads a self-service submission once (the body, the phone rewriting, the attempt), before the
+   * rules when there are any; any other request passes as it came.
+   */
+  const prepare = async (c: Context<GatewayEnv>, since: number): Promise<Prepared> => {
+    const known = c.get("prepared");
+    if (known !== undefined) return known;
+    const method = c.req.method;
+    const target = pathAndQuery(c.req.url);
+    // The decoded path: every Kratos decodes `/self-service/%6cogin` to the login route (./routes.ts).
+    const flow = reading && SUBMITTING.has(method) ? SUBMIT.get(c.req.path) : undefined;
+    let prepared: Prepared;
+    if (flow === undefined) prepared = { query: target.query, body: undefined, rewritten: [], attempt: undefined };
+    else prepared = await readFlowSubmission(c, since, flow, target.query);
+    c.set("prepared", prepared);
+    if ("attempt" in prepared) c.set("attempt", prepared.attempt);
+    return prepared;
+  };
+  const readFlowSubmission = async (
+    c: Context<GatewayEnv>,
+    since: number,
+    flow: SelfServiceFlow,
+    query: string | undefined,
+  ): Promise<Prepared> => {
+    const incoming = runtime.headers(c);
+    const format = c.req.method === "POST" ? bodyFormatOf(firstOf(incoming["content-type"])) : undefined;
+    if (format === "content_type_list" || format === "multipart") {
+      logRequest(c, since, 400, [], { refusal: format });
+      return { response: kratosRefusal(format) };
+    }
+    let bytes: Uint8Array | undefined;
+    if (format !== undefined) {
+      const read = await readBody(c.req.raw, MAX_BODY_BYTES);
+      if (!read.ok) {
+        logRequest(c, since, 413, [], { error: "payload_too_large" });
+        return { response: kratosError(413, `The request body exceeds ${MAX_BODY_BYTES} bytes.`) };
+      }
+      bytes = read.bytes;
+    }
+    const header = regionHeader === null ? undefined : (firstOf(incoming[regionHeader]) ?? undefined);
+    const clientCountry = regionFromClientCountry ? runtime.clientCountry?.(c) : undefined;
+    let region: ReturnType<RegionOf> | undefined;
+    const regionOf: RegionOf = (picked) => {
+      region = resolvePhoneRegion({ picked, header, clientCountry }, config.normalizePhone);
+      return region;
+    };
+    const fields = rewriting ? (fieldsOf.get(flow) ?? new Set<string>()) : new Set<string>();
+    const submission = readSubmission({ query: query ?? "", fields, ...(format && bytes && { body: { format, bytes } }) }, regionOf);
+    if (!submission.ok) {
+      logRequest(c, since, 400, [], { refusal: submission.refusal });
+      return { response: kratosRefusal(submission.refusal) };
+    }
+    const attempt =
+      shield === undefined
+        ? undefined
+        : readAttempt({
+            flow,
+            flowId: new URLSearchParams(query ?? "").get("flow") ?? undefined,
+            fields: submission.fields,
+            phoneTraits: config.normalizePhone.fields,
+            region: (region ?? regionOf(undefined)).region,
+            clientAddress: c.get("clientAddress") ?? clientAddressOf(c),
+            clientKind: clientKindOf(firstOf(incoming["content-type"]) ?? undefined, firstOf(incoming.accept) ?? undefined),
+          });
+    return { query: query === undefined ? undefined : submission.query, body: submission.body, rewritten: submission.rewritten, attempt };
+  };
+
+  const rules = [
+    ...(shield === undefined ? [] : [shieldRule({ shield, config: shieldConfig, trustForwardedHeaders, runtime, base, logger, metrics })]),
+    ...(options.rules ?? []),
+  ];
+  // With rules, in front of them; without, at the start of the forwarding.
   if (rules.length > 0) app.use("*", async (c, next) => guard(c) ?? next());
 
-  // Before the rules: the client's address for them, and a log line for what a rule answers.
-  // Without rules (the shipped service) none of this runs on the forwarding path.
+  // Before the rules: the client's address and the submission for them, and a log line for what
+  // a rule answers. Without rules none of this runs on the forwarding path.
   if (rules.length > 0)
     app.use("*", async (c, next) => {
-      const started = performance.now();
-      const peer = runtime.peer(c).address;
-      c.set("clientAddress", trustForwardedHeaders ? (lastForwardedFor(runtime.headers(c)["x-forwarded-for"]) ?? peer) : peer);
+      const since = performance.now();
+      c.set("clientAddress", clientAddressOf(c));
       c.set("forwarded", false);
+      const prepared = await prepare(c, since);
+      if ("response" in prepared) return prepared.response;
       await next();
       if (c.get("forwarded")) return;
-      const durationMs = Math.round((performance.now() - started) * 100) / 100;
+      const durationMs = Math.round((performance.now() - since) * 100) / 100;
       const route = routeTemplate(c.req.path);
       metrics.gatewayRequest({ route, status: c.res.status, rewritten: false, durationMs });
       logger.info({ method: c.req.method, route, status: c.res.status, answeredBy: "rule", durationMs }, "gateway request");
@@ -128,6 +259,7 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
   for (const rule of rules) app.use("*", rule);
 
   app.all("*", async (c) => {
+    const since = performance.now();
     const target = pathAndQuery(c.req.url);
     if (rules.length === 0) {
       const refused = guard(c, target.path);
@@ -139,71 +271,33 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
     if (Object.keys(c.req.bodyCache).length > 0) {
       throw new Error("a gateway rule read the request body; rules may read the method, path, query, headers and client address only");
     }
-    const started = performance.now();
     const method = c.req.method;
-    const path = c.req.path;
-    let rewritten: string[] = [];
-    // One header record from the runtime (on Node the socket's own, no web Headers object built).
     const incoming = runtime.headers(c);
-    const trace = parseTraceparent(firstOf(incoming.traceparent));
-    const log = (status: number, extra?: Record<string, unknown>) => {
-      const durationMs = Math.round((performance.now() - started) * 100) / 100;
-      const route = routeTemplate(path);
-      const refusal = extra?.refusal as Refusal | undefined;
-      metrics.gatewayRequest({ route, status, rewritten: rewritten.length > 0, durationMs, ...(refusal && { refusal }) });
-      logger.info(
-        { method, route, status, rewritten, traceId: trace?.traceId, spanId: trace?.spanId, ...extra, durationMs },
-        "gateway request",
-      );
-    };
-
     if (incoming[GATEWAY_MARKER] !== undefined) {
-      log(508, { error: "loop" });
+      logRequest(c, since, 508, [], { error: "loop" });
       return kratosError(508, "This request has already passed through the kratos-hooks gateway: GATEWAY_KRATOS_URL points back at it.");
     }
-
-    let query = target.query;
-    let body: Uint8Array | undefined;
-    const flow = rewriting && SUBMITTING.has(method) ? SUBMIT.get(path) : undefined;
-    if (flow !== undefined) {
-      const format = method === "POST" ? bodyFormatOf(firstOf(incoming["content-type"])) : undefined;
-      if (format === "content_type_list" || format === "multipart") {
-        log(400, { refusal: format });
-        return kratosRefusal(format);
-      }
-      let bytes: Uint8Array | undefined;
-      if (format !== undefined) {
-        const read = await readBody(c.req.raw, MAX_BODY_BYTES);
-        if (!read.ok) {
-          log(413, { error: "payload_too_large" });
-          return kratosError(413, `The request body exceeds ${MAX_BODY_BYTES} bytes.`);
-        }
-        bytes = read.bytes;
-      }
-      const header = regionHeader === null ? undefined : (firstOf(incoming[regionHeader]) ?? undefined);
-      const clientCountry = regionFromClientCountry ? runtime.clientCountry?.(c) : undefined;
-      const regionOf: RegionOf = (picked) => resolvePhoneRegion({ picked, header, clientCountry }, config.normalizePhone);
-      const fields = fieldsOf.get(flow) ?? new Set<string>();
-      const submission = readSubmission({ query: query ?? "", fields, ...(format && bytes && { body: { format, bytes } }) }, regionOf);
-      if (!submission.ok) {
-        log(400, { refusal: submission.refusal });
-        return kratosRefusal(submission.refusal);
-      }
-      body = submission.body;
-      if (query !== undefined) query = submission.query;
-      rewritten = submission.rewritten;
-    }
+    const prepared = await prepare(c, since);
+    if ("response" in prepared) return prepared.response;
+    const { query, body, rewritten, attempt } = prepared;
 
     const headers = toUpstreamHeaders(incoming, runtime.peer(c), trustForwardedHeaders);
     const url = `${base}${target.path}${query === undefined ? "" : `?${query}`}`;
     try {
       const response = await runtime.forward({ method, url, headers, body, timeoutMs: upstreamTimeoutMs }, c);
-      log(response.status);
+      logRequest(c, since, response.status, rewritten);
+      if (attempt !== undefined) {
+        let outcome: Promise<Outcome> | undefined;
+        c.set("outcome", () => {
+          outcome ??= classifyAnswer(response, attempt, { runtime, base, headers, timeoutMs: upstreamTimeoutMs, c });
+          return outcome;
+        });
+      }
       return response;
     } catch (error) {
       if (!(error instanceof UpstreamError)) throw error;
       const status = error.kind === "timeout" ? 504 : error.kind === "aborted" ? 499 : 502;
-      log(status, { error: error.kind, detail: error.detail });
+      logRequest(c, since, status, rewritten, { error: error.kind, detail: error.detail });
       if (error.kind === "timeout") return kratosError(504, `Kratos did not answer within ${upstreamTimeoutMs} ms.`);
       // Nobody reads the answer to an aborted request; it is a 502 for the record.
       return kratosError(502, "Kratos could not be reached. Please try again later.");

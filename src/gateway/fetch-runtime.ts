@@ -31,11 +31,14 @@ export function createFetchRuntime(send: typeof fetch = (input, init) => fetch(i
       const headers = toHeaders(request.headers);
       // fetch decodes compressed bodies but keeps Content-Encoding; asking for none keeps both in step.
       headers.delete("accept-encoding");
-      const streamed = request.body === undefined && c.req.method !== "GET" && c.req.method !== "HEAD" ? c.req.raw.body : null;
+      // GET and HEAD go without a body (fetch allows none): the client's, or the shield's own
+      // request for a flow (`body` empty).
+      const bodiless = request.method === "GET" || request.method === "HEAD";
+      const streamed = request.body === undefined && !bodiless ? c.req.raw.body : null;
       const init: RequestInit & { duplex?: "half" } = {
         method: request.method,
         headers,
-        body: request.body ?? streamed,
+        body: bodiless ? null : (request.body ?? streamed),
         redirect: "manual",
         signal,
       };

@@ -71,12 +71,15 @@ function withoutHopByHop(headers: HeaderRecord, drop: ReadonlySet<string>): Reco
   return out;
 }
 
+/** The shield's device marker as a native app sends it back (`Kratos-Hooks-Device`): the gateway's, never Kratos's. */
+export const DEVICE_HEADER = "kratos-hooks-device";
+
 /**
  * Never passed on: Host (the transport sets Kratos's), the marker, the framing (Content-Length;
  * Transfer-Encoding is hop-by-hop), which the transport writes for the body it sends, and Expect,
- * which the gateway's own server has answered.
+ * which the gateway's own server has answered, and the shield's device marker.
  */
-const NOT_FORWARDED = new Set(["host", GATEWAY_MARKER, "content-length", "expect"]);
+const NOT_FORWARDED = new Set(["host", GATEWAY_MARKER, "content-length", "expect", DEVICE_HEADER]);
 const NOT_FORWARDED_UNTRUSTED = new Set([...NOT_FORWARDED, ...CLIENT_IDENTITY]);
 
 /**

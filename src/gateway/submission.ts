@@ -76,6 +76,12 @@ export type Submission =
       body: Uint8Array | undefined;
       /** The fields rewritten, by name (`identifier`, `traits.phone`), each once. */
       rewritten: string[];
+      /**
+       * The submission's fields as Kratos reads them, after the rewriting: the top-level string,
+       * number and boolean fields of the source Kratos decodes (the body of a POST, else the
+       * query; a form's first value of a repeated key), and every phone field (`traits.phone`).
+       */
+      fields: ReadonlyMap<string, string>;
     }
   | { ok: false; refusal: Refusal };
 
@@ -298,13 +304,32 @@ function read(input: SubmissionInput, regionOf: RegionOf): Submission {
     }
   }
   const rewritten = [...new Set([...query.splices, ...(body?.splices ?? [])].map((s) => s.field))];
+  const values = new Map<string, string>();
+  for (const entry of entries) {
+    // Kratos decodes the body of a POST (the query only for GET, and merged for recovery and
+    // verification, whose fields the shield reads are phone fields, each given once).
+    if (body !== undefined && entry.source !== body) continue;
+    if (values.has(entry.key) || entry.kind === "object" || entry.kind === "array" || entry.kind === "null") continue;
+    values.set(entry.key, entry.kind === "string" ? (textOf(entry) ?? "") : entry.source.text.slice(entry.start, entry.end));
+  }
+  for (const phone of phones) {
+    const splice = phone.source.splices.find((s) => s.start === phone.start);
+    values.set(
+      phone.field,
+      splice === undefined
+        ? phone.value
+        : phone.source.encoding === "json"
+          ? (JSON.parse(splice.value) as string)
+          : decodeURIComponent(splice.value),
+    );
+  }
   const bodyBytes =
     body === undefined || body.splices.length === 0
       ? input.body?.bytes
       : body.encoding === "json"
         ? encoder.encode(apply(body))
         : fromLatin1(apply(body));
-  return { ok: true, query: query.splices.length === 0 ? input.query : apply(query), body: bodyBytes, rewritten };
+  return { ok: true, query: query.splices.length === 0 ? input.query : apply(query), body: bodyBytes, rewritten, fields: values };
 }
 
 /**

@@ -372,6 +372,11 @@ describe("gateway rewrite: form-encoded bodies", () => {
       query: "",
       body: new Uint8Array([...utf8("identifier=%2B4917612345678&password=p%FF"), 0xfe, ...utf8("&method=password")]),
       rewritten: ["identifier"],
+      fields: new Map([
+        ["identifier", "+4917612345678"],
+        ["password", "p\uFFFD\uFFFD"],
+        ["method", "password"],
+      ]),
     });
   });
 
@@ -429,6 +434,13 @@ describe("gateway submission: the query (Kratos reads a GET submission there, an
       query: "flow=f1&method=profile&traits.phone=%2B4917612345678&traits.email=a%40b.example",
       body: undefined,
       rewritten: ["traits.phone"],
+      // The fields as Kratos reads them, after the rewriting: what the shield's attempt is read from.
+      fields: new Map([
+        ["flow", "f1"],
+        ["method", "profile"],
+        ["traits.phone", "+4917612345678"],
+        ["traits.email", "a@b.example"],
+      ]),
     });
   });
 

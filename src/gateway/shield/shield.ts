@@ -1,0 +1,276 @@
+import { parsePhoneNumberFromString } from "libphonenumber-js/max";
+import type { ShieldConfig } from "../../config/schema.js";
+import type { Attempt } from "./attempt.js";
+import { clientKey, createPseudonyms, type Pseudonyms } from "./keys.js";
+import type { Outcome } from "./outcome.js";
+import type { Counter, CounterHit, ShieldStore } from "./store.js";
+
+/** Why the shield refuses an attempt; each is a metric label, a log field and a message. */
+export type ShieldReason =
+  | "login_delayed"
+  | "login_locked"
+  | "identifier_locked"
+  | "client_locked"
+  | "sms_number_type"
+  | "sms_country"
+  | "sms_client_budget"
+  | "sms_number_budget"
+  | "sms_prefix_budget"
+  | "sms_country_budget"
+  | "sms_global_budget"
+  | "store_unavailable";
+
+export interface ShieldRefusal {
+  reason: ShieldReason;
+  /** When the client may try again (epoch ms), if that is known. */
+  retryAt: number | undefined;
+  /** The field the refusal is about (`identifier`, `traits.phone`), for the message's place. */
+  field?: string;
+}
+
+/** What the shield records after Kratos answered, and hands back to the client. */
+export interface AfterAnswer {
+  /** A device marker to issue (a success): the owner's way past an identifier-wide lock. */
+  device?: string;
+  /** A lock that began with this failure, for the metric. */
+  locked?: "login_locked" | "identifier_locked" | "client_locked";
+}
+
+/** The shield's verdict on one attempt before it is forwarded. */
+export interface ShieldCheck {
+  refusal?: ShieldRefusal;
+  /** Records Kratos's answer (login attempts); absent when there is nothing to record. */
+  after?: (outcome: Outcome) => Promise<AfterAnswer>;
+  /** The pseudonyms of what was counted, for the log line. */
+  subject?: string;
+  client?: string;
+}
+
+export interface ShieldOptions {
+  config: ShieldConfig;
+  store: ShieldStore;
+  /** The HMAC key of every pseudonym and device marker: the same on every instance sharing a store. */
+  secret: string;
+  /** `normalizePhone.allowedCountries` and `deniedCountries`: where codes may go. */
+  allowedCountries: readonly string[] | null;
+  deniedCountries: readonly string[];
+  /** The clock (tests); `Date.now` by default. */
+  now?: () => number;
+}
+
+export interface Shield {
+  readonly store: ShieldStore;
+  readonly pseudonyms: Pseudonyms;
+  /**
+   * Checks an attempt before it is forwarded and counts it. `perClient`: whether the client's
+   * address tells clients apart (`shield.perClient`); `device`: the marker the client sent.
+   * Rejects when the store cannot answer (the caller applies `failMode`).
+   */
+  check(attempt: Attempt, perClient: boolean, device: string | undefined): Promise<ShieldCheck>;
+  /** What the store holds for an identifier (the CLI's `shield status`). */
+  status(identifier: string): Promise<{ failures: number; resetAt: number | undefined; locked: boolean; smsSent: number }>;
+  /** Forgets an identifier's login failures and its SMS budget (`shield unlock`). */
+  unlock(identifier: string): Promise<void>;
+}
+
+const SECOND = 1000;
+
+/** `count` hits minus `forgiven` ones: the failures (in flight included) before this attempt. */
+function failuresBefore(hit: Counter | undefined, forgiven: Counter | undefined): number {
+  if (hit === undefined) return 0;
+  return Math.max(0, hit.count - 1 - (forgiven?.count ?? 0));
+}
+
+/**
+ * Login protection and SMS budgets (docs/shield.md). Counting is on the attempt, before it is
+ * forwarded, so that concurrent attempts are each counted; an attempt whose answer was no
+ * credential failure (a success, a code sent, a validation error, or a refusal of the shield's
+ * own) is then "forgiven" in a second counter tied to the same window. So a counter reads:
+ * failures and attempts in flight.
+ */
+export function createShield(options: ShieldOptions): Shield {
+  const { config, store } = options;
+  const login = config.login;
+  const sms = config.sms;
+  const now = options.now ?? Date.now;
+  const pseudonyms = createPseudonyms(options.secret);
+  const loginWindow = login.windowSeconds * SECOND;
+  const clientWindow = login.clientWindowSeconds * SECOND;
+  const smsWindow = sms.windowSeconds * SECOND;
+  const refuseTypes = new Set<string>(sms.refuseTypes);
+
+  const deviceToken = async (id: string, issued: number) => `v1.${issued}.${await pseudonyms.sign(`device:${id}:${issued}`)}`;
+  const deviceValid = async (id: string, token: string | undefined, at: number): Promise<boolean> => {
+    if (token === undefined) return false;
+    const match = /^v1\.(\d{1,12})\.[A-Za-z0-9_-]{22}$/.exec(token);
+    if (match === null) return false;
+    const issued = Number(match[1]);
+    if (issued * SECOND + login.deviceDays * 86_400 * SECOND < at || issued * SECOND > at + 60 * SECOND) return false;
+    return (await deviceToken(id, issued)) === token;
+  };
+  /** The forgiving counter of a counter, tied to its window (a new window starts from nothing). */
+  const forgiving = (key: string, counter: Counter, at: number): CounterHit => ({
+    key: `${key}:f:${counter.resetAt}`,
+    windowMs: Math.max(1, counter.resetAt - at),
+  });
+
+  async function checkLogin(attempt: Attempt, perClient: boolean, device: string | undefined): Promise<ShieldCheck> {
+    const identifier = attempt.identifier;
+    if (identifier === undefined) return {};
+    const at = now();
+    const address = perClient ? clientKey(attempt.clientAddress) : undefined;
+    const [id, cl] = await Promise.all([
+      pseudonyms.of("identifier", identifier),
+      address === undefined ? undefined : pseudonyms.of("client", address),
+    ]);
+    // `shield unlock` starts the identifier's counters afresh, on every client, by a new epoch.
+    const [epoch, marked] = await Promise.all([store.get(`kh:l:e:${id}`, at), deviceValid(id, device, at)]);
+    const subject = `${id}.${epoch ?? 0}`;
+    const keys = {
+      pair: cl === undefined ? undefined : `kh:l:p:${subject}:${cl}`,
+      ident: `kh:l:i:${subject}`,
+      client: cl === undefined ? undefined : `kh:l:c:${cl}`,
+      credit: cl === undefined ? undefined : `kh:l:cc:${cl}`,
+      wait: `kh:l:w:${subject}:${cl ?? "-"}`,
+    };
+    const hits: CounterHit[] = [{ key: keys.ident, windowMs: loginWindow }];
+    if (keys.pair !== undefined) hits.push({ key: keys.pair, windowMs: loginWindow });
+    if (keys.client !== undefined) hits.push({ key: keys.client, windowMs: clientWindow });
+    const counted = await store.hit(hits, at);
+    const [ident, pair, client] = [
+      counted[0] as Counter,
+      keys.pair === undefined ? undefined : counted[1],
+      keys.client === undefined ? undefined : counted.at(-1),
+    ];
+    const forgivers: { hit: CounterHit; of: "ident" | "pair" | "client" }[] = [{ hit: forgiving(keys.ident, ident, at), of: "ident" }];
+    if (keys.pair !== undefined && pair !== undefined) forgivers.push({ hit: forgiving(keys.pair, pair, at), of: "pair" });
+    if (keys.client !== undefined && client !== undefined) forgivers.push({ hit: forgiving(keys.client, client, at), of: "client" });
+    const peekKeys = [...forgivers.map((f) => f.hit.key), ...(keys.credit === undefined ? [] : [keys.credit])];
+    const [peeked, wait] = await Promise.all([store.peek(peekKeys, at), store.get(keys.wait, at)]);
+    const forgivenOf = (of: "ident" | "pair" | "client") => peeked[forgivers.findIndex((f) => f.of === of)];
+    const credit = keys.credit === undefined ? undefined : peeked.at(-1);
+    const failures = {
+      ident: failuresBefore(ident, forgivenOf("ident")),
+      pair: failuresBefore(pair, forgivenOf("pair")),
+      client: failuresBefore(client, forgivenOf("client")),
+    };
+    const allowance = login.clientLockAfter + Math.min((credit?.count ?? 0) * login.clientCreditPerSuccess, login.clientMaxCredit);
+
+    let refusal: ShieldRefusal | undefined;
+    if (pair !== undefined && failures.pair >= login.lockAfter) refusal = { reason: "login_locked", retryAt: pair.resetAt };
+    else if (wait !== undefined && Number(wait) > at) refusal = { reason: "login_delayed", retryAt: Number(wait) };
+    else if (!marked && failures.ident >= login.identifierLockAfter) refusal = { reason: "identifier_locked", retryAt: ident.resetAt };
+    else if (!marked && client !== undefined && failures.client >= allowance)
+      refusal = { reason: "client_locked", retryAt: client.resetAt };
+    const forgive = () =>
+      store
+        .hit(
+          forgivers.map((f) => f.hit),
+          now(),
+        )
+        .then(() => undefined);
+    if (refusal !== undefined) {
+      await forgive();
+      return { refusal: { ...refusal, field: "identifier" }, subject: id, ...(cl && { client: cl }) };
+    }
+
+    const after = async (outcome: Outcome): Promise<AfterAnswer> => {
+      const done = now();
+      if (outcome.kind === "credential_failure") {
+        const pairFailures = (pair === undefined ? failures.ident : failures.pair) + 1;
+        if (pairFailures >= login.delayAfter && pairFailures < login.lockAfter) {
+          const delay = Math.min(login.delaySeconds * 2 ** (pairFailures - login.delayAfter), login.maxDelaySeconds) * SECOND;
+          await store.put(keys.wait, String(done + delay), delay, done);
+        }
+        const locked =
+          pair !== undefined && failures.pair + 1 === login.lockAfter
+            ? "login_locked"
+            : failures.ident + 1 === login.identifierLockAfter
+              ? "identifier_locked"
+              : client !== undefined && failures.client + 1 === allowance
+                ? "client_locked"
+                : undefined;
+        return locked === undefined ? {} : { locked };
+      }
+      await forgive();
+      if (outcome.kind !== "success") return {};
+      // A success resets the identifier's counters (this client's and the identifier-wide one),
+      // never the client's own counter across identifiers: it earns credit once per identifier.
+      const resets = [keys.ident, keys.wait, ...forgivers.filter((f) => f.of !== "client").map((f) => f.hit.key)];
+      if (keys.pair !== undefined) resets.push(keys.pair);
+      await store.reset(resets);
+      if (cl !== undefined && keys.credit !== undefined && login.clientCreditPerSuccess > 0) {
+        const [first] = await store.hit([{ key: `kh:l:cs:${cl}:${id}`, windowMs: clientWindow }], done);
+        if (first?.count === 1) await store.hit([{ key: keys.credit, windowMs: clientWindow }], done);
+      }
+      return { device: await deviceToken(id, Math.floor(done / SECOND)) };
+    };
+    return { after, subject: id, ...(cl && { client: cl }) };
+  }
+
+  async function checkSms(attempt: Attempt, perClient: boolean): Promise<ShieldCheck> {
+    const to = attempt.sends?.to;
+    if (to === undefined) return {};
+    const field = attempt.flow === "login" ? "identifier" : attempt.flow === "recovery" ? "recovery_address" : undefined;
+    const refuse = (reason: ShieldReason, retryAt?: number): ShieldCheck => ({ refusal: { reason, retryAt, ...(field && { field }) } });
+    const number = parsePhoneNumberFromString(to);
+    if (number === undefined) return {};
+    const type = number.getType() ?? "UNKNOWN";
+    if (refuseTypes.has(type)) return refuse("sms_number_type");
+    const country = number.country;
+    if (options.allowedCountries !== null && (country === undefined || !options.allowedCountries.includes(country)))
+      return refuse("sms_country");
+    if (country !== undefined && options.deniedCountries.includes(country)) return refuse("sms_country");
+    const at = now();
+    const address = perClient ? clientKey(attempt.clientAddress) : undefined;
+    if (address !== undefined) {
+      const cl = await pseudonyms.of("client", address);
+      const [client] = await store.hit([{ key: `kh:s:c:${cl}`, windowMs: smsWindow }], at);
+      if (client !== undefined && client.count > sms.perClient) return refuse("sms_client_budget", client.resetAt);
+    }
+    const [num, prefix] = await Promise.all([pseudonyms.of("number", to), pseudonyms.of("prefix", to.slice(0, -sms.prefixHiddenDigits))]);
+    const budgets: [ShieldReason, CounterHit, number][] = [
+      ["sms_number_budget", { key: `kh:s:n:${num}`, windowMs: smsWindow }, sms.perNumber],
+      ["sms_prefix_budget", { key: `kh:s:p:${prefix}`, windowMs: smsWindow }, sms.perPrefix],
+      ["sms_country_budget", { key: `kh:s:cc:${number.countryCallingCode}`, windowMs: smsWindow }, sms.perCountry],
+      ["sms_global_budget", { key: "kh:s:g", windowMs: 60 * SECOND }, sms.perMinute],
+    ];
+    const counters = await store.hit(
+      budgets.map(([, hit]) => hit),
+      at,
+    );
+    for (const [i, [reason, , limit]] of budgets.entries()) {
+      const counter = counters[i];
+      if (counter !== undefined && counter.count > limit) return { ...refuse(reason, counter.resetAt), subject: num };
+    }
+    return { subject: num };
+  }
+
+  return {
+    store,
+    pseudonyms,
+    async check(attempt, perClient, device) {
+      const sms = await checkSms(attempt, perClient);
+      if (sms.refusal !== undefined || attempt.flow !== "login") return sms;
+      return checkLogin(attempt, perClient, device);
+    },
+    async status(identifier) {
+      const id = await pseudonyms.of("identifier", identifier);
+      const at = now();
+      const epoch = await store.get(`kh:l:e:${id}`, at);
+      const key = `kh:l:i:${id}.${epoch ?? 0}`;
+      const [ident] = await store.peek([key], at);
+      const [forgiven] = ident === undefined ? [undefined] : await store.peek([`${key}:f:${ident.resetAt}`], at);
+      const failures = ident === undefined ? 0 : Math.max(0, ident.count - (forgiven?.count ?? 0));
+      const num = parsePhoneNumberFromString(identifier)?.isValid() ? await pseudonyms.of("number", identifier) : undefined;
+      const [sent] = num === undefined ? [undefined] : await store.peek([`kh:s:n:${num}`], at);
+      return { failures, resetAt: ident?.resetAt, locked: failures >= login.identifierLockAfter, smsSent: sent?.count ?? 0 };
+    },
+    async unlock(identifier) {
+      const id = await pseudonyms.of("identifier", identifier);
+      const at = now();
+      await store.put(`kh:l:e:${id}`, String(at), Math.max(loginWindow, clientWindow), at);
+      if (parsePhoneNumberFromString(identifier)?.isValid()) await store.reset([`kh:s:n:${await pseudonyms.of("number", identifier)}`]);
+    },
+  };
+}

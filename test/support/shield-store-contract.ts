@@ -1,0 +1,103 @@
+import { describe, expect, it } from "vitest";
+import type { ShieldStore } from "../../src/gateway/shield/store.js";
+
+/**
+ * What every shield store must do (memory, Redis, Durable Objects), run against each by its own
+ * suite. `make` returns a fresh, empty store; keys are unique per test so one store may be reused.
+ * Windows are given in real milliseconds: a store that keeps time itself (Redis's TTL) is held to
+ * the same behaviour as one that reads `now`.
+ */
+export function shieldStoreContract(name: string, make: () => Promise<ShieldStore> | ShieldStore): void {
+  let n = 0;
+  const key = (label: string) => `kh:test:${name}:${Date.now()}:${n++}:${label}`;
+  describe(`${name} store`, () => {
+    it("counts hits per key, each with the window of its first hit", async () => {
+      const store = await make();
+      const [a, b] = [key("a"), key("b")];
+      const now = Date.now();
+      const first = await store.hit([{ key: a, windowMs: 60_000 }], now);
+      expect(first[0]?.count).toBe(1);
+      const second = await store.hit(
+        [
+          { key: a, windowMs: 5_000 },
+          { key: b, windowMs: 60_000 },
+        ],
+        now + 10,
+      );
+      expect(second.map((c) => c.count)).toEqual([2, 1]);
+      // The later hit's shorter window does not move the first one's end.
+      expect(second[0]?.resetAt).toBeGreaterThan(now + 50_000);
+      expect(second[0]?.resetAt).toBeLessThanOrEqual(now + 60_000 + 50);
+      expect(second[0]?.lastAt).toBe(now + 10);
+      const peeked = await store.peek([a, b, key("never")], now + 20);
+      expect(peeked.map((c) => c?.count)).toEqual([2, 1, undefined]);
+    });
+
+    it("forgets a counter when its window is over", async () => {
+      const store = await make();
+      const k = key("short");
+      await store.hit([{ key: k, windowMs: 150 }], Date.now());
+      expect((await store.peek([k], Date.now()))[0]?.count).toBe(1);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect((await store.peek([k], Date.now()))[0]).toBeUndefined();
+      const again = await store.hit([{ key: k, windowMs: 60_000 }], Date.now());
+      expect(again[0]?.count).toBe(1);
+    });
+
+    it("resets counters by key and leaves the others", async () => {
+      const store = await make();
+      const [a, b] = [key("a"), key("b")];
+      const now = Date.now();
+      await store.hit(
+        [
+          { key: a, windowMs: 60_000 },
+          { key: b, windowMs: 60_000 },
+        ],
+        now,
+      );
+      await store.reset([a]);
+      const peeked = await store.peek([a, b], now);
+      expect(peeked.map((c) => c?.count)).toEqual([undefined, 1]);
+    });
+
+    it("counts every one of many concurrent hits (atomic increments)", async () => {
+      const store = await make();
+      const k = key("race");
+      const now = Date.now();
+      const results = await Promise.all(Array.from({ length: 50 }, () => store.hit([{ key: k, windowMs: 60_000 }], now)));
+      const counts = results.map((r) => r[0]?.count).sort((x = 0, y = 0) => x - y);
+      expect(counts).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+      expect((await store.peek([k], now))[0]?.count).toBe(50);
+    });
+
+    it("answers empty lists with empty lists", async () => {
+      const store = await make();
+      expect(await store.hit([], Date.now())).toEqual([]);
+      expect(await store.peek([], Date.now())).toEqual([]);
+      await store.reset([]);
+    });
+
+    it("removes notes by key too", async () => {
+      const store = await make();
+      const [a, b] = [key("note-a"), key("note-b")];
+      await store.put(a, "a", 60_000, Date.now());
+      await store.put(b, "b", 60_000, Date.now());
+      await store.reset([a]);
+      expect(await store.get(a, Date.now())).toBeUndefined();
+      expect(await store.get(b, Date.now())).toBe("b");
+    });
+
+    it("keeps a note for its time and replaces it", async () => {
+      const store = await make();
+      const k = key("note");
+      await store.put(k, "first", 60_000, Date.now());
+      await store.put(k, "second", 60_000, Date.now());
+      expect(await store.get(k, Date.now())).toBe("second");
+      const short = key("short-note");
+      await store.put(short, "gone soon", 150, Date.now());
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await store.get(short, Date.now())).toBeUndefined();
+      expect(await store.get(key("none"), Date.now())).toBeUndefined();
+    });
+  });
+}
