@@ -38,7 +38,7 @@ export default defineConfig({
           name: "node",
           include: ["test/**/*.test.ts"],
           // The end-to-end suite needs Kratos: `npm run test:e2e` (vitest.e2e.config.ts).
-          exclude: [...configDefaults.exclude, "test/e2e/**", "test/package/**", "test/**/*.worker.test.ts"],
+          exclude: [...configDefaults.exclude, "test/e2e/**", "test/package/**", "test/redis/**", "test/**/*.worker.test.ts"],
           globalSetup: ["test/support/global-setup.ts"],
           testTimeout: 20_000,
         },
@@ -54,6 +54,9 @@ export default defineConfig({
               compatibilityDate: worker.compatibility_date,
               compatibilityFlags: worker.compatibility_flags,
               bindings: { ...worker.vars, HOOKS_API_KEYS: SHARED_KEY, HOOKS_CONFIG: JSON.stringify(SHARED_CONFIG) },
+              // The shield's store, as wrangler.toml's [env.shield] binds it (the top level, read
+              // above, has no Durable Objects): the class comes from `main`'s exports.
+              durableObjects: { SHIELD: { className: "ShieldCounters", useSQLite: true } },
             },
           }),
         ],

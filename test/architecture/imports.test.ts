@@ -30,7 +30,7 @@ const MAINS = [join("adapters", "node.ts"), join("adapters", "worker.ts")];
 /** The entries that must run in workerd, with everything they import. */
 const WORKER_SAFE_ENTRIES = ["index.ts", "worker.ts"];
 /** Packages that need Node: never reachable from a Worker-safe entry. */
-const NODE_ONLY_PACKAGES = ["pino", "prom-client", "@hono/node-server", "@ory/client", "yaml"];
+const NODE_ONLY_PACKAGES = ["pino", "prom-client", "@hono/node-server", "@ory/client", "yaml", "ioredis"];
 
 /** Layers whose code only reads the validated config's types, never runs config code. */
 const TYPE_ONLY: Partial<Record<Layer, readonly Layer[]>> = { http: ["config"], gateway: ["config"], backfill: ["config"] };
@@ -43,6 +43,7 @@ const PACKAGE_OWNERS: Record<string, readonly Layer[]> = {
   pino: ["adapters"],
   "prom-client": ["adapters"],
   "@hono/node-server": ["adapters"],
+  ioredis: ["adapters"],
   "@ory/client": ["backfill"],
   yaml: ["cli"],
 };
