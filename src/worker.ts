@@ -11,3 +11,5 @@
  * @module
  */
 export { createWorker, type Env, type WorkerHandler, type WorkerOptions } from "./adapters/worker-handler.js";
+// The shield's Durable Object class: a Worker with its own main module re-exports it to bind it.
+export { ShieldCounters } from "./adapters/worker-shield-store.js";

@@ -5,9 +5,13 @@ import type { Config } from "../config/schema.js";
 import type { Policy } from "../core/policy.js";
 import { createGateway, type GatewayRule } from "../gateway/app.js";
 import { createFetchRuntime } from "../gateway/fetch-runtime.js";
+import { randomSecret } from "../gateway/shield/keys.js";
+import { MemoryStore } from "../gateway/shield/memory-store.js";
+import { createShield, type Shield } from "../gateway/shield/shield.js";
 import { createApp } from "../http/app.js";
 import { errorResponse } from "../http/errors.js";
 import { createConsoleLogger } from "./worker-logger.js";
+import { DurableObjectShieldStore, type ShieldNamespace } from "./worker-shield-store.js";
 
 /** The Worker's bindings that kratos-hooks reads (wrangler.toml `[vars]`, `wrangler secret put`, `.dev.vars`). */
 export interface Env {
@@ -22,6 +26,10 @@ export interface Env {
   GATEWAY_KRATOS_URL?: string;
   /** Comma-separated hostnames the gateway answers on (`*`: all); every other hostname gets the hooks. */
   GATEWAY_HOSTNAMES?: string;
+  /** The shield's counters: a Durable Object namespace bound to `ShieldCounters` (wrangler.toml `[env.shield]`). */
+  SHIELD?: ShieldNamespace;
+  /** Secret: the shield's HMAC key (`wrangler secret put GATEWAY_SHIELD_SECRET`); required with `SHIELD`. */
+  GATEWAY_SHIELD_SECRET?: string;
 }
 
 type Handler = (request: Request) => Response | Promise<Response>;
@@ -94,7 +102,14 @@ function build<E extends Env>(env: E, inlineConfig: string | undefined, options:
     if (upstream === undefined) return (request) => app.fetch(request);
     const isGateway = parseGatewayHostnames(env.GATEWAY_HOSTNAMES, upstream);
     const rules = options.gatewayRules?.(env);
-    const gateway = createGateway({ config, upstream, logger: appLogger, runtime: createFetchRuntime(), ...(rules && { rules }) });
+    const gateway = createGateway({
+      config,
+      upstream,
+      logger: appLogger,
+      runtime: createFetchRuntime(),
+      shield: workerShield(env, config, appLogger),
+      ...(rules && { rules }),
+    });
     return (request) => (isGateway(new URL(request.url).hostname) ? gateway.fetch(request) : app.fetch(request));
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
@@ -102,6 +117,35 @@ function build<E extends Env>(env: E, inlineConfig: string | undefined, options:
     createConsoleLogger("info").error({ error: error.message }, "invalid configuration: answering 503 until it is fixed");
     return () => errorResponse(503, "misconfigured", "the service is not configured; see its logs", null);
   }
+}
+
+/**
+ * The shield on Workers: counters in the `SHIELD` Durable Objects (shared by every isolate and
+ * location), or, without that binding, in the isolate's memory (each isolate counts on its own:
+ * a floor, not a budget; docs/shield.md#workers).
+ */
+function workerShield(env: Env, config: Config, logger: ReturnType<typeof createConsoleLogger>): Shield | false {
+  const shieldConfig = config.gateway.shield;
+  if (!shieldConfig.enabled) return false;
+  const secret = env.GATEWAY_SHIELD_SECRET?.trim() || undefined;
+  if (env.SHIELD !== undefined && (secret === undefined || secret.length < 16)) {
+    throw new ConfigError(
+      "GATEWAY_SHIELD_SECRET: expected a secret of at least 16 characters with the SHIELD Durable Object (`wrangler secret put GATEWAY_SHIELD_SECRET --env shield`)",
+    );
+  }
+  if (env.SHIELD === undefined) {
+    logger.warn(
+      { shield: "isolate_memory" },
+      "shield: no SHIELD Durable Object binding; counting in this isolate's memory only (docs/shield.md#workers)",
+    );
+  }
+  return createShield({
+    config: shieldConfig,
+    store: env.SHIELD === undefined ? new MemoryStore({ maxKeys: 100_000 }) : new DurableObjectShieldStore(env.SHIELD),
+    secret: secret ?? randomSecret(),
+    allowedCountries: config.normalizePhone.allowedCountries,
+    deniedCountries: config.normalizePhone.deniedCountries,
+  });
 }
 
 /** The bindings that are text (vars, secrets), by name: what a new deployment can change. */

@@ -3,5 +3,7 @@
 import { createWorker } from "../worker.js";
 
 export type { Env } from "../worker.js";
+// Wrangler finds Durable Object classes among the main module's exports: the shield's store.
+export { ShieldCounters } from "../worker.js";
 
 export default createWorker();
