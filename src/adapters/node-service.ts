@@ -5,12 +5,17 @@ import type { Logger } from "../core/logger.js";
 import type { Policy } from "../core/policy.js";
 import { createGateway, type GatewayRule } from "../gateway/app.js";
 import { kratosErrorBody } from "../gateway/kratos-error.js";
+import { randomSecret } from "../gateway/shield/keys.js";
+import { MemoryStore } from "../gateway/shield/memory-store.js";
+import { createShield } from "../gateway/shield/shield.js";
+import type { ShieldStore } from "../gateway/shield/store.js";
 import { createApp } from "../http/app.js";
 import { errorBody } from "../http/errors.js";
 import { createNodeGatewayRuntime } from "./node-gateway.js";
 import { createPinoLogger } from "./node-logger.js";
 import { createMetricsApp, createPrometheusMetrics } from "./node-metrics.js";
 import { type DrainState, type ErrorAnswer, type Listener, listen, stopOnSignals } from "./node-server.js";
+import { createRedisShieldStore } from "./redis-shield-store.js";
 
 /** Exit code for a configuration error (sysexits EX_CONFIG), so supervisors can tell it from a crash. */
 const EX_CONFIG = 78;
@@ -113,11 +118,58 @@ export async function serve(options: ServeOptions = {}): Promise<RunningService>
           "gateway.regionFromClientCountry has no source on Node (only Cloudflare Workers knows the client's country); ignored",
         );
       }
+      const shieldConfig = config.gateway.shield;
+      let store: ShieldStore | undefined;
+      if (shieldConfig.enabled) {
+        const { shieldRedisUrl } = settings.gateway;
+        if (shieldRedisUrl === undefined) store = new MemoryStore();
+        else {
+          const redis = createRedisShieldStore(shieldRedisUrl, {
+            onDown: (error) => logger.warn({ shield: "store_down", store: "redis", err: { type: error.name } }, "shield: Redis is down"),
+            onUp: () => logger.info({ shield: "store_up", store: "redis" }, "shield: Redis is up"),
+          });
+          // The service starts without Redis too: attempts then follow shield.failMode until it answers.
+          await redis
+            .ready()
+            .catch((error: Error) =>
+              logger.warn({ shield: "store_down", store: "redis", err: { type: error.name } }, "shield: Redis is not reachable at start"),
+            );
+          store = redis;
+        }
+        if (settings.gateway.shieldSecret === undefined) {
+          logger.warn(
+            { shield: "secret_random" },
+            "GATEWAY_SHIELD_SECRET is not set: the shield's pseudonyms use a secret of this process's own (fine for one instance on the memory store)",
+          );
+        }
+        logger.info(
+          {
+            shield: "on",
+            store: store.kind,
+            failMode: shieldConfig.failMode,
+            perClient: shieldConfig.perClient,
+            trustForwardedHeaders: config.gateway.trustForwardedHeaders,
+          },
+          shieldConfig.perClient === "auto" && !config.gateway.trustForwardedHeaders
+            ? "shield on: if the gateway's peers turn out to be private addresses (an ingress in front), it will not count per client; set gateway.trustForwardedHeaders behind a proxy"
+            : "shield on",
+        );
+      }
       const gateway = createGateway({
         config,
         upstream: settings.gateway.upstream,
         logger,
         runtime: createNodeGatewayRuntime(settings.gateway.upstream),
+        shield:
+          store === undefined
+            ? false
+            : createShield({
+                config: shieldConfig,
+                store,
+                secret: settings.gateway.shieldSecret ?? randomSecret(),
+                allowedCountries: config.normalizePhone.allowedCountries,
+                deniedCountries: config.normalizePhone.deniedCountries,
+              }),
         ...(metrics && { metrics }),
         ...(options.gatewayRules && { rules: options.gatewayRules }),
       });

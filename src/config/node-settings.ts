@@ -42,6 +42,13 @@ export interface GatewaySettings {
   /** Kratos's own public address, where the gateway forwards to. */
   upstream: URL;
   port: number;
+  /**
+   * `GATEWAY_SHIELD_SECRET`: the shield's HMAC key (pseudonyms, device markers). Unset: one of
+   * this process's own, which only the memory store can live with (docs/shield.md#state).
+   */
+  shieldSecret: string | undefined;
+  /** `GATEWAY_SHIELD_REDIS_URL`: the shield's counters in Redis (every instance shares them); unset: in memory. */
+  shieldRedisUrl: string | undefined;
 }
 
 export interface NodeSettings extends RuntimeSettings {
@@ -166,7 +173,19 @@ function readGatewaySettings(env: Env, host: string, hooksPort: number): Gateway
         "Set it to where Kratos's public API listens (serve.public.port, 4433 by default).",
     );
   }
-  return { upstream, port };
+  const shieldSecret = env.GATEWAY_SHIELD_SECRET?.trim() || undefined;
+  if (shieldSecret !== undefined && shieldSecret.length < 16) {
+    throw new ConfigError(
+      "GATEWAY_SHIELD_SECRET: expected at least 16 characters (32 random bytes, base64, is right: openssl rand -base64 32)",
+    );
+  }
+  const shieldRedisUrl = env.GATEWAY_SHIELD_REDIS_URL?.trim() || undefined;
+  if (shieldRedisUrl !== undefined && shieldSecret === undefined) {
+    throw new ConfigError(
+      "GATEWAY_SHIELD_REDIS_URL is set but GATEWAY_SHIELD_SECRET is not: every instance sharing the Redis needs the same secret to name one identifier the same way",
+    );
+  }
+  return { upstream, port, shieldSecret, shieldRedisUrl };
 }
 
 /** Everything the Node server reads at start, with the messages it prints. Throws `ConfigError`. */
