@@ -54,6 +54,7 @@ interface ShieldRedis extends Redis {
   shieldPeek(...args: ScriptArgs): Promise<number[]>;
 }
 
+/** What `createRedisShieldStore` takes besides the URL: a key prefix, timeouts, and callbacks for an outage. */
 export interface RedisShieldStoreOptions {
   /** Put before every key (`kratos-hooks:` makes `kratos-hooks:kh:…`). Default: none, the shield's keys start with `kh:`. */
   keyPrefix?: string;

@@ -21,6 +21,20 @@ export async function startEchoUpstream(): Promise<{ url: string; server: Server
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
       if (req.url?.startsWith("/__hang")) return;
+      // A failed login, as Kratos answers it, for the shield's tests: the password "wrong".
+      const text = Buffer.concat(chunks).toString();
+      const flow = (id: string, messages: unknown[]) =>
+        JSON.stringify({ id, type: "api", state: "choose_method", ui: { action: "", method: "POST", nodes: [], messages } });
+      if (req.url?.startsWith("/self-service/login/flows?id=")) {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(flow(req.url.slice(req.url.indexOf("=") + 1), []));
+        return;
+      }
+      if (req.method === "POST" && req.url?.startsWith("/self-service/login?") && text.includes('"password":"wrong"')) {
+        res.writeHead(400, { "content-type": "application/json" });
+        res.end(flow("f1", [{ id: 4000006, type: "error", text: "The provided credentials are invalid." }]));
+        return;
+      }
       const echo: Echo = {
         method: req.method ?? "",
         url: req.url ?? "",

@@ -46,6 +46,7 @@ export interface ShieldCheck {
   client?: string;
 }
 
+/** What `createShield` takes: the `gateway.shield` config, a store and the secret of its pseudonyms. */
 export interface ShieldOptions {
   config: ShieldConfig;
   store: ShieldStore;
@@ -58,6 +59,7 @@ export interface ShieldOptions {
   now?: () => number;
 }
 
+/** Login protection and SMS budgets over one store (docs/shield.md): `createGateway({ shield })` runs it as its first rule. */
 export interface Shield {
   readonly store: ShieldStore;
   readonly pseudonyms: Pseudonyms;
