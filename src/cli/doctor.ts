@@ -7,6 +7,7 @@ import { headerFindings } from "./doctor-headers.js";
 import { webhookFindings } from "./doctor-hooks.js";
 import { findUnknownKeys } from "./doctor-keys.js";
 import { type AddFinding, checkIdentity, checkSchemaFolder } from "./doctor-schema.js";
+import { shieldFindings } from "./doctor-shield.js";
 import { type KratosConfig, openKratosConfig } from "./kratos-config.js";
 import { defaultJudgedKratos, formatJudgedKratos, type JudgedKratos, judgedAtLeast } from "./kratos-version.js";
 import { displayPath, UsageError } from "./usage.js";
@@ -188,6 +189,9 @@ export function runDoctor(options: DoctorOptions): DoctorReport {
     checkRouting(ours, declared, add);
     for (const { problem, in: where } of headerFindings(kratos.data, ours.config, version))
       add(problem, where === "ours" ? ours.file : kratos.file);
+    if (options.gateway !== undefined || options.gatewayUpstream !== undefined) {
+      for (const problem of shieldFindings(kratos.data, ours.config, { gatewayUrlGiven: options.gateway !== undefined })) add(problem);
+    }
   }
   // kratos.yml first, then the other files by name; within a file, by line.
   const rank = (f: Finding) => (f.file === mainFile ? "" : f.file);

@@ -356,6 +356,37 @@ describe("doctor: what the findings say", () => {
     expect(run.stdout).toMatch(/^1 error\(s\), 0 warning\(s\) in test\/fixtures\/doctor\/global-after-parse\/kratos\.yml/m);
   });
 
+  it("behind the gateway, the shield must know Kratos's UI URLs, and clients apart behind a proxy (docs/shield.md)", async () => {
+    const shipped = join(ROOT, "kratos", "kratos.yml");
+    const shieldFindings = async (config: unknown) => {
+      const dir = mkdtempSync(join(tmpdir(), "doctor-shield-"));
+      const file = join(dir, "hooks.json");
+      writeFileSync(file, JSON.stringify(config));
+      const { report } = await doctor(shipped, "--gateway", "http://127.0.0.1:4433", "--config", file);
+      return (report.findings as { code: string; path: string; fix: string; severity: string }[]).filter((f) =>
+        f.code.startsWith("shield-"),
+      );
+    };
+    const none = await shieldFindings({});
+    expect(none.map((f) => [f.code, f.path, f.severity])).toEqual([
+      ["shield-per-client", "gateway.trustForwardedHeaders", "warning"],
+      ["shield-ui-url", "selfservice.flows.login.ui_url", "warning"],
+      ["shield-ui-url", "selfservice.flows.registration.ui_url", "warning"],
+      ["shield-ui-url", "selfservice.flows.settings.ui_url", "warning"],
+      ["shield-ui-url", "selfservice.flows.recovery.ui_url", "warning"],
+    ]);
+    expect(none[1]?.fix).toBe('set gateway.shield.uiUrls.login to "http://127.0.0.1:3000/login" in the kratos-hooks config');
+    const uiUrls = {
+      login: "http://127.0.0.1:3000/login",
+      registration: "http://127.0.0.1:3000/registration",
+      settings: "http://127.0.0.1:3000/settings",
+      recovery: "http://127.0.0.1:3000/other",
+    };
+    const wired = await shieldFindings({ gateway: { trustForwardedHeaders: true, shield: { uiUrls } } });
+    expect(wired.map((f) => f.path)).toEqual(["selfservice.flows.recovery.ui_url"]);
+    expect(await shieldFindings({ gateway: { shield: { enabled: false } } })).toEqual([]);
+  });
+
   it("behind the gateway, base_url must be the gateway's public URL (--gateway), and must not be GATEWAY_KRATOS_URL", async () => {
     const shipped = join(ROOT, "kratos", "kratos.yml");
     const codes = async (...argv: string[]) => (await doctor(shipped, ...argv)).report.findings.map((f: { code: string }) => f.code);
