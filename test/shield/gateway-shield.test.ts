@@ -355,3 +355,20 @@ describe("shield: operating it", () => {
     for (const secret of ["4917612345678", "0176", "1234 5678", "jane", "hunter2", "tok", SECRET]) expect(text).not.toContain(secret);
   });
 });
+
+describe("shield: the attempt is read as Kratos reads it", () => {
+  it("a code login's second step is counted on `address`, the identity Kratos checks the code for", async () => {
+    const { app } = setup({ login: { delayAfter: 2, lockAfter: 2 } });
+    const step2 = (identifier: string, address: string) =>
+      new Request("https://auth.example.test/self-service/login?flow=c2", {
+        method: "POST",
+        headers: { "content-type": "application/json", "cf-connecting-ip": "203.0.113.7" },
+        body: JSON.stringify({ method: "code", code: "000000", identifier, address }),
+      });
+    // Two wrong codes for +4917612345679, each sent with another `identifier` beside it.
+    await app.request(step2("a@example.com", "+4917612345679"));
+    await app.request(step2("b@example.com", "0176 1234 5679"));
+    const res = await app.request(login("+4917612345679", "right"));
+    expect((await messagesOf(res))[0]?.id).toBe(4100402);
+  });
+});

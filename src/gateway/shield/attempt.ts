@@ -81,7 +81,16 @@ export function readAttempt(input: AttemptInput): Attempt {
     return value === undefined || value === "" ? undefined : value;
   };
   const method = get("method");
-  const rawIdentifier = flow === "login" ? (get("identifier") ?? get("password_identifier") ?? get("address")) : undefined;
+  // Whom Kratos checks the secret for: a code login's second step looks the identity up from
+  // `address || identifier`, every other login from `identifier` (then the legacy
+  // `password_identifier`; contract §9.1).
+  const codeStep = method === "code" && get("code") !== undefined;
+  const rawIdentifier =
+    flow !== "login"
+      ? undefined
+      : codeStep
+        ? (get("address") ?? get("identifier"))
+        : (get("identifier") ?? get("password_identifier") ?? get("address"));
   const folded = rawIdentifier === undefined ? undefined : foldIdentifier(rawIdentifier, input.region);
   const checksCredential = CREDENTIAL_FIELDS.some((name) => get(name) !== undefined);
   const phoneOf = (raw: string | undefined): CodeDestination | undefined => {
