@@ -372,3 +372,18 @@ describe("shield: the attempt is read as Kratos reads it", () => {
     expect((await messagesOf(res))[0]?.id).toBe(4100402);
   });
 });
+
+describe("shield: counted on the normalized identifier with the rewriting off too", () => {
+  it("with normalizePhone off (nothing rewritten), national, spaced and E.164 spellings still share one counter", async () => {
+    const { app, logins } = setup(NO_DELAY, { config: { normalizePhone: { enabled: false, defaultRegion: "DE" } } });
+    const spellings = ["0176 1234 5678", "+49 176 1234 5678", "+4917612345678"];
+    for (let i = 0; i < 10; i++) await app.request(login(spellings[i % 3] as string, "wrong"));
+    // Kratos got each spelling as typed…
+    expect(
+      upstream.received.filter((r) => r.method === "POST").map((r) => (JSON.parse(r.body.toString()) as { identifier: string }).identifier),
+    ).toContain("0176 1234 5678");
+    // …and the shield counted one number.
+    expect((await messagesOf(await app.request(login("+49 176 12345678", "wrong"))))[0]?.id).toBe(4100402);
+    expect(logins()).toBe(10);
+  });
+});
