@@ -16,6 +16,7 @@ import { createPinoLogger } from "./node-logger.js";
 import { createMetricsApp, createPrometheusMetrics } from "./node-metrics.js";
 import { type DrainState, type ErrorAnswer, type Listener, listen, stopOnSignals } from "./node-server.js";
 import { createRedisShieldStore } from "./redis-shield-store.js";
+import { createShieldAdmin, type Fetch, routeShieldAdmin } from "./shield-admin.js";
 
 /** Exit code for a configuration error (sysexits EX_CONFIG), so supervisors can tell it from a crash. */
 const EX_CONFIG = 78;
@@ -100,8 +101,12 @@ export async function serve(options: ServeOptions = {}): Promise<RunningService>
     const metrics = prometheus?.metrics;
     const bounds = (listener: string) => ({ connections, ...(prometheus && { connectionEvents: prometheus.connections(listener) }) });
     const app = createApp({ config, apiKeys: settings.apiKeys, logger, ...(metrics && { metrics }), ...(policies && { policies }) });
+    // shield admin: `/admin/shield/*` on the hooks listener (authenticated), never the gateway's;
+    // the admin app is set below once the gateway's shield exists, else the hooks answer 404.
+    let shieldAdmin: Fetch | undefined;
+    const hooksFetch = routeShieldAdmin(app.fetch, () => shieldAdmin);
     listeners.push(
-      await listen("hooks", app.fetch, {
+      await listen("hooks", hooksFetch, {
         port: settings.port,
         host,
         readinessPath: "/health",
@@ -155,21 +160,24 @@ export async function serve(options: ServeOptions = {}): Promise<RunningService>
             : "shield on",
         );
       }
+      const shield =
+        store === undefined
+          ? false
+          : createShield({
+              config: shieldConfig,
+              store,
+              secret: settings.gateway.shieldSecret ?? randomSecret(),
+              allowedCountries: config.normalizePhone.allowedCountries,
+              deniedCountries: config.normalizePhone.deniedCountries,
+            });
+      // shield admin: the routes of `kratos-hooks shield status|unlock` (src/adapters/shield-admin.ts).
+      if (shield !== false) shieldAdmin = createShieldAdmin({ shield, apiKeys: settings.apiKeys, config, logger }).fetch;
       const gateway = createGateway({
         config,
         upstream: settings.gateway.upstream,
         logger,
         runtime: createNodeGatewayRuntime(settings.gateway.upstream),
-        shield:
-          store === undefined
-            ? false
-            : createShield({
-                config: shieldConfig,
-                store,
-                secret: settings.gateway.shieldSecret ?? randomSecret(),
-                allowedCountries: config.normalizePhone.allowedCountries,
-                deniedCountries: config.normalizePhone.deniedCountries,
-              }),
+        shield,
         ...(metrics && { metrics }),
         ...(options.gatewayRules && { rules: options.gatewayRules }),
       });

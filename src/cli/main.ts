@@ -7,6 +7,7 @@ import { formatDoctor, runDoctor } from "./doctor.js";
 import { JsonnetUnavailableError } from "./jsonnet.js";
 import { TESTED_KRATOS_VERSIONS } from "./kratos-binary.js";
 import { DEFAULT_KRATOS_VERSION, resolveJudgedKratos } from "./kratos-version.js";
+import { DEFAULT_HOOKS_URL, shieldCommand } from "./shield.js";
 import { formatTry, listExamples, runTry, withBareExample } from "./try.js";
 import { EXIT, EXIT_CODES_HELP, PACKAGE_ROOT, UsageError } from "./usage.js";
 
@@ -26,6 +27,7 @@ Usage:
   kratos-hooks config check [file]                 check our own config as the server does at start
   kratos-hooks backfill --admin-url <url> [options] bring stored identities to the same rules
   kratos-hooks dev [options]                       Kratos, the hooks, the gateway and a courier sink locally
+  kratos-hooks shield status|unlock <identifier>   the gateway's shield: an identifier's failed logins, or unlock it
 
 Run \`kratos-hooks <command> --help\` for a command's options.
 ${EXIT_CODES_HELP}`,
@@ -116,6 +118,30 @@ binary reports (\`kratos version\`).
 
 Everything listens on 127.0.0.1. Kratos's and the server's logs go to files (path printed).
 It exits 0 when stopped by Ctrl-C or SIGTERM, 1 when a part fails to start or stops by itself.
+
+${EXIT_CODES_HELP}`,
+  shield: `kratos-hooks shield status <identifier> [options]
+kratos-hooks shield unlock <identifier> [options]
+
+The gateway's shield (docs/shield.md): status prints an identifier's failed logins, whether it is
+locked and the codes sent to it; unlock forgets its failed logins and its SMS budget, on every
+client. The identifier is read as the gateway reads a login's: E.164 for a phone number (a
+national one in --region, else normalizePhone.defaultRegion), else trimmed and lower-cased.
+
+A CLI cannot reach the service's memory, so it asks the running service, or Redis:
+  --url <url>          the service's hooks listener (default ${DEFAULT_HOOKS_URL}), its
+                       authenticated admin route; the key from HOOKS_API_KEY, else the first of
+                       HOOKS_API_KEYS. The gateway's listener has no such route
+  --insecure           send the key over plain http to another machine (refused without it)
+  --redis <url>        GATEWAY_SHIELD_REDIS_URL's Redis, directly: needs GATEWAY_SHIELD_SECRET,
+                       the service's own, and its config (HOOKS_CONFIG_FILE / HOOKS_CONFIG)
+  --config <file>      with --redis: our JSON config (default: HOOKS_CONFIG_FILE / HOOKS_CONFIG)
+  --region <CC>        read a national number in this region
+  --json               print the answer as JSON: {failures, locked, reset_at, sms_sent} or
+                       {unlocked: true}
+  -h, --help           this help
+
+The identifier goes in the request's body, never its URL, and the service logs only its pseudonym.
 
 ${EXIT_CODES_HELP}`,
   config: `kratos-hooks config check [file] [options]
@@ -291,8 +317,28 @@ async function run(argv: string[], { out, err, isTTY = false, signal }: Output):
     };
     return devCommand(args, { out, err, color: process.stdout.isTTY === true, ...(signal && { signal }) });
   }
+  if (command === "shield") {
+    const usage = "kratos-hooks shield status|unlock <identifier> [--url <url> | --redis <url>]";
+    const [sub, ...more] = rest;
+    if (sub === "--help" || sub === "-h") return help(out, "shield");
+    if (sub !== "status" && sub !== "unlock") {
+      throw new UsageError(sub === undefined ? `usage: ${usage}` : `unknown shield command "${sub}"; usage: ${usage}`);
+    }
+    const { values, positionals } = parse(more, {
+      url: { type: "string" },
+      redis: { type: "string" },
+      region: { type: "string" },
+      insecure: { type: "boolean" },
+      config: { type: "string" },
+    });
+    if (values.help) return help(out, "shield");
+    tooMany(positionals, 1, usage);
+    const [identifier] = positionals;
+    if (identifier === undefined) throw new UsageError(`name the identifier (a phone number, an email, a username); usage: ${usage}`);
+    return shieldCommand({ action: sub, identifier, ...values }, { out, err }, process.env);
+  }
   throw new UsageError(
-    `unknown command "${command}"; the commands are: try, doctor, config check, backfill, dev (see kratos-hooks --help)`,
+    `unknown command "${command}"; the commands are: try, doctor, config check, backfill, dev, shield (see kratos-hooks --help)`,
   );
 }
 

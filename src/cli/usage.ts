@@ -44,11 +44,14 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 /** The exit-code table, as every command's --help prints it. */
 export const EXIT_CODES_HELP = `Exit codes: (the same for every command)
   0  success: Kratos continues or saves (try), no errors (doctor, warnings alone pass), valid
-     (config check), every identity updated or unchanged (backfill)
+     (config check), every identity updated or unchanged (backfill), the status read or the
+     identifier unlocked (shield)
   1  a problem found: Kratos stops or fails the flow (try), errors found (doctor), invalid
-     (config check), any other status or an interrupted run (backfill)
+     (config check), any other status or an interrupted run (backfill), the service or its
+     store failing the request (shield)
   2  usage error: a bad option or argument, a file that cannot be read, an unknown hook or
      example, our config unusable for try or doctor, the admin API unreachable or refusing
      the token at the first request (backfill), no Kratos release to be read from
-     --kratos-version, --admin-url or the binary dev runs (doctor, try, dev)
+     --kratos-version, --admin-url or the binary dev runs (doctor, try, dev), the service or
+     Redis unreachable, the key refused or no shield there (shield)
 `;
