@@ -13,32 +13,41 @@ import type { Counter, CounterHit, ShieldStore } from "../gateway/shield/store.j
 /**
  * Each key: add one, remember the caller's `now`, and start the window at the first hit only: a
  * new hash has no TTL yet (nor has one whose TTL something else removed: it gets one, never lives on).
- * ARGV: now, then each key's window in ms. Returns count and time left (ms) for each key.
+ * The window's end is kept in the hash (`r`, the first hit's `now` plus the window), so that every
+ * hit and peek of one window names the same end: the shield keys the window's forgiven attempts
+ * by it. ARGV: now, then each key's window in ms. Returns count and the window's end for each key.
  */
 const HIT = `
 local out = {}
+local now = tonumber(ARGV[1])
 for i, key in ipairs(KEYS) do
   local count = redis.call('HINCRBY', key, 'c', 1)
   redis.call('HSET', key, 'l', ARGV[1])
   local ttl = redis.call('PTTL', key)
-  if ttl < 0 then
-    ttl = tonumber(ARGV[i + 1])
-    redis.call('PEXPIRE', key, ttl)
+  local reset = tonumber(redis.call('HGET', key, 'r'))
+  if ttl < 0 or reset == nil then
+    local window = tonumber(ARGV[i + 1])
+    if ttl < 0 then
+      ttl = window
+      redis.call('PEXPIRE', key, ttl)
+    end
+    reset = now + ttl
+    redis.call('HSET', key, 'r', string.format('%.0f', reset))
   end
   out[#out + 1] = count
-  out[#out + 1] = ttl
+  out[#out + 1] = reset
 end
 return out`;
 
-/** Each key: count, time left, lastAt; zeros where there is no counter (none, or a note). */
+/** Each key: count, the window's end, lastAt; zeros where there is no counter (none, or a note). */
 const PEEK = `
 local out = {}
 for _, key in ipairs(KEYS) do
   local ttl = redis.call('PTTL', key)
   if ttl > 0 and redis.call('TYPE', key).ok == 'hash' then
-    local v = redis.call('HMGET', key, 'c', 'l')
+    local v = redis.call('HMGET', key, 'c', 'l', 'r')
     out[#out + 1] = tonumber(v[1]) or 0
-    out[#out + 1] = ttl
+    out[#out + 1] = tonumber(v[3]) or -ttl
     out[#out + 1] = tonumber(v[2]) or 0
   else
     out[#out + 1] = 0
@@ -189,15 +198,16 @@ export class RedisShieldStore implements ShieldStore {
     const keys = hits.map((h) => this.#prefix + h.key);
     const windows = hits.map((h) => Math.max(1, Math.ceil(h.windowMs)));
     const out = await this.#call((c) => c.shieldHit(keys.length, ...keys, now, ...windows));
-    return hits.map((_, i) => ({ count: out[2 * i] ?? 0, resetAt: now + (out[2 * i + 1] ?? 0), lastAt: now }));
+    return hits.map((_, i) => ({ count: out[2 * i] ?? 0, resetAt: out[2 * i + 1] ?? now, lastAt: now }));
   }
 
   async peek(keys: readonly string[], now: number): Promise<(Counter | undefined)[]> {
     if (keys.length === 0) return [];
     const out = await this.#call((c) => c.shieldPeek(keys.length, ...keys.map((k) => this.#prefix + k)));
     return keys.map((_, i) => {
-      const [count = 0, ttl = 0, lastAt = 0] = out.slice(3 * i, 3 * i + 3);
-      return count > 0 ? { count, resetAt: now + ttl, lastAt } : undefined;
+      // The window's end as stored; a hash without one (written before it was kept) by its TTL.
+      const [count = 0, reset = 0, lastAt = 0] = out.slice(3 * i, 3 * i + 3);
+      return count > 0 ? { count, resetAt: reset < 0 ? now - reset : reset, lastAt } : undefined;
     });
   }
 

@@ -31,6 +31,13 @@ export function shieldStoreContract(name: string, make: () => Promise<ShieldStor
       expect(second[0]?.lastAt).toBe(now + 10);
       const peeked = await store.peek([a, b, key("never")], now + 20);
       expect(peeked.map((c) => c?.count)).toEqual([2, 1, undefined]);
+      // One window, one end, however often and whenever it is read: the shield keys the window's
+      // forgiven attempts by it (a store that recomputed it from a TTL would drift by milliseconds).
+      const third = await store.hit([{ key: a, windowMs: 60_000 }], now + 37);
+      expect(third[0]?.resetAt).toBe(first[0]?.resetAt);
+      expect(second[0]?.resetAt).toBe(first[0]?.resetAt);
+      expect(peeked[0]?.resetAt).toBe(first[0]?.resetAt);
+      expect((await store.peek([a], now + 51))[0]?.resetAt).toBe(first[0]?.resetAt);
     });
 
     it("forgets a counter when its window is over", async () => {
