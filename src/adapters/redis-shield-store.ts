@@ -1,6 +1,6 @@
 import { Redis, type RedisOptions } from "ioredis";
 import { ConfigError } from "../config/parse.js";
-import type { Counter, CounterHit, ShieldStore } from "../gateway/shield/store.js";
+import type { Counter, CounterHit, ShieldStore, StoreBatch, StoreBatchResult } from "../gateway/shield/store.js";
 
 // The client is ioredis: it fails fast as configured below (no offline queue, a command timeout, a
 // socket timeout, no resend after a reconnect), reconnects in the background, and runs a script
@@ -8,7 +8,7 @@ import type { Counter, CounterHit, ShieldStore } from "../gateway/shield/store.j
 // Not rate-limiter-flexible: its Redis limiter counts one key per call (a hit here is several keys
 // in one round trip), keeps no notes and no lastAt, and has no Durable Object twin; its points,
 // block durations and insurance limiters are semantics of its own that memory, Redis and Durable
-// Objects would then all have to copy. The two scripts below are the whole of what the shield needs.
+// Objects would then all have to copy. The three scripts below are the whole of what the shield needs.
 
 /**
  * Each key: add one, remember the caller's `now`, and start the window at the first hit only: a
@@ -36,8 +36,83 @@ for i, key in ipairs(KEYS) do
   end
   out[#out + 1] = count
   out[#out + 1] = reset
+  out[#out + 1] = tonumber(redis.call('HGET', key, 'f')) or 0
 end
 return out`;
+
+/**
+ * DEL, FORGIVE, HIT, PEEK and GET in one round trip (the shield's check, and its writes after a
+ * success): KEYS are the resets', the forgives', the hits', the peeks', then the notes'; ARGV: now,
+ * the number of resets, forgives, hits and peeks, then each hit's window. Returns HIT's triples,
+ * PEEK's quadruples, then each note or false.
+ */
+const BATCH = `
+local now = tonumber(ARGV[1])
+local resets = tonumber(ARGV[2])
+local forgives = tonumber(ARGV[3])
+local hits = tonumber(ARGV[4])
+local peeks = tonumber(ARGV[5])
+local out = {}
+for i = 1, resets do
+  redis.call('DEL', KEYS[i])
+end
+for i = resets + 1, resets + forgives do
+  if redis.call('TYPE', KEYS[i]).ok == 'hash' then
+    redis.call('HINCRBY', KEYS[i], 'f', 1)
+  end
+end
+local first = resets + forgives
+for i = 1, hits do
+  local key = KEYS[first + i]
+  local count = redis.call('HINCRBY', key, 'c', 1)
+  redis.call('HSET', key, 'l', ARGV[1])
+  local ttl = redis.call('PTTL', key)
+  local reset = tonumber(redis.call('HGET', key, 'r'))
+  if ttl < 0 or reset == nil then
+    if ttl < 0 then
+      ttl = tonumber(ARGV[5 + i])
+      redis.call('PEXPIRE', key, ttl)
+    end
+    reset = now + ttl
+    redis.call('HSET', key, 'r', string.format('%.0f', reset))
+  end
+  out[#out + 1] = count
+  out[#out + 1] = reset
+  out[#out + 1] = tonumber(redis.call('HGET', key, 'f')) or 0
+end
+for i = first + hits + 1, first + hits + peeks do
+  local key = KEYS[i]
+  local ttl = redis.call('PTTL', key)
+  if ttl > 0 and redis.call('TYPE', key).ok == 'hash' then
+    local v = redis.call('HMGET', key, 'c', 'l', 'r', 'f')
+    out[#out + 1] = tonumber(v[1]) or 0
+    out[#out + 1] = tonumber(v[3]) or -ttl
+    out[#out + 1] = tonumber(v[2]) or 0
+    out[#out + 1] = tonumber(v[4]) or 0
+  else
+    out[#out + 1] = 0
+    out[#out + 1] = 0
+    out[#out + 1] = 0
+    out[#out + 1] = 0
+  end
+end
+for i = first + hits + peeks + 1, #KEYS do
+  if redis.call('TYPE', KEYS[i]).ok == 'string' then
+    out[#out + 1] = redis.call('GET', KEYS[i])
+  else
+    out[#out + 1] = false
+  end
+end
+return out`;
+
+/** Each live counter: one more forgiven hit (\`f\`), in its own window; a missing key or a note is left alone. */
+const FORGIVE = `
+for _, key in ipairs(KEYS) do
+  if redis.call('TYPE', key).ok == 'hash' then
+    redis.call('HINCRBY', key, 'f', 1)
+  end
+end
+return 0`;
 
 /** Each key: count, the window's end, lastAt; zeros where there is no counter (none, or a note). */
 const PEEK = `
@@ -45,11 +120,13 @@ local out = {}
 for _, key in ipairs(KEYS) do
   local ttl = redis.call('PTTL', key)
   if ttl > 0 and redis.call('TYPE', key).ok == 'hash' then
-    local v = redis.call('HMGET', key, 'c', 'l', 'r')
+    local v = redis.call('HMGET', key, 'c', 'l', 'r', 'f')
     out[#out + 1] = tonumber(v[1]) or 0
     out[#out + 1] = tonumber(v[3]) or -ttl
     out[#out + 1] = tonumber(v[2]) or 0
+    out[#out + 1] = tonumber(v[4]) or 0
   else
+    out[#out + 1] = 0
     out[#out + 1] = 0
     out[#out + 1] = 0
     out[#out + 1] = 0
@@ -61,6 +138,8 @@ type ScriptArgs = [numberOfKeys: number, ...keysThenArgs: (string | number)[]];
 interface ShieldRedis extends Redis {
   shieldHit(...args: ScriptArgs): Promise<number[]>;
   shieldPeek(...args: ScriptArgs): Promise<number[]>;
+  shieldForgive(...args: ScriptArgs): Promise<number>;
+  shieldBatch(...args: ScriptArgs): Promise<(number | string | null)[]>;
 }
 
 /** What `createRedisShieldStore` takes besides the URL: a key prefix, timeouts, and callbacks for an outage. */
@@ -147,7 +226,7 @@ export class RedisShieldStore implements ShieldStore {
       socketTimeout: Math.max(1_000, commandTimeout * 3),
       connectTimeout: options.connectTimeoutMs ?? 2_000,
       retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 10), maxDelay),
-      scripts: { shieldHit: { lua: HIT }, shieldPeek: { lua: PEEK } },
+      scripts: { shieldHit: { lua: HIT }, shieldPeek: { lua: PEEK }, shieldForgive: { lua: FORGIVE }, shieldBatch: { lua: BATCH } },
     }) as ShieldRedis;
     const down = (error: Error) => {
       this.#state = "down";
@@ -198,7 +277,39 @@ export class RedisShieldStore implements ShieldStore {
     const keys = hits.map((h) => this.#prefix + h.key);
     const windows = hits.map((h) => Math.max(1, Math.ceil(h.windowMs)));
     const out = await this.#call((c) => c.shieldHit(keys.length, ...keys, now, ...windows));
-    return hits.map((_, i) => ({ count: out[2 * i] ?? 0, resetAt: out[2 * i + 1] ?? now, lastAt: now }));
+    return hits.map((_, i) => ({ count: out[3 * i] ?? 0, resetAt: out[3 * i + 1] ?? now, forgiven: out[3 * i + 2] ?? 0, lastAt: now }));
+  }
+
+  async batch(batch: StoreBatch, now: number): Promise<StoreBatchResult> {
+    const hits = batch.hits ?? [];
+    const peeks = batch.peeks ?? [];
+    const gets = batch.gets ?? [];
+    const resets = batch.resets ?? [];
+    const forgives = batch.forgives ?? [];
+    const keys = [...resets, ...forgives, ...hits.map((h) => h.key), ...peeks, ...gets].map((k) => this.#prefix + k);
+    if (keys.length === 0) return { hits: [], peeks: [], gets: [] };
+    const windows = hits.map((h) => Math.max(1, Math.ceil(h.windowMs)));
+    const counts = [resets.length, forgives.length, hits.length, peeks.length];
+    const out = await this.#call((c) => c.shieldBatch(keys.length, ...keys, now, ...counts, ...windows));
+    const num = (i: number) => Number(out[i] ?? 0);
+    const p = 3 * hits.length;
+    const g = p + 4 * peeks.length;
+    return {
+      hits: hits.map((_, i) => ({ count: num(3 * i), resetAt: num(3 * i + 1) || now, forgiven: num(3 * i + 2), lastAt: now })),
+      peeks: peeks.map((_, i) => {
+        const [count, reset, lastAt, forgiven] = [num(p + 4 * i), num(p + 4 * i + 1), num(p + 4 * i + 2), num(p + 4 * i + 3)];
+        return count > 0 ? { count, forgiven, resetAt: reset < 0 ? now - reset : reset, lastAt } : undefined;
+      }),
+      gets: gets.map((_, i) => {
+        const note = out[g + i];
+        return typeof note === "string" ? note : undefined;
+      }),
+    };
+  }
+
+  async forgive(keys: readonly string[], _now: number): Promise<void> {
+    if (keys.length === 0) return;
+    await this.#call((c) => c.shieldForgive(keys.length, ...keys.map((k) => this.#prefix + k)));
   }
 
   async peek(keys: readonly string[], now: number): Promise<(Counter | undefined)[]> {
@@ -206,8 +317,8 @@ export class RedisShieldStore implements ShieldStore {
     const out = await this.#call((c) => c.shieldPeek(keys.length, ...keys.map((k) => this.#prefix + k)));
     return keys.map((_, i) => {
       // The window's end as stored; a hash without one (written before it was kept) by its TTL.
-      const [count = 0, reset = 0, lastAt = 0] = out.slice(3 * i, 3 * i + 3);
-      return count > 0 ? { count, resetAt: reset < 0 ? now - reset : reset, lastAt } : undefined;
+      const [count = 0, reset = 0, lastAt = 0, forgiven = 0] = out.slice(4 * i, 4 * i + 4);
+      return count > 0 ? { count, forgiven, resetAt: reset < 0 ? now - reset : reset, lastAt } : undefined;
     });
   }
 

@@ -17,6 +17,7 @@ import type { Counter, CounterHit, ShieldStore } from "../gateway/shield/store.j
 type Op =
   | { op: "hit"; windows: number[]; now: number }
   | { op: "peek"; now: number }
+  | { op: "forgive"; now: number }
   | { op: "reset" }
   | { op: "put"; value: string; ttlMs: number; now: number }
   | { op: "get"; now: number };
@@ -83,12 +84,12 @@ export class ShieldCounters {
         const out: Counter[] = [];
         for (const windowMs of op.windows) {
           if (entry === undefined || entry.resetAt <= op.now) {
-            entry = { count: 0, resetAt: op.now + windowMs, lastAt: op.now };
+            entry = { count: 0, forgiven: 0, resetAt: op.now + windowMs, lastAt: op.now };
             started = true;
           }
           entry.count += 1;
           entry.lastAt = op.now;
-          out.push({ count: entry.count, resetAt: entry.resetAt, lastAt: entry.lastAt });
+          out.push({ count: entry.count, forgiven: entry.forgiven ?? 0, resetAt: entry.resetAt, lastAt: entry.lastAt });
         }
         if (entry === undefined) return out;
         this.#storage.kv.put(ENTRY, entry);
@@ -99,7 +100,12 @@ export class ShieldCounters {
         const entry = this.#live(op.now);
         return entry === undefined || entry.note !== undefined
           ? null
-          : { count: entry.count, resetAt: entry.resetAt, lastAt: entry.lastAt };
+          : { count: entry.count, forgiven: entry.forgiven ?? 0, resetAt: entry.resetAt, lastAt: entry.lastAt };
+      }
+      case "forgive": {
+        const entry = this.#live(op.now);
+        if (entry !== undefined && entry.note === undefined) this.#storage.kv.put(ENTRY, { ...entry, forgiven: (entry.forgiven ?? 0) + 1 });
+        return null;
       }
       case "reset":
         this.#storage.kv.delete(ENTRY);
@@ -107,7 +113,7 @@ export class ShieldCounters {
         await this.#storage.deleteAll();
         return null;
       case "put":
-        this.#storage.kv.put(ENTRY, { count: 0, resetAt: op.now + op.ttlMs, lastAt: op.now, note: op.value } satisfies Entry);
+        this.#storage.kv.put(ENTRY, { count: 0, forgiven: 0, resetAt: op.now + op.ttlMs, lastAt: op.now, note: op.value } satisfies Entry);
         await this.#storage.setAlarm(op.now + op.ttlMs);
         return null;
       case "get":
@@ -148,6 +154,10 @@ export class DurableObjectShieldStore implements ShieldStore {
 
   async peek(keys: readonly string[], now: number): Promise<(Counter | undefined)[]> {
     return Promise.all(keys.map(async (key) => (await this.#call<Counter | null>(key, { op: "peek", now })) ?? undefined));
+  }
+
+  async forgive(keys: readonly string[], now: number): Promise<void> {
+    await Promise.all(keys.map((key) => this.#call(key, { op: "forgive", now })));
   }
 
   async reset(keys: readonly string[]): Promise<void> {

@@ -331,6 +331,7 @@ describe("shield: operating it", () => {
       kind: "broken",
       hit: () => Promise.reject(new Error("down")),
       peek: () => Promise.reject(new Error("down")),
+      forgive: () => Promise.reject(new Error("down")),
       reset: () => Promise.reject(new Error("down")),
       put: () => Promise.reject(new Error("down")),
       get: () => Promise.reject(new Error("down")),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { ShieldStore } from "../../src/gateway/shield/store.js";
+import { batchOf, type ShieldStore } from "../../src/gateway/shield/store.js";
 
 /**
  * What every shield store must do (memory, Redis, Durable Objects), run against each by its own
@@ -49,6 +49,55 @@ export function shieldStoreContract(name: string, make: () => Promise<ShieldStor
       expect((await store.peek([k], Date.now()))[0]).toBeUndefined();
       const again = await store.hit([{ key: k, windowMs: 60_000 }], Date.now());
       expect(again[0]?.count).toBe(1);
+    });
+
+    it("forgives hits in a counter's own window: a new window starts forgiving nothing, and no counter is made", async () => {
+      const store = await make();
+      const [a, none] = [key("a"), key("none")];
+      const now = Date.now();
+      await store.hit([{ key: a, windowMs: 150 }], now);
+      await store.hit([{ key: a, windowMs: 150 }], now);
+      await store.forgive([a, none], now + 1);
+      expect((await store.peek([a], now + 2))[0]).toMatchObject({ count: 2, forgiven: 1 });
+      const [third] = await store.hit([{ key: a, windowMs: 150 }], now + 3);
+      expect(third).toMatchObject({ count: 3, forgiven: 1 });
+      expect((await store.peek([none], now + 4))[0]).toBeUndefined();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const [fresh] = await store.hit([{ key: a, windowMs: 60_000 }], Date.now());
+      expect(fresh).toMatchObject({ count: 1, forgiven: 0 });
+    });
+
+    it("batches hits, peeks and notes as the single calls answer them (batchOf: one round trip where the store can)", async () => {
+      const store = await make();
+      const [a, b, note, none] = [key("a"), key("b"), key("note"), key("none")];
+      const now = Date.now();
+      await store.hit([{ key: b, windowMs: 60_000 }], now);
+      await store.forgive([b], now);
+      await store.put(note, "the note", 60_000, now);
+      const read = await batchOf(
+        store,
+        {
+          hits: [
+            { key: a, windowMs: 60_000 },
+            { key: a, windowMs: 60_000 },
+          ],
+          peeks: [b, none, note],
+          gets: [note, none, b],
+        },
+        now + 5,
+      );
+      expect(read.hits.map((c) => [c.count, c.forgiven])).toEqual([
+        [1, 0],
+        [2, 0],
+      ]);
+      expect(read.hits[0]?.resetAt).toBe(read.hits[1]?.resetAt);
+      expect(read.peeks.map((c) => c && [c.count, c.forgiven])).toEqual([[1, 1], undefined, undefined]);
+      expect(read.gets).toEqual(["the note", undefined, undefined]);
+      expect(await batchOf(store, {}, now)).toEqual({ hits: [], peeks: [], gets: [] });
+      // The writes first, in order: reset, then forgive, then the hits and reads see them.
+      const after = await batchOf(store, { resets: [a], forgives: [b], hits: [{ key: a, windowMs: 60_000 }], peeks: [b] }, now + 6);
+      expect(after.hits.map((c) => c.count)).toEqual([1]);
+      expect(after.peeks[0]).toMatchObject({ count: 1, forgiven: 2 });
     });
 
     it("resets counters by key and leaves the others", async () => {

@@ -2,6 +2,7 @@ import type { Counter, CounterHit, ShieldStore } from "./store.js";
 
 interface Entry {
   count: number;
+  forgiven: number;
   resetAt: number;
   lastAt: number;
   note?: string;
@@ -15,6 +16,7 @@ interface Entry {
  */
 export class MemoryStore implements ShieldStore {
   readonly kind = "memory";
+  readonly local = true;
   readonly #entries = new Map<string, Entry>();
   readonly #maxKeys: number;
   #writes = 0;
@@ -55,12 +57,12 @@ export class MemoryStore implements ShieldStore {
     for (const { key, windowMs } of hits) {
       let entry = this.#live(key, now);
       if (entry === undefined) {
-        entry = { count: 0, resetAt: now + windowMs, lastAt: now };
+        entry = { count: 0, forgiven: 0, resetAt: now + windowMs, lastAt: now };
         this.#entries.set(key, entry);
       }
       entry.count += 1;
       entry.lastAt = now;
-      out.push({ count: entry.count, resetAt: entry.resetAt, lastAt: entry.lastAt });
+      out.push({ count: entry.count, forgiven: entry.forgiven, resetAt: entry.resetAt, lastAt: entry.lastAt });
     }
     this.#wrote(now);
     return out;
@@ -71,8 +73,15 @@ export class MemoryStore implements ShieldStore {
       const entry = this.#live(key, now);
       return entry === undefined || entry.note !== undefined
         ? undefined
-        : { count: entry.count, resetAt: entry.resetAt, lastAt: entry.lastAt };
+        : { count: entry.count, forgiven: entry.forgiven, resetAt: entry.resetAt, lastAt: entry.lastAt };
     });
+  }
+
+  async forgive(keys: readonly string[], now: number): Promise<void> {
+    for (const key of keys) {
+      const entry = this.#live(key, now);
+      if (entry !== undefined && entry.note === undefined) entry.forgiven += 1;
+    }
   }
 
   async reset(keys: readonly string[]): Promise<void> {
@@ -81,7 +90,7 @@ export class MemoryStore implements ShieldStore {
 
   async put(key: string, value: string, ttlMs: number, now: number): Promise<void> {
     this.#entries.delete(key);
-    this.#entries.set(key, { count: 0, resetAt: now + ttlMs, lastAt: now, note: value });
+    this.#entries.set(key, { count: 0, forgiven: 0, resetAt: now + ttlMs, lastAt: now, note: value });
     this.#wrote(now);
   }
 

@@ -1,9 +1,9 @@
 import { parsePhoneNumberFromString } from "libphonenumber-js/max";
 import type { ShieldConfig } from "../../config/schema.js";
 import type { Attempt } from "./attempt.js";
-import { clientKey, createPseudonyms, type Pseudonyms } from "./keys.js";
+import { clientKey, createPseudonyms, type Hmac, type Pseudonyms } from "./keys.js";
 import type { Outcome } from "./outcome.js";
-import type { Counter, CounterHit, ShieldStore } from "./store.js";
+import { batchOf, type Counter, type CounterHit, type ShieldStore } from "./store.js";
 
 /** Why the shield refuses an attempt; each is a metric label, a log field and a message. */
 export type ShieldReason =
@@ -34,6 +34,11 @@ export interface AfterAnswer {
   device?: string;
   /** A lock that began with this failure, for the metric. */
   locked?: "login_locked" | "identifier_locked" | "client_locked";
+  /**
+   * Sends the store's writes for this outcome; the answer need not wait for them (on Redis they
+   * go on the same connection, ahead of any later attempt's reads). Rejects when the store fails.
+   */
+  write: () => Promise<unknown>;
 }
 
 /** The shield's verdict on one attempt before it is forwarded. */
@@ -57,6 +62,8 @@ export interface ShieldOptions {
   deniedCountries: readonly string[];
   /** The clock (tests); `Date.now` by default. */
   now?: () => number;
+  /** The HMAC behind the pseudonyms: Web Crypto by default (every runtime); Node passes its own, synchronous one. */
+  hmac?: Hmac;
 }
 
 /** Login protection and SMS budgets over one store (docs/shield.md): `createGateway({ shield })` runs it as its first rule. */
@@ -77,10 +84,10 @@ export interface Shield {
 
 const SECOND = 1000;
 
-/** `count` hits minus `forgiven` ones: the failures (in flight included) before this attempt. */
-function failuresBefore(hit: Counter | undefined, forgiven: Counter | undefined): number {
+/** A counter's hits but this one, less the forgiven: the failures (attempts in flight included) before this attempt. */
+function failuresBefore(hit: Counter | undefined): number {
   if (hit === undefined) return 0;
-  return Math.max(0, hit.count - 1 - (forgiven?.count ?? 0));
+  return Math.max(0, hit.count - 1 - hit.forgiven);
 }
 
 /**
@@ -95,7 +102,7 @@ export function createShield(options: ShieldOptions): Shield {
   const login = config.login;
   const sms = config.sms;
   const now = options.now ?? Date.now;
-  const pseudonyms = createPseudonyms(options.secret);
+  const pseudonyms = createPseudonyms(options.secret, options.hmac);
   const loginWindow = login.windowSeconds * SECOND;
   const clientWindow = login.clientWindowSeconds * SECOND;
   const smsWindow = sms.windowSeconds * SECOND;
@@ -110,12 +117,6 @@ export function createShield(options: ShieldOptions): Shield {
     if (issued * SECOND + login.deviceDays * 86_400 * SECOND < at || issued * SECOND > at + 60 * SECOND) return false;
     return (await deviceToken(id, issued)) === token;
   };
-  /** The forgiving counter of a counter, tied to its window (a new window starts from nothing). */
-  const forgiving = (key: string, counter: Counter, at: number): CounterHit => ({
-    key: `${key}:f:${counter.resetAt}`,
-    windowMs: Math.max(1, counter.resetAt - at),
-  });
-
   async function checkLogin(attempt: Attempt, perClient: boolean, device: string | undefined): Promise<ShieldCheck> {
     const identifier = attempt.identifier;
     if (identifier === undefined) return {};
@@ -125,87 +126,101 @@ export function createShield(options: ShieldOptions): Shield {
       pseudonyms.of("identifier", identifier),
       address === undefined ? undefined : pseudonyms.of("client", address),
     ]);
-    // `shield unlock` starts the identifier's counters afresh, on every client, by a new epoch.
-    const [epoch, marked] = await Promise.all([store.get(`kh:l:e:${id}`, at), deviceValid(id, device, at)]);
-    const subject = `${id}.${epoch ?? 0}`;
-    const keys = {
-      pair: cl === undefined ? undefined : `kh:l:p:${subject}:${cl}`,
-      ident: `kh:l:i:${subject}`,
-      client: cl === undefined ? undefined : `kh:l:c:${cl}`,
-      credit: cl === undefined ? undefined : `kh:l:cc:${cl}`,
-      wait: `kh:l:w:${subject}:${cl ?? "-"}`,
+    const keysOf = (epoch: string) => {
+      const subject = `${id}.${epoch}`;
+      return {
+        pair: cl === undefined ? undefined : `kh:l:p:${subject}:${cl}`,
+        ident: `kh:l:i:${subject}`,
+        wait: `kh:l:w:${subject}:${cl ?? "-"}`,
+      };
     };
-    const hits: CounterHit[] = [{ key: keys.ident, windowMs: loginWindow }];
-    if (keys.pair !== undefined) hits.push({ key: keys.pair, windowMs: loginWindow });
-    if (keys.client !== undefined) hits.push({ key: keys.client, windowMs: clientWindow });
-    const counted = await store.hit(hits, at);
-    const [ident, pair, client] = [
-      counted[0] as Counter,
-      keys.pair === undefined ? undefined : counted[1],
-      keys.client === undefined ? undefined : counted.at(-1),
-    ];
-    const forgivers: { hit: CounterHit; of: "ident" | "pair" | "client" }[] = [{ hit: forgiving(keys.ident, ident, at), of: "ident" }];
-    if (keys.pair !== undefined && pair !== undefined) forgivers.push({ hit: forgiving(keys.pair, pair, at), of: "pair" });
-    if (keys.client !== undefined && client !== undefined) forgivers.push({ hit: forgiving(keys.client, client, at), of: "client" });
-    const peekKeys = [...forgivers.map((f) => f.hit.key), ...(keys.credit === undefined ? [] : [keys.credit])];
-    const [peeked, wait] = await Promise.all([store.peek(peekKeys, at), store.get(keys.wait, at)]);
-    const forgivenOf = (of: "ident" | "pair" | "client") => peeked[forgivers.findIndex((f) => f.of === of)];
-    const credit = keys.credit === undefined ? undefined : peeked.at(-1);
+    const client = cl === undefined ? undefined : `kh:l:c:${cl}`;
+    const credit = cl === undefined ? undefined : `kh:l:cc:${cl}`;
+    // One round trip: the attempt counted (before it is forwarded, so that concurrent attempts are
+    // each counted), the wait, the client's credit, and `shield unlock`'s epoch for the identifier.
+    // After an unlock (the epoch is set) the identifier's counters are counted again under it.
+    const count = async (keys: ReturnType<typeof keysOf>, withEpoch: boolean) => {
+      const hits: CounterHit[] = [{ key: keys.ident, windowMs: loginWindow }];
+      if (keys.pair !== undefined) hits.push({ key: keys.pair, windowMs: loginWindow });
+      if (client !== undefined) hits.push({ key: client, windowMs: clientWindow });
+      const gets = withEpoch ? [keys.wait, `kh:l:e:${id}`] : [keys.wait];
+      const read = await batchOf(store, { hits, peeks: credit === undefined ? [] : [credit], gets }, at);
+      return {
+        ident: read.hits[0] as Counter,
+        pair: keys.pair === undefined ? undefined : read.hits[1],
+        client: client === undefined ? undefined : read.hits.at(-1),
+        credit: read.peeks[0],
+        wait: read.gets[0],
+        epoch: read.gets[1],
+      };
+    };
+    let keys = keysOf("0");
+    const [first, marked] = await Promise.all([count(keys, true), deviceValid(id, device, at)]);
+    let counters = first;
+    if (first.epoch !== undefined) {
+      keys = keysOf(first.epoch);
+      counters = await count(keys, false);
+    }
     const failures = {
-      ident: failuresBefore(ident, forgivenOf("ident")),
-      pair: failuresBefore(pair, forgivenOf("pair")),
-      client: failuresBefore(client, forgivenOf("client")),
+      ident: failuresBefore(counters.ident),
+      pair: failuresBefore(counters.pair),
+      client: failuresBefore(counters.client),
     };
-    const allowance = login.clientLockAfter + Math.min((credit?.count ?? 0) * login.clientCreditPerSuccess, login.clientMaxCredit);
+    const allowance = login.clientLockAfter + Math.min((first.credit?.count ?? 0) * login.clientCreditPerSuccess, login.clientMaxCredit);
+    const { pair, ident } = counters;
+    const counted = [keys.ident, ...(keys.pair === undefined ? [] : [keys.pair]), ...(client === undefined ? [] : [client])];
 
     let refusal: ShieldRefusal | undefined;
     if (pair !== undefined && failures.pair >= login.lockAfter) refusal = { reason: "login_locked", retryAt: pair.resetAt };
-    else if (wait !== undefined && Number(wait) > at) refusal = { reason: "login_delayed", retryAt: Number(wait) };
+    else if (counters.wait !== undefined && Number(counters.wait) > at)
+      refusal = { reason: "login_delayed", retryAt: Number(counters.wait) };
     else if (!marked && failures.ident >= login.identifierLockAfter) refusal = { reason: "identifier_locked", retryAt: ident.resetAt };
-    else if (!marked && client !== undefined && failures.client >= allowance)
-      refusal = { reason: "client_locked", retryAt: client.resetAt };
-    const forgive = () =>
-      store
-        .hit(
-          forgivers.map((f) => f.hit),
-          now(),
-        )
-        .then(() => undefined);
+    else if (!marked && counters.client !== undefined && failures.client >= allowance)
+      refusal = { reason: "client_locked", retryAt: counters.client.resetAt };
     if (refusal !== undefined) {
-      await forgive();
+      // It never reaches Kratos: no failure of the identifier's.
+      await store.forgive(counted, now());
       return { refusal: { ...refusal, field: "identifier" }, subject: id, ...(cl && { client: cl }) };
     }
 
     const after = async (outcome: Outcome): Promise<AfterAnswer> => {
       const done = now();
       if (outcome.kind === "credential_failure") {
-        const pairFailures = (pair === undefined ? failures.ident : failures.pair) + 1;
-        if (pairFailures >= login.delayAfter && pairFailures < login.lockAfter) {
-          const delay = Math.min(login.delaySeconds * 2 ** (pairFailures - login.delayAfter), login.maxDelaySeconds) * SECOND;
-          await store.put(keys.wait, String(done + delay), delay, done);
+        const own = (pair === undefined ? failures.ident : failures.pair) + 1;
+        const writes: (() => Promise<unknown>)[] = [];
+        if (own >= login.delayAfter && own < login.lockAfter) {
+          const delay = Math.min(login.delaySeconds * 2 ** (own - login.delayAfter), login.maxDelaySeconds) * SECOND;
+          writes.push(() => store.put(keys.wait, String(done + delay), delay, done));
         }
         const locked =
           pair !== undefined && failures.pair + 1 === login.lockAfter
             ? "login_locked"
             : failures.ident + 1 === login.identifierLockAfter
               ? "identifier_locked"
-              : client !== undefined && failures.client + 1 === allowance
+              : counters.client !== undefined && failures.client + 1 === allowance
                 ? "client_locked"
                 : undefined;
-        return locked === undefined ? {} : { locked };
+        return { ...(locked && { locked }), write: () => Promise.all(writes.map((w) => w())) };
       }
-      await forgive();
-      if (outcome.kind !== "success") return {};
+      if (outcome.kind !== "success") return { write: () => store.forgive(counted, done) };
       // A success resets the identifier's counters (this client's and the identifier-wide one),
-      // never the client's own counter across identifiers: it earns credit once per identifier.
-      const resets = [keys.ident, keys.wait, ...forgivers.filter((f) => f.of !== "client").map((f) => f.hit.key)];
-      if (keys.pair !== undefined) resets.push(keys.pair);
-      await store.reset(resets);
-      if (cl !== undefined && keys.credit !== undefined && login.clientCreditPerSuccess > 0) {
-        const [first] = await store.hit([{ key: `kh:l:cs:${cl}:${id}`, windowMs: clientWindow }], done);
-        if (first?.count === 1) await store.hit([{ key: keys.credit, windowMs: clientWindow }], done);
-      }
-      return { device: await deviceToken(id, Math.floor(done / SECOND)) };
+      // never the client's own counter across identifiers: its attempt is forgiven, and the client
+      // earns credit once per identifier that signs in from it.
+      const resets = [keys.ident, keys.wait, ...(keys.pair === undefined ? [] : [keys.pair])];
+      const earns = cl !== undefined && credit !== undefined && login.clientCreditPerSuccess > 0;
+      const write = () =>
+        batchOf(
+          store,
+          {
+            resets,
+            forgives: client === undefined ? [] : [client],
+            hits: earns ? [{ key: `kh:l:cs:${cl}:${id}`, windowMs: clientWindow }] : [],
+          },
+          done,
+        ).then(async ({ hits: [marker] }) => {
+          if (earns && marker?.count === 1) await store.hit([{ key: credit, windowMs: clientWindow }], done);
+        });
+      return { device: await deviceToken(id, Math.floor(done / SECOND)), write };
     };
     return { after, subject: id, ...(cl && { client: cl }) };
   }
@@ -260,10 +275,8 @@ export function createShield(options: ShieldOptions): Shield {
       const id = await pseudonyms.of("identifier", identifier);
       const at = now();
       const epoch = await store.get(`kh:l:e:${id}`, at);
-      const key = `kh:l:i:${id}.${epoch ?? 0}`;
-      const [ident] = await store.peek([key], at);
-      const [forgiven] = ident === undefined ? [undefined] : await store.peek([`${key}:f:${ident.resetAt}`], at);
-      const failures = ident === undefined ? 0 : Math.max(0, ident.count - (forgiven?.count ?? 0));
+      const [ident] = await store.peek([`kh:l:i:${id}.${epoch ?? 0}`], at);
+      const failures = ident === undefined ? 0 : Math.max(0, ident.count - ident.forgiven);
       const num = parsePhoneNumberFromString(identifier)?.isValid() ? await pseudonyms.of("number", identifier) : undefined;
       const [sent] = num === undefined ? [undefined] : await store.peek([`kh:s:n:${num}`], at);
       return { failures, resetAt: ident?.resetAt, locked: failures >= login.identifierLockAfter, smsSent: sent?.count ?? 0 };
