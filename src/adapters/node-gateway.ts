@@ -1,3 +1,4 @@
+import { createHmac } from "node:crypto";
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { Readable } from "node:stream";
@@ -6,6 +7,11 @@ import type { Context } from "hono";
 import { toClientHeaders } from "../gateway/headers.js";
 import type { Refusal } from "../gateway/refusals.js";
 import { type GatewayRuntime, UpstreamError, type UpstreamRequest } from "../gateway/transport.js";
+
+/** The shield's HMAC on Node: node:crypto's, synchronous (Web Crypto's goes through the thread pool). */
+export function nodeHmac(secret: string, text: string): Uint8Array {
+  return createHmac("sha256", secret).update(text).digest();
+}
 
 /** Answers up to this size are read whole and handed over in one piece (the common case: Kratos's JSON and redirects). */
 const BUFFERED_BYTES = 64 * 1024;
@@ -24,6 +30,9 @@ function plainAddress(address: string | undefined): string | undefined {
  * object straight to the socket (no web-stream or Headers round trip). Header values may be
  * arrays (Set-Cookie), which `writeHead` takes as they are.
  */
+/** The buffered answers' parts, by the Response handed over (`inspect`). */
+const received = new WeakMap<Response, { headers: Record<string, string | string[]>; body: Uint8Array | null }>();
+
 function toResponse(status: number, headers: Record<string, string | string[]>, body: Uint8Array | ReadableStream | null): Response {
   // A 204 has no body and so no framing (RFC 9110 §8.6): a Content-Length from upstream is dropped.
   if (status === 204) delete headers["content-length"];
@@ -37,7 +46,9 @@ function toResponse(status: number, headers: Record<string, string | string[]>, 
     );
     break;
   }
-  return new Response(body, { status, headers: init });
+  const response = new Response(body, { status, headers: init });
+  if (!(body instanceof ReadableStream)) received.set(response, { headers, body });
+  return response;
 }
 
 /**
@@ -149,6 +160,7 @@ export function createNodeGatewayRuntime(upstream: URL): GatewayRuntime {
       });
     },
     headers: (c) => bindings(c).incoming.headers,
+    inspect: (response) => received.get(response),
     framingRefusal: (c) => framingRefusal(bindings(c).incoming),
     peer(c) {
       const { incoming } = bindings(c);

@@ -11,7 +11,7 @@ import { createShield } from "../gateway/shield/shield.js";
 import type { ShieldStore } from "../gateway/shield/store.js";
 import { createApp } from "../http/app.js";
 import { errorBody } from "../http/errors.js";
-import { createNodeGatewayRuntime } from "./node-gateway.js";
+import { createNodeGatewayRuntime, nodeHmac } from "./node-gateway.js";
 import { createPinoLogger } from "./node-logger.js";
 import { createMetricsApp, createPrometheusMetrics } from "./node-metrics.js";
 import { type DrainState, type ErrorAnswer, type Listener, listen, stopOnSignals } from "./node-server.js";
@@ -169,6 +169,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningService>
               secret: settings.gateway.shieldSecret ?? randomSecret(),
               allowedCountries: config.normalizePhone.allowedCountries,
               deniedCountries: config.normalizePhone.deniedCountries,
+              hmac: nodeHmac,
             });
       // shield admin: the routes of `kratos-hooks shield status|unlock` (src/adapters/shield-admin.ts).
       if (shield !== false) shieldAdmin = createShieldAdmin({ shield, apiKeys: settings.apiKeys, config, logger }).fetch;

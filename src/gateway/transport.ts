@@ -50,6 +50,12 @@ export interface GatewayRuntime {
   /** The client's country where the platform knows it (Cloudflare's `request.cf.country`). */
   clientCountry?(c: Context): string | undefined;
   /**
+   * Kratos's answer as the runtime received it, when it holds it whole (Node: a body up to 64 KiB,
+   * read before it was handed over): what the shield reads of an answer without turning the
+   * runtime's cheap Response into a web one. Undefined otherwise (then the Response is read).
+   */
+  inspect?(response: Response): { headers: HeaderRecord; body: Uint8Array | null } | undefined;
+  /**
    * Why the request's framing cannot be forwarded as one message Kratos reads the same way, where
    * the runtime reads the bytes itself (Node); undefined when it can. Workers never see framing.
    */

@@ -19,10 +19,17 @@ function base64url(bytes: Uint8Array): string {
   return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-export function createPseudonyms(secret: string): Pseudonyms {
-  if (secret.length < 16) throw new TypeError("the shield's secret must be at least 16 characters");
+/** HMAC-SHA-256 of a text under the secret: Web Crypto by default; Node's own (synchronous, no thread pool) where given. */
+export type Hmac = (secret: string, text: string) => Uint8Array | Promise<Uint8Array>;
+
+function webCryptoHmac(secret: string): (text: string) => Promise<Uint8Array> {
   const key = crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  const mac = async (text: string) => new Uint8Array(await crypto.subtle.sign("HMAC", await key, encoder.encode(text)));
+  return async (text) => new Uint8Array(await crypto.subtle.sign("HMAC", await key, encoder.encode(text)));
+}
+
+export function createPseudonyms(secret: string, hmac?: Hmac): Pseudonyms {
+  if (secret.length < 16) throw new TypeError("the shield's secret must be at least 16 characters");
+  const mac = hmac === undefined ? webCryptoHmac(secret) : async (text: string) => hmac(secret, text);
   return {
     of: async (kind, value) => base64url((await mac(`${kind}\u0000${value}`)).subarray(0, 16)),
     sign: async (text) => base64url((await mac(`sign\u0000${text}`)).subarray(0, 16)),

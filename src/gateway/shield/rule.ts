@@ -74,19 +74,30 @@ async function jsonOf(response: Response): Promise<unknown> {
  */
 export async function classifyAnswer(response: Response, attempt: Attempt, upstream: Upstream): Promise<Outcome> {
   const status = response.status;
+  // The parts as the runtime received them where it holds them (Node): reading the Response
+  // itself would turn the runtime's cheap one into a web Response, streamed to the client.
+  const raw = upstream.runtime.inspect?.(response);
   if (status >= 300 && status < 400) {
-    const redirect = redirectOutcome(
-      status,
-      response.headers.get("location") ?? undefined,
-      response.headers.getSetCookie(),
-      attempt.flowId,
-    );
+    const location = raw === undefined ? (response.headers.get("location") ?? undefined) : first(raw.headers.location);
+    const cookies = raw === undefined ? response.headers.getSetCookie() : [raw.headers["set-cookie"] ?? []].flat();
+    const redirect = redirectOutcome(status, location, cookies, attempt.flowId);
     if (redirect !== "fetch_flow") return redirect;
     const flow = await fetchFlow(attempt, upstream);
     return isPlainObject(flow) ? outcomeOfFlow(flow, status) : { kind: "other", status };
   }
+  if (raw !== undefined) {
+    const type = first(raw.headers["content-type"]) ?? "";
+    if (raw.body === null || !type.toLowerCase().includes("json")) return outcomeOfJson(status, undefined);
+    try {
+      return outcomeOfJson(status, JSON.parse(utf8.decode(raw.body)) as unknown);
+    } catch {
+      return outcomeOfJson(status, undefined);
+    }
+  }
   return outcomeOfJson(status, await jsonOf(response));
 }
+
+const utf8 = new TextDecoder();
 
 function deviceOf(headers: Record<string, string | string[] | undefined>): string | undefined {
   const sent = first(headers[DEVICE_HEADER]);
@@ -106,11 +117,40 @@ function replace(c: Context, response: Response): void {
 }
 
 /** A response with headers added (Set-Cookie appended, others set), status and body as they were. */
-function withHeaders(response: Response, add: Record<string, string>, cookie?: string): Response {
+function withHeaders(runtime: GatewayRuntime, response: Response, add: Record<string, string>, cookie?: string): Response {
+  const raw = runtime.inspect?.(response);
+  if (raw !== undefined) {
+    // From the parts the runtime holds, as [name, value] pairs: no web Headers on the way (Node).
+    const pairs: [string, string][] = [];
+    for (const [name, value] of Object.entries(raw.headers)) {
+      if (value === undefined || name in add) continue;
+      for (const one of [value].flat()) pairs.push([name, one]);
+    }
+    for (const [name, value] of Object.entries(add)) pairs.push([name, value]);
+    if (cookie !== undefined) pairs.push(["set-cookie", cookie]);
+    return new Response(raw.body, { status: response.status, headers: pairs });
+  }
   const headers = new Headers(response.headers);
   for (const [name, value] of Object.entries(add)) headers.set(name, value);
   if (cookie !== undefined) headers.append("set-cookie", cookie);
   return new Response(response.body, { status: response.status, headers });
+}
+
+/** The Workers runtime's `waitUntil` for this request, or undefined elsewhere (Hono throws for Node). */
+function waitUntilOf(c: Context): ((promise: Promise<unknown>) => void) | undefined {
+  try {
+    const ctx = c.executionCtx;
+    return (promise) => ctx.waitUntil(promise);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs once the answer has been handed over (Node's `setImmediate`; at once where there is none). */
+function afterAnswer(run: () => void): void {
+  const setImmediate = (globalThis as { setImmediate?: (run: () => void) => void }).setImmediate;
+  if (setImmediate === undefined) run();
+  else setImmediate(run);
 }
 
 export interface ShieldRuleOptions {
@@ -145,7 +185,8 @@ export function shieldRule(options: ShieldRuleOptions): MiddlewareHandler<Gatewa
     }
     return false;
   };
-  const noteKey = (flowId: string) => `kh:n:${flowId}`;
+  // A flow id is Kratos's UUID; anything else (the client's say-so) names no note.
+  const noteKey = (flowId: string) => (/^[0-9a-zA-Z-]{1,64}$/.test(flowId) ? `kh:n:${flowId}` : undefined);
 
   return async (c, next) => {
     const attempt = c.get("attempt");
@@ -154,9 +195,11 @@ export function shieldRule(options: ShieldRuleOptions): MiddlewareHandler<Gatewa
       const match = c.req.method === "GET" ? FLOWS_FETCH.exec(c.req.path) : null;
       const id = match === null ? undefined : (c.req.query("id") ?? undefined);
       if (id === undefined || c.res.status !== 200) return;
+      const key = noteKey(id);
+      if (key === undefined) return;
       let note: string | undefined;
       try {
-        note = await shield.store.get(noteKey(id), Date.now());
+        note = await shield.store.get(key, Date.now());
       } catch {
         return;
       }
@@ -188,8 +231,22 @@ export function shieldRule(options: ShieldRuleOptions): MiddlewareHandler<Gatewa
     await next();
     const outcome = c.get("outcome");
     if (check.after === undefined || outcome === undefined) return;
+    const storeError = (error: unknown) => {
+      metrics.shield({ event: "store_error", flow: attempt.flow, reason: config.failMode });
+      logger.warn(
+        { shield: "store_error", store: shield.store.kind, err: { type: (error as Error).name } },
+        "shield: the store did not answer",
+      );
+    };
     try {
       const result = await check.after(await outcome());
+      // The answer does not wait for the writes: to the memory store they are done at once; to
+      // Redis they go once the answer has (on the same connection as any later attempt's reads);
+      // on Workers they are kept alive past the answer (waitUntil).
+      const write = () => result.write().catch(storeError);
+      if (shield.store.local === true) void write();
+      else if (waitUntilOf(c) !== undefined) waitUntilOf(c)?.(write());
+      else afterAnswer(write);
       if (result.locked !== undefined) {
         metrics.shield({ event: "lock", flow: attempt.flow, reason: result.locked });
         logger.info(
@@ -199,7 +256,7 @@ export function shieldRule(options: ShieldRuleOptions): MiddlewareHandler<Gatewa
       }
       if (result.device !== undefined) {
         const days = config.login.deviceDays;
-        if (headers.cookie === undefined) replace(c, withHeaders(c.res, { [DEVICE_HEADER]: result.device }));
+        if (headers.cookie === undefined) replace(c, withHeaders(runtime, c.res, { [DEVICE_HEADER]: result.device }));
         else {
           const proto = options.trustForwardedHeaders
             ? (first(headers["x-forwarded-proto"]) ?? runtime.peer(c).proto)
@@ -207,16 +264,17 @@ export function shieldRule(options: ShieldRuleOptions): MiddlewareHandler<Gatewa
           const secure = proto === "https" ? "; Secure" : "";
           replace(
             c,
-            withHeaders(c.res, {}, `${DEVICE_COOKIE}=${result.device}; Path=/; Max-Age=${days * 86_400}; HttpOnly; SameSite=Lax${secure}`),
+            withHeaders(
+              runtime,
+              c.res,
+              {},
+              `${DEVICE_COOKIE}=${result.device}; Path=/; Max-Age=${days * 86_400}; HttpOnly; SameSite=Lax${secure}`,
+            ),
           );
         }
       }
     } catch (error) {
-      metrics.shield({ event: "store_error", flow: attempt.flow, reason: config.failMode });
-      logger.warn(
-        { shield: "store_error", store: shield.store.kind, err: { type: (error as Error).name } },
-        "shield: the store did not answer",
-      );
+      storeError(error);
     }
   };
 
@@ -243,10 +301,11 @@ export function shieldRule(options: ShieldRuleOptions): MiddlewareHandler<Gatewa
     };
     if (attempt.clientKind === "json") return jsonRefusal(await fetchFlow(attempt, upstream), message);
     const uiUrl = config.uiUrls[attempt.flow as keyof typeof config.uiUrls] ?? null;
-    if (uiUrl !== null && attempt.flowId !== undefined) {
+    const key = attempt.flowId === undefined ? undefined : noteKey(attempt.flowId);
+    if (uiUrl !== null && key !== undefined) {
       const ttl = Math.min(Math.max((message.context.retry_after_seconds ?? 60) * 1000, 60_000), 3_600_000);
       try {
-        await shield.store.put(noteKey(attempt.flowId), JSON.stringify(message), ttl, now);
+        await shield.store.put(key, JSON.stringify(message), ttl, now);
       } catch {
         // The 303 still shows the form again; the message is lost with the store.
       }
