@@ -39,13 +39,18 @@ function kratosLike(accounts: Record<string, string>) {
   const answer = (request: Received): Answer => {
     const url = new URL(request.url, "http://kratos");
     const flow = url.searchParams.get("flow") ?? url.searchParams.get("id") ?? "none";
-    if (request.method === "GET" && url.pathname === "/self-service/login/flows") {
+    if (request.method === "GET" && /^\/self-service\/(login|registration|settings|recovery)\/flows$/.test(url.pathname)) {
       const id = lastMessage.get(flow);
       return {
         status: 200,
         headers: { "content-type": "application/json" },
         body: JSON.stringify(flowOf(flow, id, id === 1010014 ? "sent_email" : "choose_method")),
       };
+    }
+    const other = /^\/self-service\/(registration|settings|recovery)$/.exec(url.pathname);
+    if (other !== null && request.method === "POST") {
+      sent.push(`${other[1]}`);
+      return { status: 400, headers: { "content-type": "application/json" }, body: JSON.stringify(flowOf(flow, 1040005, "sent_email")) };
     }
     if (url.pathname !== "/self-service/login") return { status: 404, body: "" };
     const form = !String(request.headers["content-type"]).includes("json");
@@ -386,5 +391,71 @@ describe("shield: counted on the normalized identifier with the rewriting off to
     // …and the shield counted one number.
     expect((await messagesOf(await app.request(login("+49 176 12345678", "wrong"))))[0]?.id).toBe(4100402);
     expect(logins()).toBe(10);
+  });
+});
+
+describe("shield: every submit that sends an SMS spends the number's budget", () => {
+  const submit = (flow: string, body: Record<string, unknown>, client = "203.0.113.7") =>
+    new Request(`https://auth.example.test/self-service/${flow}?flow=s1`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json", "cf-connecting-ip": client },
+      body: JSON.stringify(body),
+    });
+
+  it("registration by code, a password registration with a phone, a settings change and a recovery code share one budget", async () => {
+    const { app, kratos } = setup({ sms: { perNumber: 4 } });
+    const submits: [string, Record<string, unknown>][] = [
+      ["registration", { method: "code", traits: { phone: "0176 1234 5678" } }],
+      ["registration", { method: "password", password: "x", "traits.phone": "+49 176 1234 5678" }],
+      ["settings", { method: "profile", traits: { phone: "+4917612345678" } }],
+      ["recovery", { method: "code", recovery_address: "0176 12345678" }],
+    ];
+    for (const [flow, body] of submits) expect((await messagesOf(await app.request(submit(flow, body))))[0]?.id).toBe(1040005);
+    expect(kratos.sent).toEqual(["registration", "registration", "settings", "recovery"]);
+    const refused = await app.request(submit("recovery", { method: "code", recovery_address: "+4917612345678" }, "198.51.100.3"));
+    expect((await messagesOf(refused))[0]).toMatchObject({ id: 4100411, context: { reason: "sms_number_budget" } });
+    // Entering the code sends nothing and is not counted.
+    const code = await app.request(
+      submit("registration", { method: "code", code: "123456", traits: { phone: "+4917612345678" } }, "198.51.100.4"),
+    );
+    expect((await messagesOf(code))[0]?.id).toBe(1040005);
+    expect(kratos.sent).toHaveLength(5);
+  });
+
+  it("a country outside normalizePhone.allowedCountries is never sent a code", async () => {
+    const { app, kratos } = setup({}, { config: { normalizePhone: { defaultRegion: "DE", allowedCountries: ["DE"] } } });
+    const res = await app.request(submit("registration", { method: "code", traits: { phone: "+33612345678" } }));
+    expect((await messagesOf(res))[0]).toMatchObject({ id: 4100413, context: { reason: "sms_country" } });
+    expect(kratos.sent).toEqual([]);
+  });
+});
+
+describe("shield: a gateway rule of your own reads the same attempt and outcome", () => {
+  it("sees the normalized identifier before the forwarding, and Kratos's outcome after", async () => {
+    const seen: unknown[] = [];
+    const config = parseConfig({ normalizePhone: { defaultRegion: "DE" } }, "test");
+    const app = createGateway({
+      config,
+      upstream: new URL(upstream.url),
+      logger: createPinoLogger("silent"),
+      runtime: createFetchRuntime(),
+      rules: [
+        async (c, next) => {
+          const attempt = c.get("attempt");
+          seen.push({ flow: attempt?.flow, identifier: attempt?.identifier, method: attempt?.method, clientKind: attempt?.clientKind });
+          await next();
+          seen.push(await c.get("outcome")?.());
+        },
+      ],
+    });
+    upstream.answer = kratosLike({ "+4917612345678": "right" }).answer;
+    await app.request(login("0176 1234 5678", "wrong"));
+    await app.request(login("+49 176 12345678", "right"));
+    expect(seen).toEqual([
+      { flow: "login", identifier: "+4917612345678", method: "password", clientKind: "json" },
+      { kind: "credential_failure", messageId: 4000006 },
+      { flow: "login", identifier: "+4917612345678", method: "password", clientKind: "json" },
+      { kind: "success" },
+    ]);
   });
 });

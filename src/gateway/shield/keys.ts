@@ -51,8 +51,9 @@ function ipv6Groups(address: string): number[] | undefined {
   if (v4 !== null) {
     const [a, b, c, d] = v4.slice(1).map(Number) as [number, number, number, number];
     tail = [(a << 8) | b, (c << 8) | d];
-    text = text.slice(0, v4.index).replace(/:$/, ":0") || "0";
-    if (text.endsWith("::0")) text = text.slice(0, -1);
+    text = text.slice(0, v4.index);
+    // `::ffff:` before the dotted quad: its last colon separates the quad, unless it ends `::`.
+    if (text.endsWith(":") && !text.endsWith("::")) text = text.slice(0, -1);
   }
   const halves = text.split("::");
   if (halves.length > 2) return undefined;
