@@ -82,7 +82,7 @@ function kratosLike(accounts: Record<string, string>) {
   return { answer, sent };
 }
 
-function setup(shield: Record<string, unknown> = {}, options: { store?: ShieldStore; config?: Record<string, unknown> } = {}) {
+function setup(settings: Record<string, unknown> = {}, options: { store?: ShieldStore; config?: Record<string, unknown> } = {}) {
   let output = "";
   const sink = new Writable({
     write(chunk, _encoding, done) {
@@ -91,28 +91,29 @@ function setup(shield: Record<string, unknown> = {}, options: { store?: ShieldSt
     },
   });
   const config = parseConfig(
-    { normalizePhone: { defaultRegion: "DE" }, ...options.config, gateway: { shield: { uiUrls: { login: UI }, ...shield } } },
+    { normalizePhone: { defaultRegion: "DE" }, ...options.config, gateway: { shield: { uiUrls: { login: UI }, ...settings } } },
     "test",
   );
   const events: ShieldRecord[] = [];
+  const shield = createShield({
+    config: config.gateway.shield,
+    store: options.store ?? new MemoryStore(),
+    secret: SECRET,
+    allowedCountries: config.normalizePhone.allowedCountries,
+    deniedCountries: config.normalizePhone.deniedCountries,
+  });
   const app = createGateway({
     config,
     upstream: new URL(upstream.url),
     logger: createPinoLogger("info", sink),
     runtime: createFetchRuntime(),
     metrics: { hookCall: () => {}, gatewayRequest: () => {}, shield: (record) => events.push(record) },
-    shield: createShield({
-      config: config.gateway.shield,
-      store: options.store ?? new MemoryStore(),
-      secret: SECRET,
-      allowedCountries: config.normalizePhone.allowedCountries,
-      deniedCountries: config.normalizePhone.deniedCountries,
-    }),
+    shield,
   });
   const kratos = kratosLike({ "+4917612345678": "right", "+4917612345679": "right", "jane@example.com": "right" });
   upstream.answer = kratos.answer;
   const logins = () => upstream.received.filter((r) => r.method === "POST").length;
-  return { app, kratos, logins, events, log: () => output };
+  return { app, kratos, logins, events, shield, log: () => output };
 }
 
 /** A login submit as a native app (API flow) sends it, from `client`. */
@@ -457,5 +458,19 @@ describe("shield: a gateway rule of your own reads the same attempt and outcome"
       { flow: "login", identifier: "+4917612345678", method: "password", clientKind: "json" },
       { kind: "success" },
     ]);
+  });
+});
+
+describe("shield: unlock", () => {
+  it("starts the identifier afresh on every client, and each later attempt still counts once for its client", async () => {
+    const { app, shield, logins } = setup({ login: { delayAfter: 3, lockAfter: 3, clientLockAfter: 5, clientCreditPerSuccess: 0 } });
+    for (let i = 0; i < 3; i++) await app.request(login("+4917612345678", "wrong"));
+    expect((await messagesOf(await app.request(login("+4917612345678", "wrong"))))[0]?.id).toBe(4100402);
+    await shield.unlock("+4917612345678");
+    expect(await shield.status("+4917612345678")).toMatchObject({ failures: 0, locked: false });
+    // Two more failures reach Kratos: five from this client in all, its limit.
+    for (let i = 0; i < 2; i++) expect((await messagesOf(await app.request(login("0176 1234 5678", "wrong"))))[0]?.id).toBe(4000006);
+    expect(logins()).toBe(5);
+    expect((await messagesOf(await app.request(login("jane@example.com", "right"))))[0]?.id).toBe(4100403);
   });
 });

@@ -94,7 +94,7 @@ function failuresBefore(hit: Counter | undefined): number {
  * Login protection and SMS budgets (docs/shield.md). Counting is on the attempt, before it is
  * forwarded, so that concurrent attempts are each counted; an attempt whose answer was no
  * credential failure (a success, a code sent, a validation error, or a refusal of the shield's
- * own) is then "forgiven" in a second counter tied to the same window. So a counter reads:
+ * own) is then "forgiven" in the counter itself (its window, its key). So a counter reads:
  * failures and attempts in flight.
  */
 export function createShield(options: ShieldOptions): Shield {
@@ -139,16 +139,17 @@ export function createShield(options: ShieldOptions): Shield {
     // One round trip: the attempt counted (before it is forwarded, so that concurrent attempts are
     // each counted), the wait, the client's credit, and `shield unlock`'s epoch for the identifier.
     // After an unlock (the epoch is set) the identifier's counters are counted again under it.
-    const count = async (keys: ReturnType<typeof keysOf>, withEpoch: boolean) => {
+    const count = async (keys: ReturnType<typeof keysOf>, first: boolean) => {
       const hits: CounterHit[] = [{ key: keys.ident, windowMs: loginWindow }];
       if (keys.pair !== undefined) hits.push({ key: keys.pair, windowMs: loginWindow });
-      if (client !== undefined) hits.push({ key: client, windowMs: clientWindow });
-      const gets = withEpoch ? [keys.wait, `kh:l:e:${id}`] : [keys.wait];
-      const read = await batchOf(store, { hits, peeks: credit === undefined ? [] : [credit], gets }, at);
+      // The client's own counter does not depend on the identifier's epoch: counted once.
+      if (first && client !== undefined) hits.push({ key: client, windowMs: clientWindow });
+      const gets = first ? [keys.wait, `kh:l:e:${id}`] : [keys.wait];
+      const read = await batchOf(store, { hits, peeks: first && credit !== undefined ? [credit] : [], gets }, at);
       return {
         ident: read.hits[0] as Counter,
         pair: keys.pair === undefined ? undefined : read.hits[1],
-        client: client === undefined ? undefined : read.hits.at(-1),
+        client: first && client !== undefined ? read.hits.at(-1) : undefined,
         credit: read.peeks[0],
         wait: read.gets[0],
         epoch: read.gets[1],
@@ -159,7 +160,7 @@ export function createShield(options: ShieldOptions): Shield {
     let counters = first;
     if (first.epoch !== undefined) {
       keys = keysOf(first.epoch);
-      counters = await count(keys, false);
+      counters = { ...(await count(keys, false)), client: first.client, credit: first.credit };
     }
     const failures = {
       ident: failuresBefore(counters.ident),
