@@ -49,6 +49,9 @@ function kratosLike(accounts: Record<string, string>) {
     }
     const other = /^\/self-service\/(registration|settings|recovery)$/.exec(url.pathname);
     if (other !== null && request.method === "POST") {
+      if (request.body.toString().includes('"password":"weak"')) {
+        return { status: 400, headers: { "content-type": "application/json" }, body: JSON.stringify(flowOf(flow, 4000005)) };
+      }
       sent.push(`${other[1]}`);
       return { status: 400, headers: { "content-type": "application/json" }, body: JSON.stringify(flowOf(flow, 1040005, "sent_email")) };
     }
@@ -60,8 +63,12 @@ function kratosLike(accounts: Record<string, string>) {
     const identifier = (fields.identifier ?? "").trim().toLowerCase();
     let messageId: number;
     if (fields.method === "code" && fields.code === undefined) {
-      sent.push(identifier);
-      messageId = 1010014;
+      // v26.2.0's answer for an account that does not exist: 4000035, and nothing sent.
+      if (accounts[identifier] === undefined) messageId = 4000035;
+      else {
+        sent.push(identifier);
+        messageId = 1010014;
+      }
     } else if (accounts[identifier] !== undefined && accounts[identifier] === fields.password) {
       if (form)
         return { status: 303, headers: { location: "https://app.example.test/home", "set-cookie": ["ory_kratos_session=s; Path=/"] } };
@@ -319,8 +326,17 @@ describe("shield: SMS budgets", () => {
 
   it("a block of sequential numbers shares one budget", async () => {
     const { app, kratos } = setup({ sms: { perPrefix: 2 } });
-    for (const n of ["+4917612345601", "+4917612345602", "+4917612345603"]) await app.request(code(n, `198.51.100.${n.slice(-1)}`));
-    expect(kratos.sent).toEqual(["+4917612345601", "+4917612345602"]);
+    const signUp = (phone: string, client: string) =>
+      new Request("https://auth.example.test/self-service/registration?flow=r2", {
+        method: "POST",
+        headers: { "content-type": "application/json", "cf-connecting-ip": client },
+        body: JSON.stringify({ method: "code", traits: { phone } }),
+      });
+    for (const n of ["+4917612345601", "+4917612345602", "+4917612345603"]) await app.request(signUp(n, `198.51.100.${n.slice(-1)}`));
+    expect(kratos.sent).toEqual(["registration", "registration"]);
+    // Another block is not affected.
+    await app.request(signUp("+4917612346601", "198.51.100.9"));
+    expect(kratos.sent).toHaveLength(3);
   });
 });
 
@@ -472,5 +488,37 @@ describe("shield: unlock", () => {
     for (let i = 0; i < 2; i++) expect((await messagesOf(await app.request(login("0176 1234 5678", "wrong"))))[0]?.id).toBe(4000006);
     expect(logins()).toBe(5);
     expect((await messagesOf(await app.request(login("jane@example.com", "right"))))[0]?.id).toBe(4100403);
+  });
+});
+
+describe("shield: an SMS budget is spent on codes sent, not on forms shown again", () => {
+  it("a sign-up with a phone refused by Kratos six times (a weak password), then sent: the number's budget is whole", async () => {
+    const { app, kratos } = setup({ sms: { perNumber: 1 } });
+    const register = (password: string) =>
+      new Request("https://auth.example.test/self-service/registration?flow=r1", {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json", "cf-connecting-ip": "203.0.113.7" },
+        body: JSON.stringify({ method: "password", password, traits: { phone: "0176 1234 5678" } }),
+      });
+    for (let i = 0; i < 6; i++) expect((await messagesOf(await app.request(register("weak"))))[0]?.id).toBe(4000005);
+    expect((await messagesOf(await app.request(register("a good one"))))[0]?.id).toBe(1040005);
+    expect(kratos.sent).toEqual(["registration"]);
+    // The one it sent is spent.
+    expect((await messagesOf(await app.request(register("a good one"))))[0]?.id).toBe(4100411);
+  });
+
+  it("code logins for an account that does not exist (4000035) send nothing and spend no budget, and count as login failures", async () => {
+    const { app, kratos } = setup({ sms: { perNumber: 2 }, login: { delayAfter: 3, lockAfter: 3 } });
+    const code = (identifier: string) =>
+      new Request("https://auth.example.test/self-service/login?flow=c3", {
+        method: "POST",
+        headers: { "content-type": "application/json", "cf-connecting-ip": "203.0.113.7" },
+        body: JSON.stringify({ method: "code", identifier }),
+      });
+    for (let i = 0; i < 3; i++) expect((await messagesOf(await app.request(code("+4917699999999"))))[0]?.id).toBe(4000035);
+    expect(kratos.sent).toEqual([]);
+    // The probe's login counter is at its lock; the SMS budget of that number is untouched.
+    expect((await messagesOf(await app.request(code("+4917699999999"))))[0]?.id).toBe(4100402);
+    for (let i = 0; i < 2; i++) expect((await messagesOf(await app.request(code("+4917612345678"))))[0]?.id).toBe(1010014);
   });
 });

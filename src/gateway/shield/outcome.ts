@@ -13,7 +13,12 @@ export type Outcome =
   | { kind: "success" }
   | { kind: "code_sent"; messageId: number | undefined }
   | { kind: "credential_failure"; messageId: number }
-  | { kind: "other"; status: number };
+  | {
+      kind: "other";
+      status: number;
+      /** Kratos showed the flow's form again (a validation error): the submit did nothing, no code was sent. */
+      shownAgain?: true;
+    };
 
 /**
  * Kratos's message ids for a wrong secret (`text/id.go`, v1.3.1 to v26.2.0): the invalid
@@ -48,8 +53,9 @@ export function outcomeOfFlow(flow: Record<string, unknown>, status: number): Ou
   const ids = messageIdsOf(flow);
   const failure = ids.find((id) => CREDENTIAL_FAILURE_IDS.has(id));
   if (failure !== undefined) return { kind: "credential_failure", messageId: failure };
-  if (flow.state === "sent_email") return { kind: "code_sent", messageId: ids.find((id) => CODE_SENT_IDS.has(id)) };
-  return { kind: "other", status };
+  if (flow.state === "sent_email" && ids.some((id) => CODE_SENT_IDS.has(id)))
+    return { kind: "code_sent", messageId: ids.find((id) => CODE_SENT_IDS.has(id)) };
+  return { kind: "other", status, shownAgain: true };
 }
 
 /** The outcome of a JSON answer: a 200 with a session (token), or a flow. */

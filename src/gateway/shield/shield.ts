@@ -241,27 +241,40 @@ export function createShield(options: ShieldOptions): Shield {
     if (country !== undefined && options.deniedCountries.includes(country)) return refuse("sms_country");
     const at = now();
     const address = perClient ? clientKey(attempt.clientAddress) : undefined;
-    if (address !== undefined) {
-      const cl = await pseudonyms.of("client", address);
-      const [client] = await store.hit([{ key: `kh:s:c:${cl}`, windowMs: smsWindow }], at);
-      if (client !== undefined && client.count > sms.perClient) return refuse("sms_client_budget", client.resetAt);
-    }
-    const [num, prefix] = await Promise.all([pseudonyms.of("number", to), pseudonyms.of("prefix", to.slice(0, -sms.prefixHiddenDigits))]);
+    const [num, prefix, cl] = await Promise.all([
+      pseudonyms.of("number", to),
+      pseudonyms.of("prefix", to.slice(0, -sms.prefixHiddenDigits)),
+      address === undefined ? undefined : pseudonyms.of("client", address),
+    ]);
     const budgets: [ShieldReason, CounterHit, number][] = [
+      ...(cl === undefined
+        ? []
+        : [["sms_client_budget", { key: `kh:s:c:${cl}`, windowMs: smsWindow }, sms.perClient] as [ShieldReason, CounterHit, number]]),
       ["sms_number_budget", { key: `kh:s:n:${num}`, windowMs: smsWindow }, sms.perNumber],
       ["sms_prefix_budget", { key: `kh:s:p:${prefix}`, windowMs: smsWindow }, sms.perPrefix],
       ["sms_country_budget", { key: `kh:s:cc:${number.countryCallingCode}`, windowMs: smsWindow }, sms.perCountry],
       ["sms_global_budget", { key: "kh:s:g", windowMs: 60 * SECOND }, sms.perMinute],
     ];
+    // Each budget counted at once, before the submit is forwarded; a code that was not sent after
+    // all (the form shown again: a validation error, a wrong code, an unknown account) or that the
+    // shield refused is forgiven, so that a person who corrects a form spends no budget on it.
     const counters = await store.hit(
       budgets.map(([, hit]) => hit),
       at,
     );
+    const keys = budgets.map(([, hit]) => hit.key);
     for (const [i, [reason, , limit]] of budgets.entries()) {
       const counter = counters[i];
-      if (counter !== undefined && counter.count > limit) return { ...refuse(reason, counter.resetAt), subject: num };
+      if (counter !== undefined && counter.count - counter.forgiven > limit) {
+        await store.forgive(keys, now());
+        return { ...refuse(reason, counter.resetAt), subject: num };
+      }
     }
-    return { subject: num };
+    const after = async (outcome: Outcome): Promise<AfterAnswer> => {
+      const notSent = outcome.kind === "credential_failure" || (outcome.kind === "other" && outcome.shownAgain === true);
+      return { write: notSent ? () => store.forgive(keys, now()) : async () => undefined };
+    };
+    return { after, subject: num };
   }
 
   return {
@@ -270,7 +283,21 @@ export function createShield(options: ShieldOptions): Shield {
     async check(attempt, perClient, device) {
       const sms = await checkSms(attempt, perClient);
       if (sms.refusal !== undefined || attempt.flow !== "login") return sms;
-      return checkLogin(attempt, perClient, device);
+      const login = await checkLogin(attempt, perClient, device);
+      if (sms.after === undefined || login.refusal !== undefined) {
+        // A code login refused as a login sends no code: its SMS budgets are given back.
+        if (login.refusal !== undefined) await sms.after?.({ kind: "credential_failure", messageId: 0 }).then((a) => a.write());
+        return login;
+      }
+      if (login.after === undefined) return sms;
+      const [smsAfter, loginAfter] = [sms.after, login.after];
+      return {
+        ...login,
+        after: async (outcome) => {
+          const [a, b] = await Promise.all([smsAfter(outcome), loginAfter(outcome)]);
+          return { ...b, write: () => Promise.all([a.write(), b.write()]) };
+        },
+      };
     },
     async status(identifier) {
       const id = await pseudonyms.of("identifier", identifier);
