@@ -36,11 +36,12 @@ const received = new WeakMap<Response, { headers: Record<string, string | string
 function toResponse(status: number, headers: Record<string, string | string[]>, body: Uint8Array | ReadableStream | null): Response {
   // A 204 has no body and so no framing (RFC 9110 §8.6): a Content-Length from upstream is dropped.
   if (status === 204) delete headers["content-length"];
-  // Several values of one header (Set-Cookie) go as [name, value] pairs: read as a Headers object
-  // (the shield reads Kratos's answer), a record's list would become one comma-joined value.
+  // A streamed answer's headers, if read as a Headers object (the shield reads an answer it cannot
+  // `inspect`), must keep several values of one header (Set-Cookie) apart: [name, value] pairs. A
+  // buffered answer keeps the record, which @hono/node-server writes as it is (the fast path).
   let init: Record<string, string> | [string, string][] = headers as unknown as Record<string, string>;
   for (const name in headers) {
-    if (!Array.isArray(headers[name])) continue;
+    if (!(body instanceof ReadableStream) || !Array.isArray(headers[name])) continue;
     init = Object.entries(headers).flatMap(([key, value]) =>
       Array.isArray(value) ? value.map((v): [string, string] => [key, v]) : [[key, value] as [string, string]],
     );

@@ -14,7 +14,7 @@ import { type Attempt, clientKindOf, readAttempt } from "./shield/attempt.js";
 import { randomSecret } from "./shield/keys.js";
 import { MemoryStore } from "./shield/memory-store.js";
 import type { Outcome } from "./shield/outcome.js";
-import { classifyAnswer, shieldRule } from "./shield/rule.js";
+import { classifyAnswer, FLOWS_FETCH, shieldRule } from "./shield/rule.js";
 import { createShield, type Shield } from "./shield/shield.js";
 import { bodyFormatOf, phoneFieldsOf, type RegionOf, readSubmission, SELF_SERVICE_FLOWS, type SelfServiceFlow } from "./submission.js";
 import { type GatewayRuntime, UpstreamError } from "./transport.js";
@@ -233,16 +233,18 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
     return { query: query === undefined ? undefined : submission.query, body: submission.body, rewritten: submission.rewritten, attempt };
   };
 
-  const rules = [
-    ...(shield === undefined ? [] : [shieldRule({ shield, config: shieldConfig, trustForwardedHeaders, runtime, base, logger, metrics })]),
-    ...(options.rules ?? []),
-  ];
-  // With rules, in front of them; without, at the start of the forwarding.
-  if (rules.length > 0) app.use("*", async (c, next) => guard(c) ?? next());
+  const shieldMiddleware =
+    shield === undefined ? undefined : shieldRule({ shield, config: shieldConfig, trustForwardedHeaders, runtime, base, logger, metrics });
+  const userRules = options.rules ?? [];
+  // With rules of your own, the chain below runs in front of them (the shield first). Without (the
+  // shipped service), the shield runs around the forwarding of what it reads only: a request
+  // through the gateway pays for no middleware it does not need.
+  const chained = userRules.length > 0;
+  if (chained) app.use("*", async (c, next) => guard(c) ?? next());
 
   // Before the rules: the client's address and the submission for them, and a log line for what
-  // a rule answers. Without rules none of this runs on the forwarding path.
-  if (rules.length > 0)
+  // a rule answers.
+  if (chained)
     app.use("*", async (c, next) => {
       const since = performance.now();
       c.set("clientAddress", clientAddressOf(c));
@@ -251,20 +253,46 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
       if ("response" in prepared) return prepared.response;
       await next();
       if (c.get("forwarded")) return;
-      const durationMs = Math.round((performance.now() - since) * 100) / 100;
-      const route = routeTemplate(c.req.path);
-      metrics.gatewayRequest({ route, status: c.res.status, rewritten: false, durationMs });
-      logger.info({ method: c.req.method, route, status: c.res.status, answeredBy: "rule", durationMs }, "gateway request");
+      logAnsweredByRule(c, since);
     });
-  for (const rule of rules) app.use("*", rule);
+  if (chained) for (const rule of [...(shieldMiddleware === undefined ? [] : [shieldMiddleware]), ...userRules]) app.use("*", rule);
+
+  const logAnsweredByRule = (c: Context<GatewayEnv>, since: number) => {
+    const durationMs = Math.round((performance.now() - since) * 100) / 100;
+    const route = routeTemplate(c.req.path);
+    metrics.gatewayRequest({ route, status: c.res.status, rewritten: false, durationMs });
+    logger.info({ method: c.req.method, route, status: c.res.status, answeredBy: "rule", durationMs }, "gateway request");
+  };
 
   app.all("*", async (c) => {
     const since = performance.now();
-    const target = pathAndQuery(c.req.url);
-    if (rules.length === 0) {
-      const refused = guard(c, target.path);
-      if (refused !== undefined) return refused;
+    if (chained || shieldMiddleware === undefined) {
+      if (!chained) {
+        const refused = guard(c);
+        if (refused !== undefined) return refused;
+      }
+      return forwarding(c, since);
     }
+    const refused = guard(c);
+    if (refused !== undefined) return refused;
+    const prepared = await prepare(c, since);
+    if ("response" in prepared) return prepared.response;
+    if (prepared.attempt === undefined && !(c.req.method === "GET" && FLOWS_FETCH.test(c.req.path))) return forwarding(c, since);
+    // The shield, the same rule as in the chain, around the forwarding.
+    c.set("forwarded", false);
+    const answered = await shieldMiddleware(c, async () => {
+      c.res = await forwarding(c, since);
+    });
+    if (answered instanceof Response) {
+      c.res = answered;
+      logAnsweredByRule(c, since);
+    }
+    return c.res;
+  });
+
+  /** Forwards the request to Kratos, the submission as read, and returns Kratos's answer. */
+  const forwarding = async (c: Context<GatewayEnv>, since: number): Promise<Response> => {
+    const target = pathAndQuery(c.req.url);
     c.set("forwarded", true);
     // The body goes to Kratos as it came (on Node straight from the socket): a rule that read it
     // (c.req.json(), text(), parseBody()) would leave nothing to forward. A bug, said as one.
@@ -302,7 +330,7 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
       // Nobody reads the answer to an aborted request; it is a 502 for the record.
       return kratosError(502, "Kratos could not be reached. Please try again later.");
     }
-  });
+  };
 
   app.onError((error, c) => {
     const requestId = crypto.randomUUID();

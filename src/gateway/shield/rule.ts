@@ -4,7 +4,7 @@ import { isPlainObject } from "../../core/json.js";
 import type { Logger } from "../../core/logger.js";
 import type { Metrics } from "../../core/metrics.js";
 import type { GatewayEnv } from "../app.js";
-import { DEVICE_HEADER, toUpstreamHeaders } from "../headers.js";
+import { DEVICE_HEADER, type HeaderRecord, toUpstreamHeaders } from "../headers.js";
 import type { GatewayRuntime } from "../transport.js";
 import { flowWithMessage, formRefusal, jsonRefusal, shieldMessage, type UiMessage } from "./answer.js";
 import type { Attempt } from "./attempt.js";
@@ -116,24 +116,37 @@ function replace(c: Context, response: Response): void {
   c.res = response;
 }
 
-/** A response with headers added (Set-Cookie appended, others set), status and body as they were. */
-function withHeaders(runtime: GatewayRuntime, response: Response, add: Record<string, string>, cookie?: string): Response {
+/**
+ * An answer's headers and body: as the runtime holds them (Node: no web Headers or stream made
+ * from its cheap Response), else read from the Response (Set-Cookie kept apart).
+ */
+async function partsOf(runtime: GatewayRuntime, response: Response): Promise<{ headers: HeaderRecord; body: Uint8Array | null }> {
   const raw = runtime.inspect?.(response);
-  if (raw !== undefined) {
-    // From the parts the runtime holds, as [name, value] pairs: no web Headers on the way (Node).
-    const pairs: [string, string][] = [];
-    for (const [name, value] of Object.entries(raw.headers)) {
-      if (value === undefined || name in add) continue;
-      for (const one of [value].flat()) pairs.push([name, one]);
-    }
-    for (const [name, value] of Object.entries(add)) pairs.push([name, value]);
-    if (cookie !== undefined) pairs.push(["set-cookie", cookie]);
-    return new Response(raw.body, { status: response.status, headers: pairs });
+  if (raw !== undefined) return raw;
+  const headers: HeaderRecord = {};
+  for (const [name, value] of response.headers) if (name !== "set-cookie") headers[name] = value;
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) headers["set-cookie"] = cookies;
+  return { headers, body: response.body === null ? null : new Uint8Array(await response.arrayBuffer()) };
+}
+
+/** Headers as [name, value] pairs (Set-Cookie one pair each), `change` set or (undefined) removed. */
+function pairsOf(headers: HeaderRecord, change: Record<string, string | undefined>): [string, string][] {
+  const pairs: [string, string][] = [];
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || name in change) continue;
+    for (const one of [value].flat()) pairs.push([name, one]);
   }
-  const headers = new Headers(response.headers);
-  for (const [name, value] of Object.entries(add)) headers.set(name, value);
-  if (cookie !== undefined) headers.append("set-cookie", cookie);
-  return new Response(response.body, { status: response.status, headers });
+  for (const [name, value] of Object.entries(change)) if (value !== undefined) pairs.push([name, value]);
+  return pairs;
+}
+
+/** A response with headers added (Set-Cookie appended, others set), status and body as they were. */
+async function withHeaders(runtime: GatewayRuntime, response: Response, add: Record<string, string>, cookie?: string): Promise<Response> {
+  const parts = await partsOf(runtime, response);
+  const pairs = pairsOf(parts.headers, add);
+  if (cookie !== undefined) pairs.push(["set-cookie", cookie]);
+  return new Response(parts.body, { status: response.status, headers: pairs });
 }
 
 /** The Workers runtime's `waitUntil` for this request, or undefined elsewhere (Hono throws for Node). */
@@ -163,7 +176,8 @@ export interface ShieldRuleOptions {
   metrics: Metrics;
 }
 
-const FLOWS_FETCH = /^\/self-service\/(login|registration|settings|recovery)\/flows$/;
+/** A flow fetched by its UI (`GET /self-service/<flow>/flows?id=`): where a refused form post's message is shown. */
+export const FLOWS_FETCH = /^\/self-service\/(login|registration|settings|recovery)\/flows$/;
 
 /**
  * The shield as a gateway rule (the first one): it reads the attempt, refuses it in Kratos's
@@ -204,11 +218,18 @@ export function shieldRule(options: ShieldRuleOptions): MiddlewareHandler<Gatewa
         return;
       }
       if (note === undefined) return;
-      const shown = flowWithMessage(await jsonOf(c.res), JSON.parse(note) as UiMessage);
+      const parts = await partsOf(runtime, c.res);
+      const type = first(parts.headers["content-type"]) ?? "";
+      if (parts.body === null || !type.toLowerCase().includes("json")) return;
+      let flow: unknown;
+      try {
+        flow = JSON.parse(utf8.decode(parts.body));
+      } catch {
+        return;
+      }
+      const shown = flowWithMessage(flow, JSON.parse(note) as UiMessage);
       if (shown === undefined) return;
-      const headers = new Headers(c.res.headers);
-      headers.delete("content-length");
-      replace(c, new Response(JSON.stringify(shown), { status: 200, headers }));
+      replace(c, new Response(JSON.stringify(shown), { status: 200, headers: pairsOf(parts.headers, { "content-length": undefined }) }));
       return;
     }
     const relevant = (attempt.flow === "login" && attempt.identifier !== undefined) || attempt.sends !== undefined;
@@ -256,7 +277,7 @@ export function shieldRule(options: ShieldRuleOptions): MiddlewareHandler<Gatewa
       }
       if (result.device !== undefined) {
         const days = config.login.deviceDays;
-        if (headers.cookie === undefined) replace(c, withHeaders(runtime, c.res, { [DEVICE_HEADER]: result.device }));
+        if (headers.cookie === undefined) replace(c, await withHeaders(runtime, c.res, { [DEVICE_HEADER]: result.device }));
         else {
           const proto = options.trustForwardedHeaders
             ? (first(headers["x-forwarded-proto"]) ?? runtime.peer(c).proto)
@@ -264,7 +285,7 @@ export function shieldRule(options: ShieldRuleOptions): MiddlewareHandler<Gatewa
           const secure = proto === "https" ? "; Secure" : "";
           replace(
             c,
-            withHeaders(
+            await withHeaders(
               runtime,
               c.res,
               {},
