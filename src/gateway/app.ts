@@ -112,8 +112,10 @@ function pathAndQuery(url: string): { path: string; query: string | undefined } 
  * The gateway in front of Kratos's public API, the same on every runtime. Every path is Kratos's:
  * a request is forwarded as it came (method, path, query, headers, body), and Kratos's answer
  * returned as it left Kratos (status, headers, every Set-Cookie and Location), except that
- * self-service submissions have their phone fields rewritten to E.164 (`./rewrite.ts`).
- * The gateway's own answers (413, 502, 504, 508, 500) are in Kratos's error shape.
+ * self-service submissions have their phone fields rewritten to E.164 (`./submission.ts`), and
+ * the shield (`./shield/`) may refuse a login or code-sending submission before Kratos sees it,
+ * and adds its device marker to a successful login's answer. The gateway's own answers (400, 413,
+ * 502, 504, 508, 500, the shield's) are in Kratos's shapes.
  */
 export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
   const { config, logger, runtime } = options;
