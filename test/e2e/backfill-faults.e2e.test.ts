@@ -67,7 +67,9 @@ describe("backfill: faults on the way to Kratos", () => {
     const { code, stderr, lines } = await run("transient");
     expect(code).toBe(1); // the series holds collisions and invalid numbers on purpose
     list.forEach((seed, i) => {
-      expect([ids[i], lines.get(ids[i] as string)?.status]).toEqual([ids[i], seed.expected.status]);
+      // The whole report line (its reason, the failure) and the faults this identity met, should it differ.
+      const why = JSON.stringify({ line: lines.get(ids[i] as string), faults: proxy.seen.filter((s) => s.id === ids[i]) });
+      expect([ids[i], lines.get(ids[i] as string)?.status], why).toEqual([ids[i], seed.expected.status]);
     });
     // A lost answer whose write Kratos committed is recognised on the read back; one Kratos refused
     // (SQLite's lock contention, answer lost as well) is simply tried again.
