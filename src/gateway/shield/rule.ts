@@ -4,7 +4,7 @@ import { isPlainObject } from "../../core/json.js";
 import type { Logger } from "../../core/logger.js";
 import type { Metrics } from "../../core/metrics.js";
 import type { GatewayEnv } from "../app.js";
-import { DEVICE_HEADER, type HeaderRecord, toUpstreamHeaders } from "../headers.js";
+import { DEVICE_HEADER, GATEWAY_MARKER, type HeaderRecord, toUpstreamHeaders } from "../headers.js";
 import type { GatewayRuntime } from "../transport.js";
 import { flowWithMessage, formRefusal, jsonRefusal, shieldMessage, type UiMessage } from "./answer.js";
 import type { Attempt } from "./attempt.js";
@@ -40,7 +40,7 @@ async function fetchFlow(attempt: Attempt, upstream: Upstream): Promise<unknown>
     "x-forwarded-proto",
     "x-forwarded-host",
     "true-client-ip",
-    "kratos-hooks-gateway",
+    GATEWAY_MARKER,
   ]) {
     const value = upstream.headers[name];
     if (value !== undefined) headers[name] = value;
