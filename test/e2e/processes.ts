@@ -1,7 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { openSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
+
+/** Ports for the servers the tests start (test/support/ports.ts: below the ephemeral range). */
+export { freePort } from "../support/ports.js";
 
 /** Every child the suite starts, so that nothing outlives the test process, whatever happens. */
 const children = new Set<ChildProcess>();
@@ -28,17 +30,6 @@ function signal(child: ChildProcess, name: NodeJS.Signals): void {
 }
 
 /** A free loopback port: bind to port 0, read the port, close. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const address = server.address();
-  server.close();
-  await once(server, "close");
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
-}
-
 export interface Running {
   readonly name: string;
   readonly child: ChildProcess;

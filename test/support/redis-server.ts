@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
-import { connect, createServer } from "node:net";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "./ports.js";
 
 /** A `redis-server` of the test's own on a loopback port: never the system's on 6379. */
 export interface RedisServer {
@@ -34,16 +35,6 @@ function checkBinary(): void {
         "install it with `apt-get install -y --no-install-recommends redis-server` (or set REDIS_SERVER_BIN).",
     );
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const address = server.address();
-  server.close();
-  await once(server, "close");
-  if (address === null || typeof address === "string") throw new Error("no free port");
-  return address.port;
 }
 
 /** Whether something on `port` answers PING with +PONG (or asks for a password: it is up). */
