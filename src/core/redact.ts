@@ -41,9 +41,15 @@ export function maskEmail(value: string): string {
   return `${value.slice(0, 1)}***@${value.slice(at + 1)}`;
 }
 
+/**
+ * An email address in free text: a local part without separators of paths or URLs, and a domain
+ * of dotted labels. A path such as `node_modules/@hono/node-server/dist` is none.
+ */
+const EMAIL_IN_TEXT = /[^\s@"'<>()[\]/\\:]+@(?:[\p{L}\p{N}-]+\.)+[\p{L}\p{N}-]{2,}/gu;
+
 /** Masks email addresses and runs of 5+ digits in free text (error messages, stack traces). */
 export function maskText(text: string): string {
   return text
-    .replace(/[^\s@"'<>()[\]]+@[^\s@"'<>()[\],;]+/g, (m) => maskEmail(m))
+    .replace(EMAIL_IN_TEXT, (m) => maskEmail(m))
     .replace(/\+?\d[\d\s().-]{3,}\d/g, (m) => (m.replace(/\D/g, "").length >= 5 ? maskPhone(m) : m));
 }
