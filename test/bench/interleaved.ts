@@ -25,7 +25,7 @@ export function summarize(samples: number[]): LatencyFigures {
 }
 
 /** Sends one request on the target's own keep-alive connection; resolves with the ms until the last byte. */
-export function timedRequest(target: Target, agent: Agent): Promise<{ ms: number; status: number }> {
+export function timedRequest(target: Target, agent: Agent): Promise<{ ms: number; status: number; body: string }> {
   const url = new URL(target.url);
   const headers =
     target.body === undefined ? target.headers : { ...target.headers, "content-length": String(Buffer.byteLength(target.body)) };
@@ -34,8 +34,16 @@ export function timedRequest(target: Target, agent: Agent): Promise<{ ms: number
     const req = request(
       { host: url.hostname, port: url.port, path: `${url.pathname}${url.search}`, method: target.method, headers, agent },
       (res) => {
-        res.resume();
-        res.on("end", () => resolve({ ms: Number(process.hrtime.bigint() - started) / 1e6, status: res.statusCode ?? 0 }));
+        // The body is kept (an error names what the server said); reading it is part of the time, as before.
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("end", () =>
+          resolve({
+            ms: Number(process.hrtime.bigint() - started) / 1e6,
+            status: res.statusCode ?? 0,
+            body: Buffer.concat(chunks).toString(),
+          }),
+        );
       },
     );
     req.on("error", reject);

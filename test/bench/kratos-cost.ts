@@ -124,7 +124,8 @@ async function submit(s: Side, password: string, email: string): Promise<{ regis
     },
     s.agent,
   );
-  if (registration.status !== 200) throw new Error(`registration on ${where} answered ${registration.status}`);
+  if (registration.status !== 200)
+    throw new Error(`registration on ${where} answered ${registration.status}: ${registration.body.slice(0, 2000)}`);
   const login = await timedRequest(
     {
       name: "login",
@@ -135,7 +136,7 @@ async function submit(s: Side, password: string, email: string): Promise<{ regis
     },
     s.agent,
   );
-  if (login.status !== 200) throw new Error(`login on ${where} answered ${login.status}`);
+  if (login.status !== 200) throw new Error(`login on ${where} answered ${login.status}: ${login.body.slice(0, 2000)}`);
   return { registration: registration.ms, login: login.ms };
 }
 
