@@ -8,43 +8,20 @@ import type { Counter, CounterHit, ShieldStore, StoreBatch, StoreBatchResult } f
 // Not rate-limiter-flexible: its Redis limiter counts one key per call (a hit here is several keys
 // in one round trip), keeps no notes and no lastAt, and has no Durable Object twin; its points,
 // block durations and insurance limiters are semantics of its own that memory, Redis and Durable
-// Objects would then all have to copy. The three scripts below are the whole of what the shield needs.
+// Objects would then all have to copy. The one script below is the whole of what the shield needs; every operation but DEL, SET and GET goes through it.
 
 /**
- * Each key: add one, remember the caller's `now`, and start the window at the first hit only: a
- * new hash has no TTL yet (nor has one whose TTL something else removed: it gets one, never lives on).
- * The window's end is kept in the hash (`r`, the first hit's `now` plus the window), so that every
- * hit and peek of one window names the same end: the shield keys the window's forgiven attempts
- * by it. ARGV: now, then each key's window in ms. Returns count and the window's end for each key.
- */
-const HIT = `
-local out = {}
-local now = tonumber(ARGV[1])
-for i, key in ipairs(KEYS) do
-  local count = redis.call('HINCRBY', key, 'c', 1)
-  redis.call('HSET', key, 'l', ARGV[1])
-  local ttl = redis.call('PTTL', key)
-  local reset = tonumber(redis.call('HGET', key, 'r'))
-  if ttl < 0 or reset == nil then
-    local window = tonumber(ARGV[i + 1])
-    if ttl < 0 then
-      ttl = window
-      redis.call('PEXPIRE', key, ttl)
-    end
-    reset = now + ttl
-    redis.call('HSET', key, 'r', string.format('%.0f', reset))
-  end
-  out[#out + 1] = count
-  out[#out + 1] = reset
-  out[#out + 1] = tonumber(redis.call('HGET', key, 'f')) or 0
-end
-return out`;
-
-/**
- * DEL, FORGIVE, HIT, PEEK and GET in one round trip (the shield's check, and its writes after a
- * success): KEYS are the resets', the forgives', the hits', the peeks', then the notes'; ARGV: now,
- * the number of resets, forgives, hits and peeks, then each hit's window. Returns HIT's triples,
- * PEEK's quadruples, then each note or false.
+ * DEL, FORGIVE, HIT, PEEK and GET in one round trip: KEYS are the resets', the forgives', the
+ * hits', the peeks', then the notes'; ARGV: now, the number of resets, forgives, hits and peeks,
+ * then each hit's window. Returns a triple per hit, a quadruple per peek, then each note or false.
+ * - forgive: one more forgiven hit (`f`) of a live counter, in its own window; a missing key or a
+ *   note is left alone;
+ * - hit: add one, remember the caller's `now`, and start the window at the first hit only (a new
+ *   hash has no TTL yet, nor has one whose TTL something else removed: it gets one). The window's
+ *   end is kept in the hash (`r`, the first hit's `now` plus the window), so that every hit and
+ *   peek of one window names the same end;
+ * - peek: count, the window's end (the TTL, negated, for a hash written before `r` was kept),
+ *   lastAt, forgiven; zeros where there is no counter (none, or a note).
  */
 const BATCH = `
 local now = tonumber(ARGV[1])
@@ -105,40 +82,8 @@ for i = first + hits + peeks + 1, #KEYS do
 end
 return out`;
 
-/** Each live counter: one more forgiven hit (\`f\`), in its own window; a missing key or a note is left alone. */
-const FORGIVE = `
-for _, key in ipairs(KEYS) do
-  if redis.call('TYPE', key).ok == 'hash' then
-    redis.call('HINCRBY', key, 'f', 1)
-  end
-end
-return 0`;
-
-/** Each key: count, the window's end, lastAt; zeros where there is no counter (none, or a note). */
-const PEEK = `
-local out = {}
-for _, key in ipairs(KEYS) do
-  local ttl = redis.call('PTTL', key)
-  if ttl > 0 and redis.call('TYPE', key).ok == 'hash' then
-    local v = redis.call('HMGET', key, 'c', 'l', 'r', 'f')
-    out[#out + 1] = tonumber(v[1]) or 0
-    out[#out + 1] = tonumber(v[3]) or -ttl
-    out[#out + 1] = tonumber(v[2]) or 0
-    out[#out + 1] = tonumber(v[4]) or 0
-  else
-    out[#out + 1] = 0
-    out[#out + 1] = 0
-    out[#out + 1] = 0
-    out[#out + 1] = 0
-  end
-end
-return out`;
-
 type ScriptArgs = [numberOfKeys: number, ...keysThenArgs: (string | number)[]];
 interface ShieldRedis extends Redis {
-  shieldHit(...args: ScriptArgs): Promise<number[]>;
-  shieldPeek(...args: ScriptArgs): Promise<number[]>;
-  shieldForgive(...args: ScriptArgs): Promise<number>;
   shieldBatch(...args: ScriptArgs): Promise<(number | string | null)[]>;
 }
 
@@ -226,7 +171,7 @@ export class RedisShieldStore implements ShieldStore {
       socketTimeout: Math.max(1_000, commandTimeout * 3),
       connectTimeout: options.connectTimeoutMs ?? 2_000,
       retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 10), maxDelay),
-      scripts: { shieldHit: { lua: HIT }, shieldPeek: { lua: PEEK }, shieldForgive: { lua: FORGIVE }, shieldBatch: { lua: BATCH } },
+      scripts: { shieldBatch: { lua: BATCH } },
     }) as ShieldRedis;
     const down = (error: Error) => {
       this.#state = "down";
@@ -273,11 +218,7 @@ export class RedisShieldStore implements ShieldStore {
   }
 
   async hit(hits: readonly CounterHit[], now: number): Promise<Counter[]> {
-    if (hits.length === 0) return [];
-    const keys = hits.map((h) => this.#prefix + h.key);
-    const windows = hits.map((h) => Math.max(1, Math.ceil(h.windowMs)));
-    const out = await this.#call((c) => c.shieldHit(keys.length, ...keys, now, ...windows));
-    return hits.map((_, i) => ({ count: out[3 * i] ?? 0, resetAt: out[3 * i + 1] ?? now, forgiven: out[3 * i + 2] ?? 0, lastAt: now }));
+    return (await this.batch({ hits }, now)).hits;
   }
 
   async batch(batch: StoreBatch, now: number): Promise<StoreBatchResult> {
@@ -307,19 +248,12 @@ export class RedisShieldStore implements ShieldStore {
     };
   }
 
-  async forgive(keys: readonly string[], _now: number): Promise<void> {
-    if (keys.length === 0) return;
-    await this.#call((c) => c.shieldForgive(keys.length, ...keys.map((k) => this.#prefix + k)));
+  async forgive(keys: readonly string[], now: number): Promise<void> {
+    await this.batch({ forgives: keys }, now);
   }
 
   async peek(keys: readonly string[], now: number): Promise<(Counter | undefined)[]> {
-    if (keys.length === 0) return [];
-    const out = await this.#call((c) => c.shieldPeek(keys.length, ...keys.map((k) => this.#prefix + k)));
-    return keys.map((_, i) => {
-      // The window's end as stored; a hash without one (written before it was kept) by its TTL.
-      const [count = 0, reset = 0, lastAt = 0, forgiven = 0] = out.slice(4 * i, 4 * i + 4);
-      return count > 0 ? { count, forgiven, resetAt: reset < 0 ? now - reset : reset, lastAt } : undefined;
-    });
+    return (await this.batch({ peeks: keys }, now)).peeks;
   }
 
   async reset(keys: readonly string[]): Promise<void> {
