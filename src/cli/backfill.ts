@@ -1,12 +1,10 @@
 import { resolve } from "node:path";
-import type { CountryCode } from "libphonenumber-js/max";
 import { type AdminFailure, createAdminAPI } from "../backfill/admin.js";
 import type { BackfillIO } from "../backfill/progress.js";
 import { type Checkpoint, ReportError, readCheckpoint } from "../backfill/report.js";
 import { BackfillStartError, runBackfill } from "../backfill/run.js";
-import { isPhoneRegion } from "../core/phone.js";
 import { loadCliConfig } from "./cli-config.js";
-import { UsageError } from "./usage.js";
+import { parseRegion, UsageError } from "./usage.js";
 
 export interface BackfillArgs {
   adminUrl?: string | undefined;
@@ -33,14 +31,6 @@ function parseConcurrency(value: string | undefined): number {
   if (!Number.isInteger(n) || n < 1 || n > 64)
     throw new UsageError(`--concurrency: expected an integer from 1 to 64, found ${JSON.stringify(value)}`);
   return n;
-}
-
-function parseRegion(value: string | undefined): CountryCode | undefined {
-  if (value === undefined) return undefined;
-  const code = value.trim().toUpperCase();
-  if (!isPhoneRegion(code))
-    throw new UsageError(`--region: expected an ISO 3166-1 alpha-2 region such as DE, found ${JSON.stringify(value)}`);
-  return code;
 }
 
 /** `kratos-hooks backfill`: exit 0 when every identity ended updated or unchanged, 1 otherwise, 2 on a usage error or an admin API that cannot be used. */

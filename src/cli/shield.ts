@@ -2,11 +2,10 @@ import type { CountryCode } from "libphonenumber-js/max";
 import { z } from "zod";
 import { DEV_API_KEY } from "../config/env.js";
 import { ConfigError } from "../config/parse.js";
-import { isPhoneRegion } from "../core/phone.js";
 import { foldIdentifier } from "../gateway/shield/attempt.js";
 import { createShield } from "../gateway/shield/shield.js";
 import { loadCliConfig } from "./cli-config.js";
-import { EXIT, UsageError } from "./usage.js";
+import { EXIT, parseRegion, UsageError } from "./usage.js";
 
 export type ShieldAction = "status" | "unlock";
 
@@ -47,14 +46,6 @@ const errorBody = z.object({ error: z.object({ code: z.string(), message: z.stri
 
 /** A request that failed after it reached the service or Redis: exit 1, the message on stderr. */
 class ShieldFailure extends Error {}
-
-function parseRegion(value: string | undefined): CountryCode | undefined {
-  if (value === undefined) return undefined;
-  const code = value.trim().toUpperCase();
-  if (!isPhoneRegion(code))
-    throw new UsageError(`--region: expected an ISO 3166-1 alpha-2 region such as DE, found ${JSON.stringify(value)}`);
-  return code;
-}
 
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|::1)$/i;
 
