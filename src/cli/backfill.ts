@@ -4,7 +4,8 @@ import type { BackfillIO } from "../backfill/progress.js";
 import { type Checkpoint, ReportError, readCheckpoint } from "../backfill/report.js";
 import { BackfillStartError, runBackfill } from "../backfill/run.js";
 import { loadCliConfig } from "./cli-config.js";
-import { parseRegion, UsageError } from "./usage.js";
+import { parseRegion } from "./region-option.js";
+import { UsageError } from "./usage.js";
 
 export interface BackfillArgs {
   adminUrl?: string | undefined;

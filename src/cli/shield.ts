@@ -5,7 +5,8 @@ import { ConfigError } from "../config/parse.js";
 import { foldIdentifier } from "../gateway/shield/attempt.js";
 import { createShield } from "../gateway/shield/shield.js";
 import { loadCliConfig } from "./cli-config.js";
-import { EXIT, parseRegion, UsageError } from "./usage.js";
+import { parseRegion } from "./region-option.js";
+import { EXIT, UsageError } from "./usage.js";
 
 export type ShieldAction = "status" | "unlock";
 

@@ -1,21 +1,10 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { CountryCode } from "libphonenumber-js/max";
-import { isPhoneRegion } from "../core/phone.js";
 
 /** A mistake in how the CLI was called: exit code 2 and a message that says what to change. */
 export class UsageError extends Error {
   override name = "UsageError";
-}
-
-/** `--region XX`: a region libphonenumber knows (`de` is DE), or undefined when not given. */
-export function parseRegion(value: string | undefined): CountryCode | undefined {
-  if (value === undefined) return undefined;
-  const code = value.trim().toUpperCase();
-  if (!isPhoneRegion(code))
-    throw new UsageError(`--region: expected an ISO 3166-1 alpha-2 region such as DE, found ${JSON.stringify(value)}`);
-  return code;
 }
 
 /** The package's own folder (kratos/, kratos/examples/, schemas/), from src/cli or dist/src/cli alike. */
