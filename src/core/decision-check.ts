@@ -87,7 +87,8 @@ export function decisionProblem(decision: Decision, hook: HookId): string | null
       for (const [field, value] of Object.entries(decision.identity)) {
         if (!PATCH_FIELDS.has(field))
           return `patch: ${field} is not a field a hook may change (traits, schemaId, metadataPublic, externalId)`;
-        if (field === "schemaId" && (typeof value !== "string" || value === "")) return "patch: schemaId must be a non-empty string";
+        if (field === "schemaId" && (typeof value !== "string" || value.trim() === "" || value !== value.trim()))
+          return "patch: schemaId must be a non-empty string without surrounding white space";
         if (field === "traits" && !isPlainObject(value)) return "patch: traits must be a whole JSON object";
         if (field === "metadataPublic" && value !== null && !isPlainObject(value))
           return "patch: metadataPublic must be a JSON object or null";
