@@ -9,5 +9,5 @@
  *
  * @module
  */
-export { type RunningService, type ServeOptions, serve } from "./adapters/node-service.js";
+export { ListenError, type RunningService, type ServeOptions, serve } from "./adapters/node-service.js";
 export { createRedisShieldStore, RedisShieldStore, type RedisShieldStoreOptions } from "./adapters/redis-shield-store.js";

@@ -1,5 +1,4 @@
 import { type NodeSettings, readNodeSettings } from "../config/node-settings.js";
-import { ConfigError } from "../config/parse.js";
 import type { Config } from "../config/schema.js";
 import type { Logger } from "../core/logger.js";
 import type { Policy } from "../core/policy.js";
@@ -14,12 +13,9 @@ import { errorBody } from "../http/errors.js";
 import { createNodeGatewayRuntime, nodeHmac } from "./node-gateway.js";
 import { createPinoLogger } from "./node-logger.js";
 import { createMetricsApp, createPrometheusMetrics } from "./node-metrics.js";
-import { type DrainState, type ErrorAnswer, type Listener, listen, stopOnSignals } from "./node-server.js";
-import { createRedisShieldStore } from "./redis-shield-store.js";
+import { type DrainState, drainAndClose, type ErrorAnswer, type Listener, listen, stopOnSignals } from "./node-server.js";
+import { createRedisShieldStore, type RedisShieldStore } from "./redis-shield-store.js";
 import { createShieldAdmin, type Fetch, routeShieldAdmin } from "./shield-admin.js";
-
-/** Exit code for a configuration error (sysexits EX_CONFIG), so supervisors can tell it from a crash. */
-const EX_CONFIG = 78;
 
 /** The hooks listener's own errors: the hooks' error shape (docs/http-api.md). */
 const HOOKS_ERROR_CODES = {
@@ -53,35 +49,63 @@ export interface ServeOptions {
   gatewayRules?: readonly GatewayRule[];
   /** The environment to read the settings from; `process.env` by default. */
   env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Drain and exit on SIGTERM and SIGINT (readiness 503 for `SHUTDOWN_DRAIN_MS`, in-flight
+   * requests finished, then exit 0, or 1 at `SHUTDOWN_TIMEOUT_MS`), as `npm start` does. Off by
+   * default: a library does not own the process; call `close()` instead.
+   */
+  handleSignals?: boolean;
 }
 
-/** The running service: each listener's port (useful with `PORT=0`) and its logger. */
+/** The running service: each listener's port (useful with `PORT=0`), its logger, and `close()`. */
 export interface RunningService {
+  /** The address the listeners are bound to (`HOST`, `0.0.0.0` by default). */
+  host: string;
   hooksPort: number;
   /** Set when `GATEWAY_KRATOS_URL` is. */
   gatewayPort: number | undefined;
   /** Set when `METRICS_PORT` is. */
   metricsPort: number | undefined;
   logger: Logger;
+  /**
+   * Stops the service: readiness answers 503 for `drainMs` (0 by default), then the listeners stop
+   * accepting, requests in flight finish (cut at `SHUTDOWN_TIMEOUT_MS`), and the shield's Redis
+   * connection is closed. Resolves true when everything closed in time. Calling it again returns
+   * the same promise. Removes the signal handlers `handleSignals` installed.
+   */
+  close(options?: { drainMs?: number }): Promise<boolean>;
+}
+
+/** A listener's port was taken or not allowed (`EADDRINUSE`, `EACCES`): `code` is Node's. */
+export class ListenError extends Error {
+  override name = "ListenError";
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
 }
 
 /**
- * Starts the service on Node as `npm start` does: settings from the environment (`PORT`,
- * `HOOKS_API_KEYS`, `HOOKS_CONFIG_FILE`, `GATEWAY_KRATOS_URL`, … docs/configuration.md), pino
- * JSON logs on stdout, the gateway and the Prometheus listener when configured, and the drain on
- * SIGTERM and SIGINT (readiness 503, in-flight requests finished, then exit 0). It owns the
- * process: a configuration error is written to stderr and exits 78, a busy port exits 1.
+ * Starts the service on Node: settings from the environment (`PORT`, `HOOKS_API_KEYS`,
+ * `HOOKS_CONFIG_FILE`, `GATEWAY_KRATOS_URL`, … docs/configuration.md), pino JSON logs on stdout,
+ * the gateway and the Prometheus listener when configured. It never exits the process: it
+ * resolves once every listener is up, with a handle to `close()` it; it can be started and closed
+ * as often as you like in one process. Signal handling (the drain on SIGTERM and SIGINT) only
+ * with `handleSignals: true`, as the shipped `npm start` asks.
+ *
+ * ```ts
+ * const service = await serve({ policies: (config) => [...builtInPolicies(config), inviteOnly], handleSignals: true });
+ * console.log(`hooks on ${service.hooksPort}`);
+ * ```
+ *
+ * @throws ConfigError for a bad setting or configuration (one line per problem), before anything listens.
+ * @throws ListenError when a port is taken (`EADDRINUSE`); the listeners already up are closed first.
  */
 export async function serve(options: ServeOptions = {}): Promise<RunningService> {
-  let settings: NodeSettings;
-  try {
-    settings = readNodeSettings(options.env ?? process.env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`kratos-hooks: ${error.message}\n`);
-    process.exit(EX_CONFIG);
-  }
-
+  const settings: NodeSettings = readNodeSettings(options.env ?? process.env);
   const logger = createPinoLogger(settings.logLevel);
   const { connections } = settings;
   if (settings.usingDevKey) {
@@ -94,8 +118,21 @@ export async function serve(options: ServeOptions = {}): Promise<RunningService>
   const drain: DrainState = { draining: false };
   const { host, config } = settings;
   const policies = options.policies?.(config);
+  let store: ShieldStore | undefined;
+  let redisStore: RedisShieldStore | undefined;
+  let closing: Promise<boolean> | undefined;
+  let removeSignals = () => {};
+  const close = (drainMs = 0): Promise<boolean> => {
+    closing ??= (async () => {
+      removeSignals();
+      const clean = await drainAndClose(listeners, drain, logger, { drainMs, timeoutMs: settings.shutdown.timeoutMs }, "close");
+      await redisStore?.close();
+      return clean;
+    })();
+    return closing;
+  };
   // Before the first listener: a SIGTERM while starting drains what is up by then.
-  stopOnSignals(listeners, drain, logger, settings.shutdown);
+  if (options.handleSignals === true) removeSignals = stopOnSignals(() => close(settings.shutdown.drainMs));
   try {
     const prometheus = settings.metrics === undefined ? undefined : createPrometheusMetrics();
     const metrics = prometheus?.metrics;
@@ -124,7 +161,6 @@ export async function serve(options: ServeOptions = {}): Promise<RunningService>
         );
       }
       const shieldConfig = config.gateway.shield;
-      let store: ShieldStore | undefined;
       if (shieldConfig.enabled) {
         const { shieldRedisUrl } = settings.gateway;
         if (shieldRedisUrl === undefined) store = new MemoryStore();
@@ -140,6 +176,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningService>
               logger.warn({ shield: "store_down", store: "redis", err: { type: error.name } }, "shield: Redis is not reachable at start"),
             );
           store = redis;
+          redisStore = redis;
         }
         if (settings.gateway.shieldSecret === undefined) {
           logger.warn(
@@ -216,11 +253,18 @@ export async function serve(options: ServeOptions = {}): Promise<RunningService>
       );
     }
   } catch (error) {
+    await close();
     const code = (error as NodeJS.ErrnoException).code;
     if (code === undefined) throw error;
-    process.stderr.write(`kratos-hooks: cannot listen on ${settings.host} (${code}): ${(error as Error).message}\n`);
-    process.exit(1);
+    throw new ListenError(code, `cannot listen on ${settings.host} (${code}): ${(error as Error).message}`, { cause: error });
   }
   const portOf = (name: string) => listeners.find((l) => l.name === name)?.port;
-  return { hooksPort: portOf("hooks") ?? settings.port, gatewayPort: portOf("gateway"), metricsPort: portOf("metrics"), logger };
+  return {
+    host,
+    hooksPort: portOf("hooks") ?? settings.port,
+    gatewayPort: portOf("gateway"),
+    metricsPort: portOf("metrics"),
+    logger,
+    close: (closeOptions) => close(closeOptions?.drainMs ?? 0),
+  };
 }

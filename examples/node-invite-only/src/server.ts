@@ -14,4 +14,6 @@ const max = Number(process.env.LOGIN_LIMIT ?? 10);
 await serve({
   policies: (config) => [...builtInPolicies(config), inviteOnly(new URL(invites.endsWith("/") ? invites : `${invites}/`))],
   gatewayRules: [loginLimit({ max, windowMs: 60_000 })],
+  // This process is the service: drain and exit on SIGTERM and SIGINT, as `npm start` does.
+  handleSignals: true,
 });
