@@ -7,8 +7,9 @@ import { describe, expect, it } from "vitest";
 // or called; each layer may import only the layers listed for it. Nothing imports an adapter but
 // the public entries (src/index.ts, node.ts, worker.ts) and the CLI its Redis store (CLI_ADAPTERS),
 // only cli/bin.ts's own folder imports the cli, and the shipped service's mains import nothing
-// but the public entries.
-const LAYERS = ["core", "validation", "config", "kratos", "http", "gateway", "backfill", "cli", "adapters", "entries"] as const;
+// but the public entries. `testing` is kratos-hooks/testing's code (src/testing.ts): it runs the
+// real app, so it sits above http, and runs in workerd like it.
+const LAYERS = ["core", "validation", "config", "kratos", "http", "gateway", "backfill", "testing", "cli", "adapters", "entries"] as const;
 type Layer = (typeof LAYERS)[number];
 
 const MAY_IMPORT: Record<Layer, readonly Layer[]> = {
@@ -19,17 +20,18 @@ const MAY_IMPORT: Record<Layer, readonly Layer[]> = {
   http: ["core", "kratos", "config"],
   gateway: ["core", "kratos", "config"],
   backfill: ["core", "config"],
+  testing: ["core", "validation", "config", "kratos", "http"],
   cli: ["core", "validation", "config", "kratos", "http", "gateway", "backfill"],
   adapters: ["core", "config", "http", "gateway"],
-  entries: ["core", "validation", "config", "kratos", "http", "gateway", "adapters"],
+  entries: ["core", "validation", "config", "kratos", "http", "gateway", "testing", "adapters"],
 };
 
 /** The public entries (package.json `exports`), each a file of its own at the top of src/. */
-const ENTRIES = ["index.ts", "node.ts", "worker.ts"];
+const ENTRIES = ["index.ts", "node.ts", "worker.ts", "testing.ts"];
 /** The shipped service's mains (`npm start`, wrangler.toml `main`): users of the public entries like any other. */
 const MAINS = [join("adapters", "node.ts"), join("adapters", "worker.ts")];
 /** The entries that must run in workerd, with everything they import. */
-const WORKER_SAFE_ENTRIES = ["index.ts", "worker.ts"];
+const WORKER_SAFE_ENTRIES = ["index.ts", "worker.ts", "testing.ts"];
 /** Packages that need Node: never reachable from a Worker-safe entry. */
 const NODE_ONLY_PACKAGES = ["pino", "prom-client", "@hono/node-server", "@ory/client", "yaml", "ioredis"];
 
@@ -43,7 +45,7 @@ const CLI_ADAPTERS = [join("adapters", "redis-shield-store.ts")];
 const TYPE_ONLY: Partial<Record<Layer, readonly Layer[]>> = { http: ["config"], gateway: ["config"], backfill: ["config"] };
 
 /** Code that runs in workerd (the Worker bundles http, gateway and what they import): no `node:*`. */
-const PORTABLE: readonly Layer[] = ["core", "validation", "kratos", "http", "gateway"];
+const PORTABLE: readonly Layer[] = ["core", "validation", "kratos", "http", "gateway", "testing"];
 
 /** npm packages that belong to one layer: the Node server's, the backfill's, the CLI's. */
 const PACKAGE_OWNERS: Record<string, readonly Layer[]> = {
@@ -204,6 +206,9 @@ describe("the import graph of src/", () => {
     expect(violationOf(at("adapters", "../http/app.js"))).toBeNull();
     expect(violationOf(at("core", "../index.js"))).toMatch(/core may import only itself/);
     expect(violationOf(at("http", "../worker.js"))).toMatch(/http may import only/);
+    expect(violationOf(at("testing", "../http/app.js"))).toBeNull();
+    expect(violationOf(at("testing", "../adapters/node-logger.js"))).toMatch(/testing may import only/);
+    expect(violationOf(at("testing", "node:fs"))).toMatch(/workerd/);
     const main = (specifier: string) => ({ file: join(SRC, "adapters", "node.ts"), line: 1, specifier, typeOnly: false });
     expect(violationOf(main("./node-service.js"))).toMatch(/mains import only the public entries/);
     expect(violationOf(main("../node.js"))).toBeNull();

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
 const SRC = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "src");
-const ENTRIES = ["index.ts", "node.ts", "worker.ts"];
+const ENTRIES = ["index.ts", "node.ts", "worker.ts", "testing.ts"];
 
 interface Exported {
   name: string;
@@ -34,14 +34,20 @@ function exportsOf(entry: string): Exported[] {
   return found;
 }
 
-/** Whether the declaration of `name` in `file` has a `/** … *\/` comment right above it. */
-function documented({ name, file }: Exported): boolean {
+/** The `/** … *\/` comment right above the declaration of `name` in `file`, or null when there is none. */
+function commentOf({ name, file }: Exported): string | null {
   const lines = readFileSync(file, "utf8").split("\n");
   const at = lines.findIndex((line) =>
     new RegExp(`^export\\s+(?:declare\\s+)?(?:async\\s+)?(?:function|interface|type|const|class)\\s+${name}\\b`).test(line),
   );
   if (at < 0) throw new Error(`${name}: no declaration in ${relative(SRC, file)}`);
-  return /\*\/\s*$/.test(lines[at - 1] ?? "");
+  if (!/\*\/\s*$/.test(lines[at - 1] ?? "")) return null;
+  const start = lines.slice(0, at).findLastIndex((line) => /^\s*\/\*\*/.test(line));
+  return lines.slice(start, at).join("\n");
+}
+
+function documented(exported: Exported): boolean {
+  return commentOf(exported) !== null;
 }
 
 describe("the public API's reference", () => {
@@ -54,5 +60,11 @@ describe("the public API's reference", () => {
 
   it("every export has a TSDoc comment where it is declared", () => {
     expect(all.filter((e) => !documented(e)).map((e) => `${e.name} (${relative(SRC, e.file)})`)).toEqual([]);
+  });
+
+  it("every export of kratos-hooks/testing shows an example in its comment (the entry is read from tests)", () => {
+    const testing = exportsOf("testing.ts");
+    expect(testing.map((e) => e.name)).toEqual(expect.arrayContaining(["hookCtx", "runPolicy", "callHook", "Verdict"]));
+    expect(testing.filter((e) => !commentOf(e)?.includes("```")).map((e) => e.name)).toEqual([]);
   });
 });
