@@ -30,12 +30,17 @@ export type {
 } from "./core/decision.js";
 export { PolicyBugError } from "./core/decision-check.js";
 export {
+  type ContinueDecision,
+  type DecisionOn,
+  type DenyDecision,
   defineMessage,
   definePolicy,
-  deny,
+  denyAll,
   denyField,
   denyForm,
   type InputOf,
+  type PatchableInput,
+  type PatchDecision,
   type PolicySpec,
   patch,
   patchExternalId,
@@ -44,7 +49,7 @@ export {
   patchTraits,
   proceed,
 } from "./core/define-policy.js";
-export { type AfterHookId, type BeforeHookId, HOOK_IDS, type HookId } from "./core/hooks.js";
+export { type AfterHookId, type BeforeHookId, HOOK_IDS, type HookId, type PatchableHookId } from "./core/hooks.js";
 export type { Logger } from "./core/logger.js";
 export { CUSTOM_MESSAGE_ID_BLOCK, type MessageIdBlock } from "./core/message-ids.js";
 export { MESSAGES, type MessageKey } from "./core/messages.js";
@@ -57,14 +62,12 @@ export {
 } from "./core/policies/index.js";
 export type { Policy, PolicyContext } from "./core/policy.js";
 export { createGateway, type GatewayEnv, type GatewayOptions, type GatewayRule } from "./gateway/app.js";
-export { createFetchRuntime } from "./gateway/fetch-runtime.js";
-export { type KratosErrorStatus, kratosErrorResponse } from "./gateway/kratos-error.js";
+export { type KratosErrorStatus, KratosHTTPException, kratosErrorResponse } from "./gateway/kratos-error.js";
 export type { Attempt, ClientKind, CodeDestination } from "./gateway/shield/attempt.js";
 export { MemoryStore } from "./gateway/shield/memory-store.js";
 export type { Outcome } from "./gateway/shield/outcome.js";
 export { createShield, type Shield, type ShieldOptions, type ShieldReason } from "./gateway/shield/shield.js";
 export type { Counter, CounterHit, ShieldStore } from "./gateway/shield/store.js";
-export type { GatewayRuntime } from "./gateway/transport.js";
 export { type AppEnv, type AppOptions, createApp } from "./http/app.js";
 
 /**

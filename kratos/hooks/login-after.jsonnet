@@ -1,5 +1,6 @@
 // Body of the login-after web_hook (kratos-hooks route /hooks/login-after): the parts of Kratos's ctx
-// that kratos-hooks reads. request_cookies (session and CSRF cookies) and the session are left out on purpose.
+// that kratos-hooks reads. request_cookies (session and CSRF cookies) are left out on purpose, and so is
+// everything in the session but how and when its holder authenticated (never its token or devices).
 // Kratos disables import, so every template stands alone.
 function(ctx) {
   flow: {
@@ -10,9 +11,24 @@ function(ctx) {
     [if std.objectHas(ctx.flow, 'identity_schema') then 'identity_schema']: ctx.flow.identity_schema,
   },
   identity: {
+    // The stored identity's id: what a policy keys its own records on.
+    id: ctx.identity.id,
     schema_id: ctx.identity.schema_id,
     traits: ctx.identity.traits,
     metadata_public: ctx.identity.metadata_public,
+    // Kratos v25.4+, when the identity has one.
+    [if std.objectHas(ctx.identity, 'external_id') then 'external_id']: ctx.identity.external_id,
+  },
+  // Kratos v1.2+: the session being issued. Its id is the nil UUID on a first-factor login (it is
+  // stored after the hooks); how and when its holder authenticated is what a policy reads.
+  [if std.objectHas(ctx, 'session') && ctx.session != null then 'session']: {
+    id: ctx.session.id,
+    authenticator_assurance_level: ctx.session.authenticator_assurance_level,
+    authenticated_at: ctx.session.authenticated_at,
+    local methods = if std.objectHas(ctx.session, 'authentication_methods') && ctx.session.authentication_methods != null
+    then ctx.session.authentication_methods
+    else [],
+    authentication_methods: [{ method: m.method, aal: m.aal, completed_at: m.completed_at } for m in methods],
   },
   request_headers: ctx.request_headers,
   request_method: ctx.request_method,

@@ -11,6 +11,8 @@ function(ctx) {
     [if std.objectHas(ctx.flow, 'identity_schema') then 'identity_schema']: ctx.flow.identity_schema,
   },
   identity: {
+    // The stored identity's id: what a policy keys its own records on.
+    id: ctx.identity.id,
     schema_id: ctx.identity.schema_id,
     traits: ctx.identity.traits,
     metadata_public: ctx.identity.metadata_public,

@@ -46,6 +46,12 @@ export function createPrometheusMetrics(): {
     labelNames: ["hook"],
     registers: [registry],
   });
+  const failures = new Counter({
+    name: "kratos_hooks_policy_failures_total",
+    help: "Policies that threw or returned a decision Kratos would misread, by hook and policy; answered by failMode (built-in ones always closed).",
+    labelNames: ["hook", "policy"],
+    registers: [registry],
+  });
   const gatewayRequests = new Counter({
     name: "kratos_hooks_gateway_requests_total",
     help: "Requests through the gateway by route template, status, and whether a phone field was rewritten.",
@@ -94,8 +100,10 @@ export function createPrometheusMetrics(): {
         calls.inc({ hook, decision, status: String(status) });
         duration.observe({ hook }, durationMs / 1000);
         if (decision === "timeout") overruns.inc({ hook });
-        // A timeout's message is the budget's, whichever policy was waiting when it fired.
-        for (const key of messages) denials.inc({ key, policy: decision === "timeout" ? "budget" : (policy ?? "none") });
+        if (decision === "failed") failures.inc({ hook, policy: policy ?? "none" });
+        // A timeout's or a failure's message is the service's, whichever policy was running.
+        const by = decision === "timeout" ? "budget" : decision === "failed" ? "failure" : (policy ?? "none");
+        for (const key of messages) denials.inc({ key, policy: by });
       },
       gatewayRequest({ route, status, rewritten, durationMs, refusal }) {
         gatewayRequests.inc({ route, status: String(status), rewritten: String(rewritten) });

@@ -72,6 +72,8 @@ export async function planIdentity(identity: StoredIdentity, policies: readonly 
   };
   const result = await runPipeline(policies, input, REPLAY_CONTEXT);
   if (result.kind === "timeout") throw new Error(`policy ${result.by} timed out on a signal that never fires`);
+  // A policy's failure is a bug here: no failMode applies to a rewrite of stored identities.
+  if (result.kind === "failed") throw result.error;
   if (result.kind === "continue") return { kind: "unchanged" };
   if (result.kind === "deny") {
     const [first] = result.messages;

@@ -4,7 +4,7 @@ import { isPlainObject as isJsonObject } from "./json.js";
 import { customMessageIdProblem } from "./message-ids.js";
 import { MESSAGES } from "./messages.js";
 
-/** A policy returned something no answer can be written from: a bug in the policy, answered 500. */
+/** A policy threw, or returned something no answer can be written from: answered by `failMode` (docs/library.md#when-a-policy-fails). */
 export class PolicyBugError extends Error {
   override name = "PolicyBugError";
 }
@@ -60,7 +60,7 @@ export const MAX_EXTERNAL_ID_LENGTH = 64;
 
 /**
  * Checks a decision against what the answer writer can put on the wire for `hook`, and returns
- * what is wrong with it, or null. The pipeline throws a `PolicyBugError` on a problem, so that no
+ * what is wrong with it, or null. The pipeline ends the run as failed on a problem, so that no
  * policy, ours or yours, gets an answer to Kratos that Kratos would read other than as meant.
  */
 export function decisionProblem(decision: Decision, hook: HookId): string | null {

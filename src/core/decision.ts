@@ -4,8 +4,17 @@ import type { MessageKey } from "./messages.js";
 /** A JSON object as Kratos sends it (traits, metadata, a message's context). */
 export type JsonObject = Record<string, unknown>;
 
+/** What a patch may change: every field of the identity view but its id. */
+export type IdentityPatch = Partial<Omit<IdentityView, "id">>;
+
 /** The part of a Kratos identity that policies read and may change. */
 export interface IdentityView {
+  /**
+   * The identity's id (`identity.id`), read-only: on login-after and settings-after, where the
+   * shipped templates send it. Undefined on registration-after: the identity is not stored yet
+   * (Kratos sends the nil UUID, which is dropped). A patch cannot change it.
+   */
+  readonly id?: string | undefined;
   schemaId: string;
   traits: JsonObject;
   metadataPublic: JsonObject | null;
@@ -95,10 +104,7 @@ export type Denial = BuiltInDenial | CustomDenial;
  * What a policy decides. Expected outcomes are values: an invalid phone number is a `deny`.
  * A `patch` carries whole replacement values (never partial traits).
  */
-export type Decision =
-  | { kind: "continue" }
-  | { kind: "patch"; identity: Partial<IdentityView> }
-  | { kind: "deny"; messages: readonly Denial[] };
+export type Decision = { kind: "continue" } | { kind: "patch"; identity: IdentityPatch } | { kind: "deny"; messages: readonly Denial[] };
 
 export const CONTINUE: Decision = { kind: "continue" };
 
@@ -110,6 +116,6 @@ export function traitPointer(path: string): string {
   return `#/traits/${tokens.join("/")}`;
 }
 
-export function deny(key: MessageKey, pointer: string, context: JsonObject): Decision {
+export function builtInDenial(key: MessageKey, pointer: string, context: JsonObject): Decision {
   return { kind: "deny", messages: [{ key, pointer, context }] };
 }

@@ -5,12 +5,13 @@ import {
   type Denial,
   GLOBAL_POINTER,
   type HookInput,
+  type IdentityPatch,
   type IdentityView,
   type JsonObject,
   traitPointer,
 } from "./decision.js";
 import { customMessageProblem } from "./decision-check.js";
-import { type AfterHookId, type HookId, isHookId } from "./hooks.js";
+import { type AfterHookId, canPatchIdentity as canPatch, type HookId, isHookId, type PatchableHookId } from "./hooks.js";
 import { MESSAGES, type MessageKey } from "./messages.js";
 import type { Policy, PolicyContext } from "./policy.js";
 
@@ -23,6 +24,22 @@ export type InputOf<H extends HookId> = H extends HookId
   ? Omit<HookInput, "hook" | "identity"> & { hook: H; identity: H extends AfterHookId ? IdentityView : undefined }
   : never;
 
+/** A decision that lets the flow go on unchanged: `proceed()`. */
+export type ContinueDecision = Extract<Decision, { kind: "continue" }>;
+/** A refusal with messages: `denyField`, `denyForm`, `denyAll`. */
+export type DenyDecision = Extract<Decision, { kind: "deny" }>;
+/** A change to the identity Kratos saves: `patch…`; answered only on registration-after and settings-after. */
+export type PatchDecision = Extract<Decision, { kind: "patch" }>;
+
+/**
+ * What a policy for the hooks `H` may decide: a patch only where Kratos saves it
+ * (registration-after, settings-after). A policy on login-after or a before-hook that returns a
+ * patch is a type error. A policy on both kinds may patch, after narrowing on `input.hook`:
+ * the `patchTraits` and `patchMetadataPublic` helpers take the input and accept only a hook
+ * that saves.
+ */
+export type DecisionOn<H extends HookId> = [H] extends [Exclude<HookId, PatchableHookId>] ? ContinueDecision | DenyDecision : Decision;
+
 /** What `definePolicy` takes. */
 export interface PolicySpec<H extends HookId> {
   /** Names the policy in logs (`policy`), metrics and errors: letters, digits, `.`, `_`, `-`. */
@@ -34,7 +51,7 @@ export interface PolicySpec<H extends HookId> {
    * the I/O, it fires when the time budget (`budgetMs`) is spent, and the answer then follows
    * `failMode`. Return `proceed()`, a `deny…` or a `patch…` decision.
    */
-  decide(input: InputOf<H>, context: PolicyContext): Decision | Promise<Decision>;
+  decide(input: InputOf<H>, context: PolicyContext): DecisionOn<H> | Promise<DecisionOn<H>>;
 }
 
 const POLICY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -95,25 +112,25 @@ function toDenial(pointer: string, message: MessageKey | CustomMessage, context:
 }
 
 /** Lets the flow go on unchanged (Kratos gets a 204). */
-export function proceed(): Decision {
-  return CONTINUE;
+export function proceed(): ContinueDecision {
+  return CONTINUE as ContinueDecision;
 }
 
 /**
  * Refuses the flow with a message under one form field: `field` is a trait's path as in the
  * identity schema (`email`, `address.mobile`). `context` is passed to the UI with the message.
  */
-export function denyField(field: string, message: MessageKey | CustomMessage, context: JsonObject = {}): Decision {
+export function denyField(field: string, message: MessageKey | CustomMessage, context: JsonObject = {}): DenyDecision {
   return { kind: "deny", messages: [toDenial(traitPointer(field), message, context)] };
 }
 
 /** Refuses the flow with a message for the whole form (shown above it). */
-export function denyForm(message: MessageKey | CustomMessage, context: JsonObject = {}): Decision {
+export function denyForm(message: MessageKey | CustomMessage, context: JsonObject = {}): DenyDecision {
   return { kind: "deny", messages: [toDenial(GLOBAL_POINTER, message, context)] };
 }
 
-/** Several messages at once: `deny(denyField(…), denyForm(…))` keeps every message, in order. */
-export function deny(...decisions: Decision[]): Decision {
+/** Several messages at once: `denyAll(denyField(…), denyForm(…))` keeps every message, in order. */
+export function denyAll(...decisions: Decision[]): DenyDecision {
   const messages = decisions.flatMap((d) => (d.kind === "deny" ? d.messages : []));
   return { kind: "deny", messages };
 }
@@ -123,27 +140,42 @@ export function deny(...decisions: Decision[]): Decision {
  * replaces the whole value: Kratos replaces `traits` and `metadata_public` wholesale. Prefer
  * `patchTraits` and `patchMetadataPublic`, which keep what you do not name.
  */
-export function patch(identity: Partial<IdentityView>): Decision {
+export function patch(identity: IdentityPatch): PatchDecision {
   return { kind: "patch", identity };
 }
 
-function identityOf(input: { hook: HookId; identity: IdentityView | undefined }, helper: string): IdentityView {
-  if (input.identity === undefined) throw new TypeError(`${helper}: ${input.hook} has no identity to change`);
+/** The input of a hook whose changes Kratos saves: what `patchTraits` and `patchMetadataPublic` take. */
+export interface PatchableInput {
+  hook: PatchableHookId;
+  identity: IdentityView;
+}
+
+function identityOf(input: PatchableInput, helper: string): IdentityView {
+  // Checked at run time too, for JavaScript callers: the types already refuse these.
+  const hook = (input as { hook: HookId }).hook;
+  if (!isHookId(hook) || !canPatch(hook)) throw new TypeError(`${helper}: Kratos does not save a change made on ${String(hook)}`);
+  if (input.identity === undefined) throw new TypeError(`${helper}: ${hook} has no identity to change`);
   return input.identity;
 }
 
-/** Sets some traits, keeping the others: `patchTraits(input, { phone: "+4917612345678" })`. */
-export function patchTraits(input: { hook: HookId; identity: IdentityView | undefined }, traits: JsonObject): Decision {
+/**
+ * Sets some traits, keeping the others: `patchTraits(input, { phone: "+4917612345678" })`.
+ * Only on registration-after and settings-after (a type error elsewhere).
+ */
+export function patchTraits(input: PatchableInput, traits: JsonObject): PatchDecision {
   return patch({ traits: { ...identityOf(input, "patchTraits").traits, ...traits } });
 }
 
-/** Sets some keys of `metadata_public`, keeping the others: `patchMetadataPublic(input, { plan: "pro" })`. */
-export function patchMetadataPublic(input: { hook: HookId; identity: IdentityView | undefined }, values: JsonObject): Decision {
+/**
+ * Sets some keys of `metadata_public`, keeping the others: `patchMetadataPublic(input, { plan: "pro" })`.
+ * Only on registration-after and settings-after (a type error elsewhere).
+ */
+export function patchMetadataPublic(input: PatchableInput, values: JsonObject): PatchDecision {
   return patch({ metadataPublic: { ...(identityOf(input, "patchMetadataPublic").metadataPublic ?? {}), ...values } });
 }
 
 /** Moves a new identity to another identity schema (registration-after). */
-export function patchSchemaId(schemaId: string): Decision {
+export function patchSchemaId(schemaId: string): PatchDecision {
   return patch({ schemaId });
 }
 
@@ -153,6 +185,6 @@ export function patchSchemaId(schemaId: string): Decision {
  * saves it and keeps it unique: a value another identity holds makes Kratos refuse the save (at
  * registration, as an account that already exists). Kratos v1.3.1 ignores it.
  */
-export function patchExternalId(externalId: string | null): Decision {
+export function patchExternalId(externalId: string | null): PatchDecision {
   return patch({ externalId });
 }

@@ -92,6 +92,8 @@ export const HOOK_IDS: readonly HookId[] = Object.keys(HOOKS) as HookId[];
 export type BeforeHookId = { [K in HookId]: (typeof HOOKS)[K]["hasIdentity"] extends false ? K : never }[HookId];
 /** Hooks that carry the identity (`input.identity` is set). */
 export type AfterHookId = Exclude<HookId, BeforeHookId>;
+/** Hooks whose `200 {"identity": …}` answer Kratos saves: registration-after and settings-after. */
+export type PatchableHookId = { [K in HookId]: (typeof HOOKS)[K]["persistsPatch"] extends true ? K : never }[HookId];
 
 export function isHookId(value: string): value is HookId {
   return Object.hasOwn(HOOKS, value);

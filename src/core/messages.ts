@@ -98,6 +98,10 @@ export const MESSAGES = {
     id: 4100901,
     text: "We could not finish checking your details in time. Please try again.",
   },
+  HOOK_FAILED: {
+    id: 4100902,
+    text: "We could not check your details right now. Please try again.",
+  },
 } as const satisfies Record<string, { id: number; text: string }>;
 
 /** The key of one of kratos-hooks's own messages (`PHONE_INVALID`, …); `denyField(field, key)` takes one. */

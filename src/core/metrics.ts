@@ -3,11 +3,11 @@ import type { HookId } from "./hooks.js";
 /** One hook call as the metrics count it (the log line holds the same facts). */
 export interface HookCallRecord {
   hook: HookId;
-  /** `continue`, `patch`, `deny`, `timeout` or `rejected`. */
+  /** `continue`, `patch`, `deny`, `timeout`, `failed` or `rejected`. */
   decision: string;
   status: number;
   durationMs: number;
-  /** The policy that denied, for a denial. */
+  /** The policy that denied, for a denial; that failed, for a failure; that was waited on, for a timeout. */
   policy: string | null;
   /** The message keys of a denial. */
   messages: readonly string[];

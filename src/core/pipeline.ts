@@ -1,16 +1,28 @@
 import type { Decision, Denial, HookInput, IdentityView } from "./decision.js";
 import { decisionProblem, PolicyBugError } from "./decision-check.js";
 import { jsonEqual } from "./json.js";
-import type { Policy, PolicyContext } from "./policy.js";
+import { isBuiltInPolicy, type Policy, type PolicyContext } from "./policy.js";
 
-export type IdentityField = keyof IdentityView;
+export type IdentityField = Exclude<keyof IdentityView, "id">;
+
+/** What the policies decided: go on unchanged, or save these changes. */
+export type Settled =
+  | { kind: "continue" }
+  | { kind: "patch"; identity: IdentityView; changed: readonly IdentityField[]; by: readonly string[] };
 
 export type PipelineResult =
-  | { kind: "continue" }
-  | { kind: "patch"; identity: IdentityView; changed: readonly IdentityField[]; by: readonly string[] }
+  | Settled
   | { kind: "deny"; messages: readonly Denial[]; by: string }
-  /** The time budget's signal fired while `by` was deciding, or after it (`none`: before any policy ran). */
-  | { kind: "timeout"; by: string };
+  /**
+   * The time budget's signal fired while `by` was deciding, or after it (`none`: before any policy
+   * ran). `settled`: what the policies before it had decided (normalization, routing, tags).
+   */
+  | { kind: "timeout"; by: string; settled: Settled }
+  /**
+   * `by` threw, or returned a decision Kratos would misread: a bug, or an outage it did not handle.
+   * `builtIn`: one of kratos-hooks's own policies. `settled` as for a timeout.
+   */
+  | { kind: "failed"; by: string; builtIn: boolean; error: PolicyBugError; settled: Settled };
 
 const FIELDS: readonly IdentityField[] = ["schemaId", "traits", "metadataPublic", "externalId"];
 
@@ -20,6 +32,13 @@ function comparable(identity: IdentityView, field: IdentityField): unknown {
 }
 
 const ABORTED = Symbol("aborted");
+
+/** What `identity` changes of `original`: only the fields that differ, so an answer never carries a no-op change. */
+function settle(original: IdentityView | undefined, identity: IdentityView | undefined, by: readonly string[]): Settled {
+  if (original === undefined || identity === undefined || identity === original) return { kind: "continue" };
+  const changed = FIELDS.filter((field) => !jsonEqual(comparable(original, field), comparable(identity, field)));
+  return changed.length === 0 ? { kind: "continue" } : { kind: "patch", identity, changed, by: [...by] };
+}
 
 /**
  * A decision, or ABORTED when the signal fires first. A synchronous decision is taken as it is;
@@ -51,7 +70,9 @@ function untilAborted(decision: Decision | Promise<Decision>, signal: AbortSigna
  * Runs the policies that apply to the hook, in order. Patches accumulate and each later
  * policy sees the patched identity; the first deny ends the run. The result names only the
  * fields that differ from what Kratos sent, so an answer never carries a no-op change.
- * When `context.signal` fires, the run stops waiting and the result is a timeout.
+ * When `context.signal` fires, the run stops waiting and the result is a timeout; a policy that
+ * throws or returns a decision Kratos would misread ends it as failed. Both carry what the
+ * policies before had settled, for `failMode: open`. Never throws for a policy's fault.
  */
 export async function runPipeline(policies: readonly Policy[], input: HookInput, context: PolicyContext): Promise<PipelineResult> {
   const original = input.identity;
@@ -61,30 +82,38 @@ export async function runPipeline(policies: readonly Policy[], input: HookInput,
   let waited: string | undefined;
   for (const policy of policies) {
     if (!policy.hooks.has(input.hook)) continue;
-    if (context.signal.aborted) return { kind: "timeout", by: waited ?? "none" };
+    if (context.signal.aborted) return { kind: "timeout", by: waited ?? "none", settled: settle(original, identity, by) };
     waited = policy.name;
+    const failed = (error: PolicyBugError): PipelineResult => ({
+      kind: "failed",
+      by: policy.name,
+      builtIn: isBuiltInPolicy(policy),
+      error,
+      settled: settle(original, identity, by),
+    });
     let decision: Decision | typeof ABORTED;
     try {
       decision = await untilAborted(policy.decide(identity === original ? input : { ...input, identity }, context), context.signal);
     } catch (error) {
-      // Named, so the log line says whose bug it is; the cause keeps the original stack.
-      throw new PolicyBugError(`policy ${policy.name} on ${input.hook} threw: ${error instanceof Error ? error.message : String(error)}`, {
-        cause: error,
-      });
+      // Named, so the log line says whose failure it is; the cause keeps the original stack.
+      return failed(
+        new PolicyBugError(`policy ${policy.name} on ${input.hook} threw: ${error instanceof Error ? error.message : String(error)}`, {
+          cause: error,
+        }),
+      );
     }
-    if (decision === ABORTED) return { kind: "timeout", by: policy.name };
-    // Whatever a policy returns is checked before anything is answered: a bug is a 500, never an
-    // answer Kratos misreads (a 422 without messages fails the flow, a before-hook patch panics Kratos).
+    if (decision === ABORTED) return { kind: "timeout", by: policy.name, settled: settle(original, identity, by) };
+    // Whatever a policy returns is checked before anything is answered: a decision Kratos would
+    // misread (a 422 without messages fails the flow, a before-hook patch panics Kratos) is a bug.
     const problem = decisionProblem(decision, input.hook);
-    if (problem !== null) throw new PolicyBugError(`policy ${policy.name} on ${input.hook}: ${problem}`);
+    if (problem !== null) return failed(new PolicyBugError(`policy ${policy.name} on ${input.hook}: ${problem}`));
     if (decision.kind === "deny") return { kind: "deny", messages: decision.messages, by: policy.name };
     if (decision.kind === "patch") {
-      if (identity === undefined) throw new PolicyBugError(`policy ${policy.name} patched an identity on ${input.hook}, which has none`);
+      if (identity === undefined)
+        return failed(new PolicyBugError(`policy ${policy.name} patched an identity on ${input.hook}, which has none`));
       identity = { ...identity, ...decision.identity };
       by.push(policy.name);
     }
   }
-  if (original === undefined || identity === undefined || identity === original) return { kind: "continue" };
-  const changed = FIELDS.filter((field) => !jsonEqual(comparable(original, field), comparable(identity, field)));
-  return changed.length === 0 ? { kind: "continue" } : { kind: "patch", identity, changed, by };
+  return settle(original, identity, by);
 }

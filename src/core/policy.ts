@@ -32,3 +32,16 @@ export interface Policy {
   hooks: ReadonlySet<HookId>;
   decide(input: HookInput, context: PolicyContext): Decision | Promise<Decision>;
 }
+
+const BUILT_IN = new WeakSet<Policy>();
+
+/** Marks one of kratos-hooks's own policies (src/core/policies): their failures are always answered closed. */
+export function builtIn<P extends Policy>(policy: P): P {
+  BUILT_IN.add(policy);
+  return policy;
+}
+
+/** Whether `policy` is one of kratos-hooks's own (`builtInPolicies(config)`). */
+export function isBuiltInPolicy(policy: Policy): boolean {
+  return BUILT_IN.has(policy);
+}

@@ -1,4 +1,5 @@
 import { type Context, Hono, type MiddlewareHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
 import type { Config } from "../config/schema.js";
 import { MAX_BODY_BYTES, readBody } from "../core/body.js";
 import type { Logger } from "../core/logger.js";
@@ -6,8 +7,9 @@ import { type Metrics, NO_METRICS } from "../core/metrics.js";
 import { resolvePhoneRegion } from "../core/phone-region.js";
 import { maskText } from "../core/redact.js";
 import { parseTraceparent } from "../core/trace.js";
+import { createFetchRuntime } from "./fetch-runtime.js";
 import { GATEWAY_MARKER, toUpstreamHeaders } from "./headers.js";
-import { kratosError, kratosRefusal } from "./kratos-error.js";
+import { isKratosErrorStatus, KratosHTTPException, kratosError, kratosRefusal } from "./kratos-error.js";
 import type { Refusal } from "./refusals.js";
 import { pathRefusal, routeTemplate } from "./routes.js";
 import { type Attempt, clientKindOf, readAttempt } from "./shield/attempt.js";
@@ -25,7 +27,12 @@ export interface GatewayOptions {
   /** Kratos's own public address (`GATEWAY_KRATOS_URL`), e.g. `http://127.0.0.1:4433`. */
   upstream: URL;
   logger: Logger;
-  runtime: GatewayRuntime;
+  /**
+   * @internal Not public API: how requests reach Kratos. Unset: `fetch` (the Workers transport).
+   * `serve()` passes Node's, which reads the client's bytes itself to refuse ambiguous framing
+   * (docs/library.md#the-gateways-transport-is-not-public).
+   */
+  runtime?: GatewayRuntime;
   /** Counts each request (Prometheus on Node); none by default. */
   metrics?: Metrics;
   /**
@@ -118,7 +125,8 @@ function pathAndQuery(url: string): { path: string; query: string | undefined } 
  * 502, 504, 508, 500, the shield's) are in Kratos's shapes.
  */
 export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
-  const { config, logger, runtime } = options;
+  const { config, logger } = options;
+  const runtime = options.runtime ?? createFetchRuntime();
   const metrics = options.metrics ?? NO_METRICS;
   const base = options.upstream.href.replace(/\/$/, "");
   const rewriting = config.normalizePhone.enabled;
@@ -335,6 +343,20 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
   };
 
   app.onError((error, c) => {
+    // A rule's refusal, thrown: answered in Kratos's shape. Hono's own HTTPException the same way.
+    const refusal =
+      error instanceof KratosHTTPException
+        ? error
+        : error instanceof HTTPException && isKratosErrorStatus(error.status) && error.message.trim() !== ""
+          ? new KratosHTTPException(error.status, error.message)
+          : undefined;
+    if (refusal !== undefined) {
+      logger.info(
+        { method: c.req.method, route: routeTemplate(c.req.path), status: refusal.status, reason: refusal.reason },
+        "gateway rule refused the request",
+      );
+      return refusal.getResponse();
+    }
     const requestId = crypto.randomUUID();
     logger.error(
       {

@@ -77,3 +77,49 @@ export function kratosErrorResponse(
     headers: { ...options.headers, "content-type": "application/json; charset=utf-8", "cache-control": NO_STORE },
   });
 }
+
+/**
+ * The error a gateway rule throws to refuse a request, in the manner of Hono's `HTTPException`:
+ * the gateway answers it in Kratos's error shape (`kratosErrorResponse`), so Kratos's SDKs and
+ * UIs read it like any Kratos error, and logs the refusal (at info, without the message).
+ * Throw it from anywhere in a rule, a helper it calls included; returning
+ * `kratosErrorResponse(…)` from the rule is the same answer. A Hono `HTTPException` thrown by a
+ * rule is answered the same way, with its status and message.
+ *
+ * ```ts
+ * throw new KratosHTTPException(429, "Too many sign-in attempts. Try again in a minute.", { reason: "login_limit", headers: { "retry-after": "60" } });
+ * ```
+ */
+export class KratosHTTPException extends Error {
+  override name = "KratosHTTPException";
+  readonly status: KratosErrorStatus;
+  readonly reason: string | undefined;
+  readonly headers: Readonly<Record<string, string>>;
+
+  /** @throws TypeError for a status outside `KratosErrorStatus` or an empty message, as `kratosErrorResponse`. */
+  constructor(
+    status: KratosErrorStatus,
+    message: string,
+    options: { reason?: string; headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    // Checked here, where the rule's author made the mistake, not when the answer is written.
+    kratosErrorResponse(status, message);
+    this.status = status;
+    this.reason = options.reason;
+    this.headers = { ...options.headers };
+  }
+
+  /** The answer: `{"error":{"code","status","reason"?,"message"}}` with the status and headers. */
+  getResponse(): Response {
+    return kratosErrorResponse(this.status, this.message, {
+      ...(this.reason !== undefined && { reason: this.reason }),
+      headers: { ...this.headers },
+    });
+  }
+}
+
+/** A Hono `HTTPException`'s status, when it is one `kratosErrorResponse` answers with. */
+export function isKratosErrorStatus(status: number): status is KratosErrorStatus {
+  return STATUS_TEXT[status] !== undefined && status >= 400;
+}

@@ -160,6 +160,25 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
         "hook exceeded its time budget",
       );
     }
+    if (result.kind === "failed") {
+      // Loud: a bug or an outage the policy did not handle. Kratos gets the failMode answer, never a 500.
+      const cause = result.error.cause instanceof Error ? result.error.cause : result.error;
+      logger.error(
+        {
+          hook,
+          requestId,
+          triggerId,
+          policy: result.by,
+          builtIn: result.builtIn,
+          failMode: result.builtIn ? "closed" : config.failMode,
+          status: response.status,
+          // What failed, named; `err` without a message, which pino would take for an Error and retype.
+          failure: maskText(result.error.message),
+          err: { type: cause.name, stack: maskText(cause.stack ?? cause.message) },
+        },
+        "policy failed",
+      );
+    }
     log({
       decision: result.kind,
       status: response.status,

@@ -37,7 +37,12 @@ const base = z.object({
   session: session.optional(),
 });
 
+// Pre-persist registration: Kratos has not assigned an id yet and sends the nil UUID (contract §7, 14).
+const NIL_UUID = "00000000-0000-0000-0000-000000000000";
+
 const identity = z.object({
+  // login-after and settings-after (the shipped templates send it).
+  id: z.string().min(1).max(64).optional(),
   schema_id: z.string().min(1),
   traits: object,
   metadata_public: object.nullable().optional(),
@@ -86,6 +91,7 @@ export function parseHookPayload(hook: HookId, body: unknown): { ok: true; input
       requestedSchemaId: data.flow.identity_schema ?? undefined,
       headers,
       identity: id && {
+        ...(id.id !== undefined && id.id !== NIL_UUID && { id: id.id }),
         schemaId: id.schema_id,
         traits: id.traits,
         metadataPublic: id.metadata_public ?? null,

@@ -14,7 +14,7 @@ export interface KratosAnswer {
   changes: readonly string[];
 }
 
-/** What the operator chose for a hook that runs out of time (`failMode`). */
+/** What the operator chose for a hook whose policy runs out of time or fails (`failMode`). */
 export interface AnswerOptions {
   failMode: "open" | "closed";
 }
@@ -61,6 +61,7 @@ function toMessagesBody(denials: readonly Denial[]): string {
 const CONTINUE_ANSWER: KratosAnswer = { status: 204, body: null, messages: [], changes: [] };
 
 const TIMEOUT_DENIAL: Denial = { key: "HOOK_TIMEOUT", pointer: GLOBAL_POINTER, context: { reason: "timeout" } };
+const FAILED_DENIAL: Denial = { key: "HOOK_FAILED", pointer: GLOBAL_POINTER, context: { reason: "error" } };
 
 function denied(denials: readonly Denial[]): KratosAnswer {
   return { status: DENY_STATUS, body: toMessagesBody(denials), messages: denials.map((d) => d.key), changes: [] };
@@ -70,8 +71,10 @@ function denied(denials: readonly Denial[]): KratosAnswer {
  * Turns a pipeline result into the answer Kratos expects. The only module that knows the wire
  * format: 204 for no change; 200 `{"identity": …}` with only the changed top-level fields, each
  * whole (Kratos replaces `traits` and metadata wholesale, `web_hook.go` `parseWebhookResponse`);
- * 422 with messages for a denial. A timeout follows `failMode`: closed refuses with the global
- * HOOK_TIMEOUT message, open lets the flow go on unchanged (204).
+ * 422 with messages for a denial. A timeout or a policy's failure follows `failMode`: closed
+ * refuses with the global HOOK_TIMEOUT or HOOK_FAILED message, open answers what the policies
+ * before it had settled (204, or their patch). A built-in policy's failure is always closed: it
+ * is a bug in kratos-hooks, and going on would save a number not in E.164 or a schema not routed.
  */
 export function toKratosResponse(hook: HookId, result: PipelineResult, options: AnswerOptions): KratosAnswer {
   switch (result.kind) {
@@ -80,7 +83,9 @@ export function toKratosResponse(hook: HookId, result: PipelineResult, options: 
     case "deny":
       return denied(result.messages);
     case "timeout":
-      return options.failMode === "closed" ? denied([TIMEOUT_DENIAL]) : CONTINUE_ANSWER;
+      return options.failMode === "closed" ? denied([TIMEOUT_DENIAL]) : toKratosResponse(hook, result.settled, options);
+    case "failed":
+      return options.failMode === "closed" || result.builtIn ? denied([FAILED_DENIAL]) : toKratosResponse(hook, result.settled, options);
     case "patch": {
       // Before-hooks have a nil identity in Kratos (a patch there panics it); login-after
       // changes are never persisted. Reaching this is a bug in a policy, not bad input.

@@ -57,6 +57,52 @@ describe("metrics (Prometheus) on a listener of their own", () => {
     expect(sample(text, "kratos_hooks_denials_total", { key: "HOOK_TIMEOUT", policy: "budget" })).toBe(1);
   });
 
+  it("count a failing policy by hook and policy, answered by failMode, with its HOOK_FAILED denial as the service's", async () => {
+    const { metrics, registry } = createPrometheusMetrics();
+    const broken: Policy = {
+      name: "broken",
+      hooks: new Set(["registration-after"]),
+      decide: () => {
+        throw new Error("bug");
+      },
+    };
+    // A decision Kratos would misread counts the same as a throw: a patch on login-after.
+    const patcher: Policy = {
+      name: "patcher",
+      hooks: new Set(["login-after"]),
+      decide: () => ({ kind: "patch", identity: { schemaId: "x" } }),
+    };
+    const appFor = (failMode: "open" | "closed") =>
+      createApp({
+        config: parseConfig({ failMode }, "test"),
+        apiKeys: [TEST_KEY],
+        logger: createConsoleLogger("silent"),
+        metrics,
+        policies: [broken, patcher],
+      });
+    const call = async (failMode: "open" | "closed", name: string, fixture: string) => {
+      const res = await appFor(failMode).request(`/hooks/${name}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${TEST_KEY}`, "content-type": "application/json" },
+        body: JSON.stringify(loadFixture(fixture)),
+      });
+      return res.status;
+    };
+    expect(await call("closed", "registration-after", "registration-after.password-email")).toBe(422);
+    expect(await call("open", "registration-after", "registration-after.password-email")).toBe(204);
+    expect(await call("closed", "login-after", "login-after.password")).toBe(422);
+    const text = await registry.metrics();
+    expect(sample(text, "kratos_hooks_policy_failures_total", { hook: "registration-after", policy: "broken" })).toBe(2);
+    expect(sample(text, "kratos_hooks_policy_failures_total", { hook: "login-after", policy: "patcher" })).toBe(1);
+    expect(sample(text, "kratos_hooks_hook_calls_total", { hook: "registration-after", decision: "failed", status: "422" })).toBe(1);
+    expect(sample(text, "kratos_hooks_hook_calls_total", { hook: "registration-after", decision: "failed", status: "204" })).toBe(1);
+    expect(sample(text, "kratos_hooks_hook_calls_total", { hook: "login-after", decision: "failed", status: "422" })).toBe(1);
+    // Only the closed answers showed the message, and it is the service's, whichever policy failed.
+    expect(sample(text, "kratos_hooks_denials_total", { key: "HOOK_FAILED", policy: "failure" })).toBe(2);
+    expect(text).not.toMatch(/^kratos_hooks_denials_total\{[^}]*policy="(broken|patcher)"/m);
+    expect(sample(text, "kratos_hooks_budget_overruns_total", { hook: "registration-after" })).toBeUndefined();
+  });
+
   it("count hook calls by decision and status, denials by key and policy, latency per hook, gateway requests, and the process", async () => {
     const server = await start({ METRICS_PORT: "0", GATEWAY_KRATOS_URL: upstream.url });
     expect(await hook(server.port, "registration-after", loadFixture("registration-after.password-phone-national"))).toBe(200);

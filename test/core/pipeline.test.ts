@@ -1,8 +1,12 @@
 import { describe, expect, it } from "vitest";
 import type { Decision, HookInput } from "../../src/core/decision.js";
+import { PolicyBugError } from "../../src/core/decision-check.js";
+import { definePolicy } from "../../src/core/define-policy.js";
 import type { HookId } from "../../src/core/hooks.js";
-import { runPipeline } from "../../src/core/pipeline.js";
-import type { Policy } from "../../src/core/policy.js";
+import { type PipelineResult, runPipeline } from "../../src/core/pipeline.js";
+import { createPolicies, normalizePhonePolicy } from "../../src/core/policies/index.js";
+import { builtIn, isBuiltInPolicy, type Policy } from "../../src/core/policy.js";
+import { parseConfig } from "../../src/index.js";
 import { hookInput } from "../support/hook-input.js";
 import { policyContext } from "../support/policy-context.js";
 
@@ -24,6 +28,13 @@ function policy(name: string, decide: (input: HookInput) => Decision | Promise<D
 const input = () =>
   hookInput("registration-after", { traits: { email: "a@example.com", phone: "0176" }, metadataPublic: { plan: "free" } });
 const run = (policies: Policy[], given = input()) => runPipeline(policies, given, policyContext());
+
+/** A failed result's error, after checking the result is a failure at all. */
+function errorOf(result: PipelineResult): PolicyBugError {
+  if (result.kind !== "failed") throw new Error(`expected a failure, got ${result.kind}`);
+  expect(result.error).toBeInstanceOf(PolicyBugError);
+  return result.error;
+}
 
 describe("runPipeline", () => {
   it("continues when no policy applies to the hook, without calling any", async () => {
@@ -76,16 +87,101 @@ describe("runPipeline", () => {
     expect(await run([set], held)).toEqual({ kind: "continue" });
   });
 
-  it("throws when a policy patches a hook that carries no identity (a bug, never an answer)", async () => {
+  it("fails naming the policy when a policy patches a hook that carries no identity (a bug, never an answer)", async () => {
     const bad = policy("bad", () => ({ kind: "patch", identity: { schemaId: "x" } }), ["login-before"]);
-    await expect(runPipeline([bad], hookInput("login-before"), policyContext())).rejects.toThrow(
+    const result = await runPipeline([bad], hookInput("login-before"), policyContext());
+    expect(result).toMatchObject({ kind: "failed", by: "bad", builtIn: false, settled: { kind: "continue" } });
+    expect(errorOf(result).message).toBe(
       "policy bad on login-before: patched the identity on login-before, where Kratos does not save a change",
     );
   });
 
-  it("throws when a policy denies without a message (Kratos would fail the flow on an empty 422)", async () => {
+  it("fails naming the policy when a policy denies without a message (Kratos would fail the flow on an empty 422), and runs no later policy", async () => {
     const mute = policy("mute", () => ({ kind: "deny", messages: [] }));
-    await expect(run([mute])).rejects.toThrow("policy mute on registration-after: denied without a message");
+    const never = policy("never", () => ({ kind: "continue" }));
+    const result = await run([mute, never]);
+    expect(result).toMatchObject({ kind: "failed", by: "mute", builtIn: false, settled: { kind: "continue" } });
+    expect(errorOf(result).message).toBe("policy mute on registration-after: denied without a message");
+    expect(never.seen).toEqual([]);
+  });
+
+  it("fails naming the policy when a policy throws, keeping what it threw as the cause, and runs no later policy", async () => {
+    const thrown = new TypeError("cannot read properties of undefined");
+    const broken = policy("broken", () => {
+      throw thrown;
+    });
+    const never = policy("never", () => ({ kind: "continue" }));
+    const result = await run([broken, never]);
+    expect(result).toMatchObject({ kind: "failed", by: "broken", builtIn: false, settled: { kind: "continue" } });
+    const error = errorOf(result);
+    expect(error.message).toBe("policy broken on registration-after threw: cannot read properties of undefined");
+    expect(error.cause).toBe(thrown);
+    expect(never.seen).toEqual([]);
+  });
+
+  it("fails naming the policy when a policy throws something that is not an Error", async () => {
+    const odd = policy("odd", () => {
+      throw "no row";
+    });
+    const result = await run([odd]);
+    expect(result).toMatchObject({ kind: "failed", by: "odd", builtIn: false });
+    expect(errorOf(result).message).toBe("policy odd on registration-after threw: no row");
+    expect(errorOf(result).cause).toBe("no row");
+  });
+
+  it("a failure after a patching policy carries that patch as settled (what failMode: open answers), never the failing policy's", async () => {
+    const patcher = policy("patcher", () => ({ kind: "patch", identity: { traits: { email: "a@example.com", phone: "+49176" } } }));
+    const noop = policy("noop", (i) => ({ kind: "patch", identity: { schemaId: i.identity?.schemaId ?? "default" } }));
+    const broken = policy("broken", () => {
+      throw new Error("bug");
+    });
+    expect(await run([patcher, noop, broken])).toMatchObject({
+      kind: "failed",
+      by: "broken",
+      builtIn: false,
+      settled: {
+        kind: "patch",
+        identity: { schemaId: "default", traits: { email: "a@example.com", phone: "+49176" }, metadataPublic: { plan: "free" } },
+        changed: ["traits"],
+        by: ["patcher", "noop"],
+      },
+    });
+    // A decision refused as misread is not applied either: settled is what came before it.
+    const wrong = policy("wrong", () => ({ kind: "patch", identity: { schemaId: "phone", traits: [] as never } }));
+    expect(await run([patcher, wrong])).toMatchObject({
+      kind: "failed",
+      by: "wrong",
+      settled: { kind: "patch", changed: ["traits"], by: ["patcher"], identity: { schemaId: "default" } },
+    });
+    // Changes that were undone before the failure settle nothing.
+    const back = policy("back", () => ({ kind: "patch", identity: { traits: { email: "a@example.com", phone: "0176" } } }));
+    expect(await run([patcher, back, broken])).toMatchObject({ kind: "failed", by: "broken", settled: { kind: "continue" } });
+  });
+
+  it("marks a failure of one of kratos-hooks's own policies as builtIn, and of yours as not", async () => {
+    const ours = builtIn(
+      policy("ours", () => {
+        throw new Error("bug in kratos-hooks");
+      }),
+    );
+    expect(await run([ours])).toMatchObject({ kind: "failed", by: "ours", builtIn: true });
+    const yours = definePolicy({
+      name: "yours",
+      hooks: ["registration-after"],
+      decide: () => {
+        throw new Error("bug of yours");
+      },
+    });
+    expect(await run([yours])).toMatchObject({ kind: "failed", by: "yours", builtIn: false });
+  });
+
+  it("knows the built-in policies as built-in, by identity, and a policy of your own as not", () => {
+    const builtIns = createPolicies(parseConfig({}));
+    expect(builtIns.map((p) => p.name)).toEqual(["normalizePhone", "denyRules", "routeSchema"]);
+    expect(builtIns.map(isBuiltInPolicy)).toEqual([true, true, true]);
+    expect(isBuiltInPolicy(normalizePhonePolicy(parseConfig({})))).toBe(true);
+    const mine = definePolicy({ name: "normalizePhone", hooks: ["registration-after"], decide: () => ({ kind: "continue" }) });
+    expect(isBuiltInPolicy(mine)).toBe(false);
   });
 
   it("awaits async policies in order", async () => {
@@ -106,7 +202,7 @@ describe("runPipeline: the budget's signal", () => {
     const later = policy("later", () => ({ kind: "continue" }));
     const result = runPipeline([hang, later], input(), context);
     setTimeout(() => context.abort(), 5);
-    expect(await result).toEqual({ kind: "timeout", by: "hang" });
+    expect(await result).toEqual({ kind: "timeout", by: "hang", settled: { kind: "continue" } });
     expect(later.seen).toEqual([]);
   });
 
@@ -114,7 +210,7 @@ describe("runPipeline: the budget's signal", () => {
     const context = policyContext();
     context.abort();
     const first = policy("first", () => ({ kind: "continue" }));
-    expect(await runPipeline([first], input(), context)).toEqual({ kind: "timeout", by: "none" });
+    expect(await runPipeline([first], input(), context)).toEqual({ kind: "timeout", by: "none", settled: { kind: "continue" } });
     expect(first.seen).toEqual([]);
   });
 
@@ -125,7 +221,7 @@ describe("runPipeline: the budget's signal", () => {
       return { kind: "continue" };
     });
     const next = policy("next", () => ({ kind: "continue" }));
-    expect(await runPipeline([spender, next], input(), context)).toEqual({ kind: "timeout", by: "spender" });
+    expect(await runPipeline([spender, next], input(), context)).toEqual({ kind: "timeout", by: "spender", settled: { kind: "continue" } });
     expect(next.seen).toEqual([]);
   });
 
@@ -139,10 +235,10 @@ describe("runPipeline: the budget's signal", () => {
     };
     const result = runPipeline([thenable], input(), context);
     setTimeout(() => context.abort(), 5);
-    expect(await result).toEqual({ kind: "timeout", by: "thenable" });
+    expect(await result).toEqual({ kind: "timeout", by: "thenable", settled: { kind: "continue" } });
   });
 
-  it("takes a rejection after the signal fired as the timeout, and one before it as the policy's bug", async () => {
+  it("takes a rejection after the signal fired as the timeout, and one before it as the policy's failure", async () => {
     const context = policyContext();
     const fetchLike: Policy = {
       name: "fetchLike",
@@ -152,9 +248,44 @@ describe("runPipeline: the budget's signal", () => {
     };
     const result = runPipeline([fetchLike], input(), context);
     context.abort();
-    expect(await result).toEqual({ kind: "timeout", by: "fetchLike" });
-    const broken = policy("broken", () => Promise.reject(new Error("bug")));
-    await expect(run([broken])).rejects.toThrow("bug");
+    expect(await result).toEqual({ kind: "timeout", by: "fetchLike", settled: { kind: "continue" } });
+    const rejection = new Error("bug");
+    const broken = policy("broken", () => Promise.reject(rejection));
+    const failed = await run([broken]);
+    expect(failed).toMatchObject({ kind: "failed", by: "broken", builtIn: false, settled: { kind: "continue" } });
+    expect(errorOf(failed).message).toBe("policy broken on registration-after threw: bug");
+    expect(errorOf(failed).cause).toBe(rejection);
+  });
+
+  it("a timeout after a patching policy carries that patch as settled (what failMode: open answers)", async () => {
+    const context = policyContext();
+    const patcher = policy("patcher", () => ({ kind: "patch", identity: { schemaId: "phone", metadataPublic: { plan: "pro" } } }));
+    const hang = policy("hang", () => new Promise(() => {}));
+    const result = runPipeline([patcher, hang], input(), context);
+    setTimeout(() => context.abort(), 5);
+    expect(await result).toEqual({
+      kind: "timeout",
+      by: "hang",
+      settled: {
+        kind: "patch",
+        identity: { schemaId: "phone", traits: { email: "a@example.com", phone: "0176" }, metadataPublic: { plan: "pro" } },
+        changed: ["schemaId", "metadataPublic"],
+        by: ["patcher"],
+      },
+    });
+    // Between two policies as well: the one that spent the budget had patched, and its patch stands.
+    const between = policyContext();
+    const spender = policy("spender", () => {
+      between.abort();
+      return { kind: "patch", identity: { schemaId: "phone" } };
+    });
+    const next = policy("next", () => ({ kind: "continue" }));
+    expect(await runPipeline([spender, next], input(), between)).toMatchObject({
+      kind: "timeout",
+      by: "spender",
+      settled: { kind: "patch", changed: ["schemaId"], by: ["spender"] },
+    });
+    expect(next.seen).toEqual([]);
   });
 
   it("passes the context (signal and logger) to every policy", async () => {

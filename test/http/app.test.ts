@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { Policy } from "../../src/core/policy.js";
+import { MESSAGES } from "../../src/core/messages.js";
+import { builtIn, type Policy } from "../../src/core/policy.js";
 import { bodyOf, createTestApp, loadFixture, OTHER_KEY, registration, TEST_KEY } from "../support/helpers.js";
 
 const national = () => loadFixture("registration-after.password-phone-national");
@@ -264,6 +265,16 @@ describe("bad input: a clear 4xx that names the problem, never a 5xx", () => {
   });
 });
 
+/** The one global message a policy's failure is refused with (fail-closed, or any built-in policy). */
+const HOOK_FAILED_BODY = {
+  messages: [
+    {
+      instance_ptr: "#/",
+      messages: [{ id: 4100902, text: MESSAGES.HOOK_FAILED.text, type: "error", context: { reason: "error" } }],
+    },
+  ],
+};
+
 describe("time budget and our own bugs", () => {
   /** An async policy that never answers, and remembers the signal it was given. */
   function hanging(seen: AbortSignal[] = []): Policy {
@@ -363,17 +374,52 @@ describe("time budget and our own bugs", () => {
     expect((await bodyOf(res)).identity).toEqual({ schema_id: "phone" });
   });
 
-  it("an async policy that rejects before the budget is a bug: a bare 500", async () => {
+  it("fail-open: a timeout after a patching policy answers that policy's patch, and the late one's nothing", async () => {
+    const router: Policy = {
+      name: "router",
+      hooks: new Set(["registration-after"]),
+      decide: () => ({ kind: "patch", identity: { schemaId: "phone" } }),
+    };
+    const app = createTestApp({ config: { budgetMs: 30, failMode: "open" }, policies: [router, hanging()] });
+    const res = await app.call("registration-after", national());
+    expect(res.status).toBe(200);
+    expect(await bodyOf(res)).toEqual({ identity: { schema_id: "phone" } });
+    expect(app.logs().find((l) => l.msg === "hook call")).toMatchObject({ decision: "timeout", status: 200, policy: "hang", messages: [] });
+  });
+
+  it("an async policy that rejects before the budget is a failure, not a timeout: 422 HOOK_FAILED fail-closed, 204 fail-open, never a 500", async () => {
     const rejects: Policy = {
       name: "rejects",
       hooks: new Set(["registration-after"]),
       decide: () => Promise.reject(new Error("peer said no")),
     };
-    const res = await createTestApp({ config: { budgetMs: 1000 }, policies: [rejects] }).call("registration-after", national());
-    expect(res.status).toBe(500);
+    const closed = createTestApp({ config: { budgetMs: 1000 }, policies: [rejects] });
+    const refused = await closed.call("registration-after", national());
+    expect(refused.status).toBe(422);
+    expect(await bodyOf(refused)).toEqual(HOOK_FAILED_BODY);
+    expect(closed.logs().find((l) => l.msg === "policy failed")).toMatchObject({
+      policy: "rejects",
+      builtIn: false,
+      failMode: "closed",
+      status: 422,
+      failure: "policy rejects on registration-after threw: peer said no",
+    });
+    expect(closed.logs().some((l) => l.msg === "hook exceeded its time budget" || l.msg === "internal error")).toBe(false);
+
+    const open = createTestApp({ config: { budgetMs: 1000, failMode: "open" }, policies: [rejects] });
+    const goesOn = await open.call("registration-after", national());
+    expect(goesOn.status).toBe(204);
+    expect(await goesOn.text()).toBe("");
+    expect(open.logs().find((l) => l.msg === "policy failed")).toMatchObject({ policy: "rejects", failMode: "open", status: 204 });
+    expect(open.logs().find((l) => l.msg === "hook call")).toMatchObject({
+      decision: "failed",
+      status: 204,
+      policy: "rejects",
+      messages: [],
+    });
   });
 
-  it("a policy that throws is a bare 500 that reveals nothing, logged with the request id", async () => {
+  it("a policy that throws is a global 422 HOOK_FAILED that reveals nothing; its error line names the policy and the request id, with what it threw masked", async () => {
     const broken: Policy = {
       name: "broken",
       hooks: new Set(["registration-after"]),
@@ -383,31 +429,109 @@ describe("time budget and our own bugs", () => {
     };
     const app = createTestApp({ policies: [broken] });
     const res = await app.call("registration-after", national(), { headers: { "ory-webhook-request-id": "req-123" } });
-    expect(res.status).toBe(500);
-    expect(await bodyOf(res)).toEqual({ error: { code: "internal_error", message: "internal error (request req-123)", path: null } });
-    const line = app.logs().find((l) => l.msg === "internal error");
-    expect(line).toMatchObject({ requestId: "req-123" });
+    expect(res.status).toBe(422);
+    const text = await res.text();
+    expect(JSON.parse(text)).toEqual(HOOK_FAILED_BODY);
+    expect(text).not.toContain("broken");
+    expect(text).not.toContain("bug while reading");
+    const line = app.logs().find((l) => l.msg === "policy failed") as { err: { stack: string } } | undefined;
+    expect(line).toMatchObject({
+      level: 50,
+      hook: "registration-after",
+      requestId: "req-123",
+      policy: "broken",
+      builtIn: false,
+      failMode: "closed",
+      status: 422,
+      failure: "policy broken on registration-after threw: bug while reading +49******5678 for j***@example.com",
+      // The thrown error's own type (pino would write "Object" for an `err` with a message).
+      err: { type: "Error" },
+    });
+    expect(line?.err.stack).toContain("Error: bug while reading +49******5678 for j***@example.com");
+    expect(app.logs().find((l) => l.msg === "hook call")).toMatchObject({
+      requestId: "req-123",
+      decision: "failed",
+      status: 422,
+      policy: "broken",
+      messages: ["HOOK_FAILED"],
+      changes: [],
+    });
+    expect(app.logs().some((l) => l.msg === "internal error")).toBe(false);
     expect(app.rawLogs()).not.toContain("+4917612345678");
     expect(app.rawLogs()).not.toContain("jane@example.com");
 
-    const anonymous = await app.call("registration-after", national());
-    const id = /request ([0-9a-f-]{36})/.exec((await bodyOf(anonymous)).error.message)?.[1];
-    expect(
-      app
-        .logs()
-        .filter((l) => l.msg === "internal error")
-        .map((l) => l.requestId),
-    ).toContain(id);
+    // Without Kratos's request id, both lines carry the one the service made up, so they go together.
+    await app.call("registration-after", national());
+    const failed = app.logs().filter((l) => l.msg === "policy failed");
+    const calls = app.logs().filter((l) => l.msg === "hook call");
+    expect(failed[1]?.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(failed[1]?.requestId).toBe(calls[1]?.requestId);
   });
 
-  it("a patch on login-after (which Kratos never persists) is a policy bug: 500, never an identity", async () => {
+  it("fail-open: a policy that throws after one that patched answers that patch, never the failing one's", async () => {
+    const router: Policy = {
+      name: "router",
+      hooks: new Set(["registration-after"]),
+      decide: () => ({ kind: "patch", identity: { schemaId: "phone" } }),
+    };
+    const broken: Policy = {
+      name: "broken",
+      hooks: new Set(["registration-after"]),
+      decide: () => {
+        throw new Error("bug");
+      },
+    };
+    const app = createTestApp({ config: { failMode: "open" }, policies: [router, broken] });
+    const res = await app.call("registration-after", national());
+    expect(res.status).toBe(200);
+    expect(await bodyOf(res)).toEqual({ identity: { schema_id: "phone" } });
+    expect(app.logs().find((l) => l.msg === "policy failed")).toMatchObject({ policy: "broken", failMode: "open", status: 200 });
+    expect(app.logs().find((l) => l.msg === "hook call")).toMatchObject({
+      decision: "failed",
+      status: 200,
+      policy: "broken",
+      changes: ["schema_id"],
+    });
+  });
+
+  it("a built-in policy's failure is refused even fail-open: 422 HOOK_FAILED, logged as closed", async () => {
+    const ours = builtIn<Policy>({
+      name: "normalizePhone",
+      hooks: new Set(["registration-after"]),
+      decide: () => {
+        throw new Error("bug in kratos-hooks");
+      },
+    });
+    const app = createTestApp({ config: { failMode: "open" }, policies: [ours] });
+    const res = await app.call("registration-after", national());
+    expect(res.status).toBe(422);
+    expect(await bodyOf(res)).toEqual(HOOK_FAILED_BODY);
+    expect(app.logs().find((l) => l.msg === "policy failed")).toMatchObject({
+      policy: "normalizePhone",
+      builtIn: true,
+      failMode: "closed",
+      status: 422,
+    });
+  });
+
+  it("a patch on login-after (which Kratos never persists) is a policy failure: 422 HOOK_FAILED fail-closed, 204 fail-open, never an identity", async () => {
     const patcher: Policy = {
       name: "patcher",
       hooks: new Set(["login-after"]),
       decide: () => ({ kind: "patch", identity: { schemaId: "other" } }),
     };
-    const res = await createTestApp({ policies: [patcher] }).call("login-after", loadFixture("login-after.password"));
-    expect(res.status).toBe(500);
+    const closed = createTestApp({ policies: [patcher] });
+    const refused = await closed.call("login-after", loadFixture("login-after.password"));
+    expect(refused.status).toBe(422);
+    expect(await bodyOf(refused)).toEqual(HOOK_FAILED_BODY);
+    expect(closed.logs().find((l) => l.msg === "policy failed")).toMatchObject({
+      policy: "patcher",
+      failure: "policy patcher on login-after: patched the identity on login-after, where Kratos does not save a change",
+    });
+    const open = createTestApp({ config: { failMode: "open" }, policies: [patcher] });
+    const goesOn = await open.call("login-after", loadFixture("login-after.password"));
+    expect(goesOn.status).toBe(204);
+    expect(await goesOn.text()).toBe("");
   });
 });
 

@@ -214,16 +214,27 @@ describe("identity.external_id (Kratos v25.4+): read, and patched where Kratos s
     ["65 characters (Kratos's column holds 64)", "x".repeat(65)],
     ["a number", 42],
     ["undefined given explicitly", undefined],
-  ])("a policy patching %s is a policy bug: 500, logged with the policy's name", async (_title, value) => {
+  ])("a policy patching %s is a policy failure: 422 HOOK_FAILED (fail-closed), logged with the policy's name", async (_title, value) => {
     const app = recording(() => ({ kind: "patch", identity: { externalId: value as string } }));
     const res = await app.call("registration-after", registration({ email: "jane@example.com" }));
-    expect(res.status).toBe(500);
-    const line = app.logs().find((l) => l.msg === "internal error") as { err?: { stack?: string } } | undefined;
-    expect(line?.err?.stack).toContain("policy spy on registration-after: patch: externalId must be a string of 1 to 64 characters");
+    expect(res.status).toBe(422);
+    expect((await bodyOf(res)).messages).toEqual([
+      { instance_ptr: "#/", messages: [{ id: 4100902, text: expect.any(String), type: "error", context: { reason: "error" } }] },
+    ]);
+    const line = app.logs().find((l) => l.msg === "policy failed") as { policy?: string; failure?: string } | undefined;
+    expect(line?.policy).toBe("spy");
+    expect(line?.failure).toContain("policy spy on registration-after: patch: externalId must be a string of 1 to 64 characters");
   });
 
-  it("login-after cannot set it (Kratos never saves a login-after change): 500, never an identity", async () => {
+  it("login-after cannot set it (Kratos never saves a login-after change): 422 HOOK_FAILED (fail-closed), never an identity", async () => {
     const app = recording(() => patchExternalId("crm-1"), ["login-after"]);
-    expect((await app.call("login-after", loadFixture("login-after.password"))).status).toBe(500);
+    const res = await app.call("login-after", loadFixture("login-after.password"));
+    expect(res.status).toBe(422);
+    expect(await bodyOf(res)).toEqual({
+      messages: [
+        { instance_ptr: "#/", messages: [{ id: 4100902, text: expect.any(String), type: "error", context: { reason: "error" } }] },
+      ],
+    });
+    expect(app.logs().find((l) => l.msg === "policy failed")).toMatchObject({ policy: "spy", status: 422 });
   });
 });

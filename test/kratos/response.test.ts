@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { BuiltInDenial, Denial, IdentityView } from "../../src/core/decision.js";
+import { PolicyBugError } from "../../src/core/decision-check.js";
 import { HOOK_IDS, HOOKS } from "../../src/core/hooks.js";
 import { MESSAGES } from "../../src/core/messages.js";
 import type { PipelineResult } from "../../src/core/pipeline.js";
@@ -96,7 +97,7 @@ describe("toKratosResponse", () => {
   });
 
   it("a timeout follows failMode: closed is a global 422 HOOK_TIMEOUT, open is a 204", () => {
-    const timeout: PipelineResult = { kind: "timeout", by: "x" };
+    const timeout: PipelineResult = { kind: "timeout", by: "x", settled: { kind: "continue" } };
     const refused = toKratosResponse("login-after", timeout, { failMode: "closed" });
     expect(refused.status).toBe(422);
     expect(json(refused.body)).toEqual({
@@ -109,5 +110,35 @@ describe("toKratosResponse", () => {
     });
     expect(refused.messages).toEqual(["HOOK_TIMEOUT"]);
     expect(toKratosResponse("login-after", timeout, { failMode: "open" })).toEqual({ status: 204, body: null, messages: [], changes: [] });
+  });
+
+  it("open answers what was settled before a timeout or a failure; a built-in policy's failure is always closed", () => {
+    const identity = { schemaId: "phone", traits: { phone: "+4917612345678" }, metadataPublic: null };
+    const settled = { kind: "patch", identity, changed: ["schemaId", "traits"], by: ["normalizePhone", "routeSchema"] } as const;
+    const error = new PolicyBugError("policy invites on registration-after threw: ECONNREFUSED");
+    const saved = { identity: { schema_id: "phone", traits: { phone: "+4917612345678" } } };
+    for (const result of [
+      { kind: "timeout", by: "invites", settled },
+      { kind: "failed", by: "invites", builtIn: false, error, settled },
+    ] as const) {
+      const open = toKratosResponse("registration-after", result, { failMode: "open" });
+      expect(open.status, result.kind).toBe(200);
+      expect(json(open.body)).toEqual(saved);
+      expect(toKratosResponse("registration-after", result, { failMode: "closed" }).status).toBe(422);
+    }
+    const failed = { kind: "failed", by: "invites", builtIn: false, error, settled } as const;
+    const closed = toKratosResponse("registration-after", failed, { failMode: "closed" });
+    expect(json(closed.body)).toEqual({
+      messages: [
+        {
+          instance_ptr: "#/",
+          messages: [{ id: MESSAGES.HOOK_FAILED.id, text: MESSAGES.HOOK_FAILED.text, type: "error", context: { reason: "error" } }],
+        },
+      ],
+    });
+    expect(toKratosResponse("registration-after", { ...failed, settled: { kind: "continue" } }, { failMode: "open" }).status).toBe(204);
+    const ours = toKratosResponse("registration-after", { ...failed, builtIn: true }, { failMode: "open" });
+    expect(ours.status).toBe(422);
+    expect(ours.messages).toEqual(["HOOK_FAILED"]);
   });
 });

@@ -51,7 +51,7 @@ describe("kratos/hooks/settings-after.jsonnet", () => {
   it("renders a v1.3.1 ctx (no session, no external_id) without either key", async () => {
     const body = await render(loadFixture("settings-after.profile-unchanged"));
     expect(Object.keys(body).sort()).toEqual(["flow", "identity", "request_headers", "request_method", "request_url"]);
-    expect(Object.keys(body.identity).sort()).toEqual(["metadata_public", "schema_id", "traits"]);
+    expect(Object.keys(body.identity).sort()).toEqual(["id", "metadata_public", "schema_id", "traits"]);
   });
 
   it("renders a session whose authentication_methods is null (an unset Go slice) with none, and a null session as none", async () => {
@@ -79,5 +79,51 @@ describe("kratos/hooks/settings-after.jsonnet", () => {
     expect(seen[0]?.session).toBeDefined();
     expect(seen[0]?.identity?.externalId).toBe("crm-000123");
     expect(seen[0]).toEqual(seen[1]);
+  });
+});
+
+describe("kratos/hooks/login-after.jsonnet", () => {
+  const LOGIN = readFileSync(new URL("../../kratos/hooks/login-after.jsonnet", import.meta.url), "utf8");
+  const renderLogin = async (ctx: unknown): Promise<AnyJSON> => {
+    const rendered = await renderTemplate(LOGIN, "login-after.jsonnet", ctx);
+    if (rendered.kind !== "body") throw new Error(`the template did not render: ${JSON.stringify(rendered)}`);
+    return rendered.value;
+  };
+
+  it("sends the stored identity's id and how the session's holder authenticated, which a policy reads as input.identity.id and input.session", async () => {
+    const ctx = loadFixture("login-after.password") as AnyJSON;
+    ctx.session = {
+      id: "00000000-0000-0000-0000-000000000000",
+      authenticator_assurance_level: "aal1",
+      authenticated_at: "2026-07-29T09:40:31Z",
+      authentication_methods: [{ method: "password", aal: "aal1", completed_at: "2026-07-29T09:40:31Z" }],
+      tokenized: "a-token",
+      devices: [{ ip_address: "203.0.113.9" }],
+      identity: ctx.identity,
+    };
+    const body = await renderLogin(ctx);
+    expect(body.identity.id).toBe(ctx.identity.id);
+    // Never the session's token, devices or nested identity.
+    expect(Object.keys(body.session).sort()).toEqual(["authenticated_at", "authentication_methods", "authenticator_assurance_level", "id"]);
+    const seen: HookInput[] = [];
+    const spy = definePolicy({
+      name: "spy",
+      hooks: ["login-after"],
+      decide: (input) => {
+        seen.push(input as HookInput);
+        return proceed();
+      },
+    });
+    const res = await createTestApp({ policies: [spy] }).call("login-after", body);
+    expect(res.status).toBe(204);
+    expect(seen[0]?.identity?.id).toBe(ctx.identity.id);
+    expect(seen[0]?.session?.authenticationMethods.map((m) => m.method)).toEqual(["password"]);
+  });
+
+  it("renders a ctx without a session (Kratos v1.1) without the key", async () => {
+    const ctx = loadFixture("login-after.password") as AnyJSON;
+    delete ctx.session;
+    const body = await renderLogin(ctx);
+    expect(Object.keys(body).sort()).toEqual(["flow", "identity", "request_headers", "request_method", "request_url"]);
   });
 });

@@ -11,6 +11,7 @@ import {
   defineMessage,
   definePolicy,
   denyField,
+  MESSAGES,
   type Policy,
   parseConfig,
   patchMetadataPublic,
@@ -147,19 +148,54 @@ describe("a policy of your own behind createApp", () => {
     await expect.poll(() => peer.closed.length).toBe(1);
   });
 
-  it("a policy that throws is a 500 whose log names it, with what it threw masked", async () => {
-    const broken = definePolicy({
-      name: "broken",
-      hooks: ["registration-after"],
-      decide(input) {
-        throw new Error(`no row for ${String(input.identity.traits.email)}`);
-      },
-    });
-    const { call, lines } = appWith(() => [broken]);
-    const res = await call({ email: "mallory@example.org" });
-    expect(res.status).toBe(500);
-    const logged = lines.find((l) => l.msg === "internal error") as { err: { stack: string } };
-    expect(logged.err.stack).toContain("PolicyBugError: policy broken on registration-after threw: no row for");
-    expect(JSON.stringify(lines)).not.toContain("mallory@example.org");
-  });
+  it.each([
+    ["closed", 422],
+    ["open", 200],
+  ] as const)(
+    "a policy that throws is answered by failMode %s (%i), never a 500; its error line names it, with what it threw masked",
+    async (failMode, status) => {
+      const broken = definePolicy({
+        name: "broken",
+        hooks: ["registration-after"],
+        decide(input) {
+          throw new Error(`no row for ${String(input.identity.traits.email)}`);
+        },
+      });
+      const { call, lines } = appWith((config) => [...builtInPolicies(config), broken], {
+        failMode,
+        normalizePhone: { defaultRegion: "DE" },
+        routeSchema: { enabled: false },
+      });
+      const res = await call({ email: "mallory@example.org", phone: "0176 12345678" });
+      expect(res.status).toBe(status);
+      // Closed: the service's global message. Open: what the built-in policies before it settled.
+      expect(await res.json()).toEqual(
+        failMode === "closed"
+          ? {
+              messages: [
+                {
+                  instance_ptr: "#/",
+                  messages: [{ id: 4_100_902, text: MESSAGES.HOOK_FAILED.text, type: "error", context: { reason: "error" } }],
+                },
+              ],
+            }
+          : { identity: { traits: { email: "mallory@example.org", phone: "+4917612345678" } } },
+      );
+      const logged = lines.find((l) => l.msg === "policy failed") as Record<string, unknown> & { err: { stack: string } };
+      expect(logged).toMatchObject({
+        level: 50,
+        hook: "registration-after",
+        policy: "broken",
+        builtIn: false,
+        failMode,
+        status,
+        err: { type: "Error" },
+        failure: "policy broken on registration-after threw: no row for m***@example.org",
+      });
+      expect(logged.err.stack).toContain("Error: no row for m***@example.org");
+      expect(lines.at(-1)).toMatchObject({ msg: "hook call", decision: "failed", policy: "broken", status, requestId: logged.requestId });
+      expect(lines.some((l) => l.msg === "internal error")).toBe(false);
+      expect(JSON.stringify(lines)).not.toContain("mallory@example.org");
+    },
+  );
 });

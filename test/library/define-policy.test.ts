@@ -4,10 +4,11 @@ import {
   type Decision,
   defineMessage,
   definePolicy,
-  deny,
+  denyAll,
   denyField,
   denyForm,
   type IdentityView,
+  type PatchableInput,
   type PolicyContext,
   patch,
   patchExternalId,
@@ -112,7 +113,7 @@ describe("the decision helpers", () => {
   const after = hookInput("registration-after", {
     traits: { email: "a@example.com", phone: "+4917612345678" },
     metadataPublic: { plan: "free" },
-  });
+  }) as PatchableInput;
 
   it("denyField puts a message under a trait's form field, denyForm above the form", () => {
     expect(denyField("address.mobile", INVITE_REQUIRED, { reason: "x" })).toEqual({
@@ -131,7 +132,7 @@ describe("the decision helpers", () => {
   });
 
   it("deny keeps every message of the decisions it is given, in order", () => {
-    const both = deny(denyField("email", INVITE_REQUIRED), denyForm("LOGIN_DENIED"), proceed());
+    const both = denyAll(denyField("email", INVITE_REQUIRED), denyForm("LOGIN_DENIED"), proceed());
     expect((both as Extract<Decision, { kind: "deny" }>).messages.map((m) => m.pointer)).toEqual(["#/traits/email", "#/"]);
   });
 
@@ -151,7 +152,7 @@ describe("the decision helpers", () => {
       kind: "patch",
       identity: { metadataPublic: { plan: "free", signup_country: "DE" } },
     });
-    const noMetadata = hookInput("registration-after", { metadataPublic: null });
+    const noMetadata = hookInput("registration-after", { metadataPublic: null }) as PatchableInput;
     expect(patchMetadataPublic(noMetadata, { a: 1 })).toEqual({ kind: "patch", identity: { metadataPublic: { a: 1 } } });
     expect(patchSchemaId("phone")).toEqual({ kind: "patch", identity: { schemaId: "phone" } });
     expect(patchExternalId("crm-42")).toEqual({ kind: "patch", identity: { externalId: "crm-42" } });
@@ -162,10 +163,13 @@ describe("the decision helpers", () => {
     });
   });
 
-  it("patch helpers refuse a hook that has no identity", () => {
-    expect(() => patchTraits(hookInput("login-before"), { a: 1 })).toThrow("patchTraits: login-before has no identity to change");
-    expect(() => patchMetadataPublic(hookInput("registration-before"), { a: 1 })).toThrow(
-      "patchMetadataPublic: registration-before has no identity to change",
+  it("patch helpers refuse, at run time too (for JavaScript), a hook whose change Kratos does not save", () => {
+    // The types refuse these calls (test/library/types/patch-helpers.ts); a JavaScript caller gets a TypeError.
+    expect(() => patchTraits(hookInput("login-before") as never, { a: 1 })).toThrow(
+      "patchTraits: Kratos does not save a change made on login-before",
+    );
+    expect(() => patchMetadataPublic(hookInput("login-after") as never, { a: 1 })).toThrow(
+      "patchMetadataPublic: Kratos does not save a change made on login-after",
     );
   });
 });

@@ -1,11 +1,13 @@
 // Gateway rules of your own, as a user mounts them: createGateway from the package's main entry,
 // in front of a real upstream on loopback (test/support/upstream.ts).
+
+import { HTTPException } from "hono/http-exception";
 import { describe, expect, it } from "vitest";
 import {
   createConsoleLogger,
-  createFetchRuntime,
   createGateway,
   type GatewayRule,
+  KratosHTTPException,
   kratosErrorResponse,
   parseConfig,
 } from "../../src/index.js";
@@ -19,7 +21,6 @@ function gateway(rules: GatewayRule[], raw: unknown = {}) {
     config: parseConfig(raw),
     upstream: new URL(upstream.url),
     logger: createConsoleLogger("info", (line) => lines.push(JSON.parse(line))),
-    runtime: createFetchRuntime(),
     rules,
   });
   return { app, lines };
@@ -115,6 +116,39 @@ describe("gateway rules of your own", () => {
     expect(upstream.received).toHaveLength(0);
     expect(lines.some((l) => l.msg === "gateway internal error")).toBe(true);
   });
+  it("a rule refuses by throwing KratosHTTPException (or Hono's HTTPException): Kratos's shape, its headers, logged as a refusal", async () => {
+    const closed: GatewayRule = async (c, next) => {
+      if (c.req.path === "/self-service/registration") {
+        throw new KratosHTTPException(403, "Sign-ups are closed for now.", {
+          reason: "signups_closed",
+          headers: { "retry-after": "3600" },
+        });
+      }
+      if (c.req.path === "/self-service/settings") throw new HTTPException(409, { message: "Try again after your sign-in." });
+      await next();
+    };
+    const { app, lines } = gateway([closed]);
+    const refused = await app.request(from("198.51.100.1", "/self-service/registration?flow=f"));
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get("retry-after")).toBe("3600");
+    expect(refused.headers.get("content-type")).toBe("application/json; charset=utf-8");
+    expect(await refused.json()).toEqual({
+      error: { code: 403, status: "Forbidden", reason: "signups_closed", message: "Sign-ups are closed for now." },
+    });
+    const hono = await app.request(from("198.51.100.1", "/self-service/settings?flow=f"));
+    expect(hono.status).toBe(409);
+    expect(await hono.json()).toEqual({ error: { code: 409, status: "Conflict", message: "Try again after your sign-in." } });
+    expect(upstream.received).toHaveLength(0);
+    expect(lines.filter((l) => l.msg === "gateway rule refused the request").map((l) => [l.status, l.reason])).toEqual([
+      [403, "signups_closed"],
+      [409, undefined],
+    ]);
+    expect(lines.some((l) => l.msg === "gateway internal error")).toBe(false);
+    // A login goes on to Kratos.
+    expect((await app.request(from("198.51.100.1"))).status).toBe(200);
+    expect(() => new KratosHTTPException(418 as never, "teapot")).toThrow("status 418 is not one of");
+  });
+
   it("a rule that reads the body is a bug, answered 500 before anything reaches Kratos", async () => {
     const reader: GatewayRule = async (c, next) => {
       await c.req.json();

@@ -1,4 +1,4 @@
-import { CONTINUE, type Decision, type Denial, deny, GLOBAL_POINTER, type HookInput, traitPointer } from "../decision.js";
+import { builtInDenial, CONTINUE, type Decision, type Denial, GLOBAL_POINTER, type HookInput, traitPointer } from "../decision.js";
 import { isDisposableDomain } from "../disposable.js";
 import { domainMatches, emailDomain } from "../email.js";
 import { factsOf, HOOK_IDS } from "../hooks.js";
@@ -64,13 +64,14 @@ export function createDenyRules(options: Options): Policy {
       for (const field of options.emailTraits) {
         const domain = emailDomain(getPath(input.identity.traits, field));
         if (domain !== undefined && domainMatches(domain, denied)) {
-          return deny("LOGIN_DENIED", GLOBAL_POINTER, { reason: "email_domain_denied" });
+          return builtInDenial("LOGIN_DENIED", GLOBAL_POINTER, { reason: "email_domain_denied" });
         }
       }
     }
     const metadata = input.identity.metadataPublic ?? {};
     for (const rule of options.login.metadataPublic) {
-      if (metadata[rule.key] === rule.equals) return deny("LOGIN_DENIED", GLOBAL_POINTER, { reason: "metadata_flag", key: rule.key });
+      if (metadata[rule.key] === rule.equals)
+        return builtInDenial("LOGIN_DENIED", GLOBAL_POINTER, { reason: "metadata_flag", key: rule.key });
     }
     return CONTINUE;
   }
@@ -80,12 +81,12 @@ export function createDenyRules(options: Options): Policy {
     for (const header of options.request.requiredHeaders) {
       const values = input.headers.get(header.toLowerCase()) ?? [];
       if (!values.some((v) => v.trim() !== "")) {
-        return deny("REQUEST_DENIED", GLOBAL_POINTER, { reason: "missing_header", header });
+        return builtInDenial("REQUEST_DENIED", GLOBAL_POINTER, { reason: "missing_header", header });
       }
     }
     const agent = input.headers.get("user-agent")?.join(", ") ?? "";
     if (userAgents.some((pattern) => pattern.test(agent))) {
-      return deny("REQUEST_DENIED", GLOBAL_POINTER, { reason: "user_agent_denied" });
+      return builtInDenial("REQUEST_DENIED", GLOBAL_POINTER, { reason: "user_agent_denied" });
     }
     return CONTINUE;
   }

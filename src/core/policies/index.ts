@@ -3,7 +3,7 @@ import { isDisposableDomain } from "../disposable.js";
 import { createIdentitySchemaSet } from "../identity-schemas.js";
 import { toE164 } from "../phone.js";
 import type { NormalizePhoneOptions } from "../phone-rules.js";
-import type { Policy } from "../policy.js";
+import { builtIn, type Policy } from "../policy.js";
 import { createDenyRules, type DenyRulesOptions } from "./deny-rules.js";
 import { createNormalizePhone } from "./normalize-phone.js";
 import { createRouteSchema, type RouteSchemaOptions } from "./route-schema.js";
@@ -18,12 +18,12 @@ export interface PoliciesConfig {
 
 /** The built-in phone policy (`normalizePhone` in the config): numbers to E.164, or a denial. */
 export function normalizePhonePolicy(config: PoliciesConfig): Policy {
-  return createNormalizePhone(config.normalizePhone);
+  return builtIn(createNormalizePhone(config.normalizePhone));
 }
 
 /** The built-in deny rules (`denyRules` in the config): email domains, blocked logins, countries. */
 export function denyRulesPolicy(config: PoliciesConfig): Policy {
-  return createDenyRules(config.denyRules);
+  return builtIn(createDenyRules(config.denyRules));
 }
 
 /** The built-in schema routing (`routeSchema` in the config): picks each new identity's `schema_id`. */
@@ -32,7 +32,7 @@ export function routeSchemaPolicy(config: PoliciesConfig): Policy {
   // E.164 by the time routing validates the target schema (anything else was denied).
   const e164Traits = new Set(config.normalizePhone.enabled ? config.normalizePhone.fields.filter((f) => !f.includes(".")) : []);
   const phone = { region: config.normalizePhone, e164Traits };
-  return createRouteSchema(config.routeSchema, createIdentitySchemaSet(config.identitySchemas), phone);
+  return builtIn(createRouteSchema(config.routeSchema, createIdentitySchemaSet(config.identitySchemas), phone));
 }
 
 /**

@@ -1,8 +1,8 @@
 import {
+  builtInDenial,
   CONTINUE,
   type Decision,
   type Denial,
-  deny,
   GLOBAL_POINTER,
   type HookInput,
   type IdentityView,
@@ -134,7 +134,7 @@ export function createRouteSchema(options: Options, schemas: IdentitySchemaSet, 
       for (const guard of options.guards) {
         if (requested.has(guard.schema) && !matches(guard.require, input, identity)) {
           const pointer = guard.field === null ? GLOBAL_POINTER : traitPointer(guard.field);
-          return deny("SCHEMA_NOT_ALLOWED", pointer, { reason: "schema_not_allowed", schema_id: guard.schema });
+          return builtInDenial("SCHEMA_NOT_ALLOWED", pointer, { reason: "schema_not_allowed", schema_id: guard.schema });
         }
       }
       const index = options.rules.findIndex((r) => matches(r.when, input, identity));
@@ -150,7 +150,7 @@ export function createRouteSchema(options: Options, schemas: IdentitySchemaSet, 
         };
         if (rule.when.schemaIdIn?.includes(asked) !== true) {
           context.logger.info(fields, "refused the schema the client asked for: a routing rule chose another");
-          return deny("SCHEMA_CONFLICT", reasonPointer(rule.when, options), {
+          return builtInDenial("SCHEMA_CONFLICT", reasonPointer(rule.when, options), {
             reason: "schema_conflict",
             requested_schema_id: asked,
             schema_id: rule.schema,
