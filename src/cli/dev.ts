@@ -1,11 +1,24 @@
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { once } from "node:events";
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CourierSink, formatMessage } from "./courier-sink.js";
+import {
+  chooseDevKratosConfig,
+  type DevKratosConfig,
+  missingTsx,
+  parseDevEntry,
+  probeFile,
+  resolveTsx,
+  type TsxCli,
+  toDevKratosConfig,
+} from "./dev-entry.js";
+import type { EntryEvents } from "./dev-entry-events.js";
+import { followRestarts, startEntry } from "./dev-entry-run.js";
+import { type Child, signalGroup, startChild, stopChild, tail, waitReady } from "./dev-processes.js";
 import {
   type KratosBinary,
   KratosToolchainError,
@@ -17,7 +30,7 @@ import {
   type TestedKratosVersion,
 } from "./kratos-binary.js";
 import { featuresOf, formatJudgedKratos, type JudgedKratos, toJudgedKratos, VERSION_FLAG } from "./kratos-version.js";
-import { PACKAGE_ROOT, UsageError } from "./usage.js";
+import { displayPath, PACKAGE_ROOT, UsageError } from "./usage.js";
 
 /** The ports of the local stack: the usual ones (kratos/kratos.yml, README), each a flag. */
 export const DEV_PORTS = {
@@ -38,9 +51,6 @@ const FLAG: Record<PortName, string> = {
   sink: "--sink-port",
 };
 
-/** The addresses written in the shipped kratos.yml that `dev` moves when their port is changed. */
-const SHIPPED = { hooks: "http://127.0.0.1:8787", sink: "http://127.0.0.1:4480" } as const;
-
 const HOST = "127.0.0.1";
 
 export interface DevArgs {
@@ -53,6 +63,10 @@ export interface DevArgs {
   dsn?: string | undefined;
   /** `--kratos-version`: the tested release to run; with KRATOS_BIN, the release that binary must report. */
   kratosVersion?: string | undefined;
+  /** `--entry`: your service (it calls `serve()` from kratos-hooks/node), run with `tsx watch` instead of ours. */
+  entry?: string | undefined;
+  /** `--config`: your kratos.yml instead of the shipped one (with --entry: ./kratos/kratos.yml when there is one). */
+  config?: string | undefined;
 }
 
 export interface DevIO {
@@ -102,81 +116,6 @@ function serverEntry(): string {
   return existsSync(beside) ? beside : join(PACKAGE_ROOT, "dist", "src", "adapters", "node.js");
 }
 
-interface Child {
-  name: string;
-  child: ChildProcess;
-  log: string;
-  exited: Promise<number | null>;
-}
-
-/** Starts a child in a process group of its own (so stopping it stops what it started), output to a log file. */
-function startChild(name: string, command: string, args: string[], options: { cwd?: string; env: NodeJS.ProcessEnv; log: string }): Child {
-  const fd = openSync(options.log, "a");
-  const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", fd, fd], detached: true });
-  closeSync(fd);
-  const exited = new Promise<number | null>((done) => {
-    child.once("exit", (code) => done(code));
-    child.once("error", () => done(-1));
-  });
-  return { name, child, log: options.log, exited };
-}
-
-function signalGroup(child: ChildProcess, name: NodeJS.Signals): void {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, name);
-  } catch {
-    child.kill(name);
-  }
-}
-
-/** SIGTERM to the child's group, SIGKILL after `graceMs`. */
-async function stopChild(c: Child, graceMs = 5000): Promise<void> {
-  if (c.child.exitCode !== null || c.child.signalCode !== null) return;
-  signalGroup(c.child, "SIGTERM");
-  const timer = setTimeout(() => signalGroup(c.child, "SIGKILL"), graceMs);
-  await c.exited;
-  clearTimeout(timer);
-  // Whatever the child started in its group goes with it.
-  if (c.child.pid !== undefined) {
-    try {
-      process.kill(-c.child.pid, "SIGKILL");
-    } catch {
-      // the group is gone
-    }
-  }
-}
-
-function tail(file: string, lines = 20): string {
-  try {
-    return readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
-  } catch {
-    return "";
-  }
-}
-
-/** Polls `url` until it answers 2xx; fails early when the child exits. */
-async function waitReady(c: Child, url: string, timeoutMs: number, stop?: AbortSignal): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let exited = false;
-  void c.exited.then(() => {
-    exited = true;
-  });
-  while (Date.now() < deadline) {
-    if (stop?.aborted) throw new Error("interrupted during start");
-    if (exited) throw new Error(`${c.name} exited during start; its log (${c.log}):\n${tail(c.log)}`);
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
-      await res.body?.cancel();
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((done) => setTimeout(done, 150));
-  }
-  throw new Error(`${c.name} was not ready at ${url} within ${timeoutMs / 1000} s; its log (${c.log}):\n${tail(c.log)}`);
-}
-
 /**
  * The Kratos `dev` runs: KRATOS_BIN if set, else the tested release `--kratos-version` names,
  * else v1.3.1 from the cache or a build. Its release is what `kratos version` reports; with
@@ -222,34 +161,71 @@ export function resolveDevKratos(
   return { binary, judged };
 }
 
+/** What the banner says beyond the URLs: whose service runs, and which kratos.yml Kratos reads. */
+export interface DevSetup {
+  /** `--entry`: the entry and the tsx that runs it. */
+  entry?: { file: string; tsx: TsxCli } | undefined;
+  /** The kratos.yml chosen, the file Kratos reads (a copy when dev changed something) and what changed. */
+  kratosConfig?: { chosen: DevKratosConfig; runs: string; changes: readonly string[] } | undefined;
+}
+
+const CONFIG_SOURCE = {
+  "--config": "yours, --config",
+  project: "your project's ./kratos/kratos.yml",
+  shipped: "the one kratos-hooks ships",
+} as const;
+
+function setupLines(setup: DevSetup): string {
+  const lines: string[] = [];
+  if (setup.entry !== undefined) {
+    const { file, tsx } = setup.entry;
+    const from = tsx.from === "project" ? "your project's" : "kratos-hooks's";
+    lines.push(
+      `  your service   ${displayPath(file)}   (the hooks and the gateway; tsx ${tsx.version} watch, ${from}, reruns it on a change)`,
+    );
+  }
+  if (setup.kratosConfig !== undefined) {
+    const { chosen, runs, changes } = setup.kratosConfig;
+    lines.push(`  kratos config  ${displayPath(chosen.file)}   (${CONFIG_SOURCE[chosen.source]}; Kratos runs in its folder)`);
+    lines.push(
+      changes.length === 0
+        ? "                 used as is; dev sets only serve.public/admin (host, port, base_url) and the DSN, in Kratos's environment"
+        : `                 dev moved ${changes.join(", ")} in a copy (${runs}),\n                 and sets serve.public/admin (host, port, base_url) and the DSN in Kratos's environment`,
+    );
+  }
+  return lines.map((line) => `${line}\n`).join("");
+}
+
 /** The URLs and the copy-paste native registration and login through the gateway. */
 export function devBanner(
   urls: { gateway: string; hooks: string; public: string; admin: string; sink: string },
   dsn: string,
   logs: string,
   kratos: JudgedKratos,
+  setup: DevSetup = {},
 ): string {
   const phone = "0176 1234 5678";
   const password = "correct horse battery staple 42";
   const region = `"transient_payload":{"phone_region":"DE"}`;
   const g = urls.gateway;
+  const yours = setup.entry !== undefined;
   return `
 kratos-hooks dev: the local stack is up (Ctrl-C stops it all)
 
-  gateway        ${g}   ← clients call this (Kratos's public API, phone numbers to E.164)
-  hooks          ${urls.hooks}   (Kratos's web_hooks, development key)
-  kratos public  ${urls.public}   (only the gateway calls it)
+  gateway        ${g}   ← clients call this (Kratos's public API, ${yours ? "your gateway rules, " : ""}phone numbers to E.164)
+  hooks          ${urls.hooks}   (Kratos's web_hooks${yours ? ": your policies" : ""}, development key unless HOOKS_API_KEYS)
+${setupLines(setup)}  kratos public  ${urls.public}   (only the gateway calls it)
   kratos admin   ${urls.admin}
   kratos         ${formatJudgedKratos(kratos)}
   courier sink   ${urls.sink}   (SMS and email are printed below)
   database       ${dsn}
   logs           ${logs}
 
-Register with a national number, then log in (native API flows through the gateway; needs curl and jq):
+Register with a national number, then log in (native API flows through the gateway${yours ? ", Kratos calls your hooks" : ""}; needs curl and jq):
 
   flow=$(curl -s ${g}/self-service/registration/api | jq -r .id)
   curl -s -X POST "${g}/self-service/registration?flow=$flow" -H 'Content-Type: application/json' \\
-    -d '{"method":"password","password":"${password}","traits":{"phone":"${phone}"},${region}}' | jq .identity.traits
+    -d '{"method":"password","password":"${password}","traits":{"phone":"${phone}"},${region}}' | jq ${yours ? "'.identity | {traits, metadata_public}'" : ".identity.traits"}
 
   flow=$(curl -s ${g}/self-service/login/api | jq -r .id)
   curl -s -X POST "${g}/self-service/login?flow=$flow" -H 'Content-Type: application/json' \\
@@ -279,11 +255,14 @@ function phoneOnlySignUp(g: string, region: string, kratos: JudgedKratos): strin
 `;
 }
 
+/** How `dev` runs the hooks and the gateway: our server, or your entry through tsx watch. */
+type Service = { kind: "ours"; server: string } | { kind: "entry"; entry: string; tsx: TsxCli; probe: string };
 /**
  * `kratos-hooks dev`: Kratos (built or found), our service with its gateway (`npm start`'s
- * server, as a child process), and a courier sink that prints every SMS and email, on the usual
- * ports or the ones given. Runs until SIGINT, SIGTERM or SIGHUP (or `io.signal`), then stops every child's
- * process group. Returns 0 after a requested stop, 1 when something failed or a child died.
+ * server, as a child process) or yours (`entry`, through `tsx watch`), and a courier sink that
+ * prints every SMS and email, on the usual ports or the ones given. Runs until SIGINT, SIGTERM or
+ * SIGHUP (or `io.signal`), then stops every child's process group. Returns 0 after a requested
+ * stop, 1 when something failed or a child died.
  */
 export async function devCommand(args: DevArgs, io: DevIO, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const ports = {
@@ -302,11 +281,27 @@ export async function devCommand(args: DevArgs, io: DevIO, env: NodeJS.ProcessEn
   const dsn = kratosDsn(args.dsn);
   // A release that names nothing is a usage error before anything is checked or started.
   if (args.kratosVersion !== undefined) toJudgedKratos(args.kratosVersion, "flag", VERSION_FLAG);
+  const entry = args.entry === undefined ? undefined : parseDevEntry(args.entry);
+  const chosenConfig = chooseDevKratosConfig({ config: args.config, entry });
 
-  const entry = serverEntry();
-  if (!existsSync(entry)) {
-    io.err(`kratos-hooks dev: the server is not built (${entry}); run \`npm run build\` first\n`);
-    return 1;
+  let service: Service;
+  if (entry === undefined) {
+    service = { kind: "ours", server: serverEntry() };
+    if (!existsSync(service.server)) {
+      io.err(`kratos-hooks dev: the server is not built (${service.server}); run \`npm run build\` first\n`);
+      return 1;
+    }
+  } else {
+    const tsx = resolveTsx(dirname(entry));
+    if (tsx === undefined) {
+      io.err(`kratos-hooks dev: ${missingTsx(entry)}\n`);
+      return 1;
+    }
+    service = { kind: "entry", entry, tsx, probe: probeFile() };
+    if (!existsSync(service.probe)) {
+      io.err(`kratos-hooks dev: kratos-hooks is not built (${service.probe}); run \`npm run build\` first\n`);
+      return 1;
+    }
   }
   for (const name of names) {
     if (!(await portIsFree(ports[name]))) {
@@ -360,31 +355,45 @@ export async function devCommand(args: DevArgs, io: DevIO, env: NodeJS.ProcessEn
   else io.signal.addEventListener("abort", onSignal, { once: true });
 
   let sink: CourierSink | undefined;
+  let unfollow: (() => void) | undefined;
   let exitCode = 0;
   try {
     sink = await CourierSink.start({ port: ports.sink, host: HOST, onMessage: (m) => io.out(`${formatMessage(m, io.color)}\n`) });
 
-    // The hooks and the gateway: `npm start`'s server, with the same environment (HOOKS_CONFIG_FILE,
-    // HOOKS_CONFIG, HOOKS_API_KEYS, LOG_LEVEL…), on our ports, in front of this Kratos.
-    const hooks = startChild("the hooks service", process.execPath, [entry], {
-      env: {
-        ...env,
-        SHUTDOWN_DRAIN_MS: env.SHUTDOWN_DRAIN_MS ?? "0",
-        PORT: String(ports.hooks),
-        HOST,
-        GATEWAY_KRATOS_URL: urls.public,
-        GATEWAY_PORT: String(ports.gateway),
-      },
-      log: join(dir, "hooks.log"),
-    });
+    // The hooks and the gateway: `npm start`'s server or your entry (both serve() from
+    // kratos-hooks/node), with the same environment (HOOKS_CONFIG_FILE, HOOKS_CONFIG,
+    // HOOKS_API_KEYS, LOG_LEVEL…), on our ports, in front of this Kratos.
+    const serviceEnv: NodeJS.ProcessEnv = {
+      ...env,
+      SHUTDOWN_DRAIN_MS: env.SHUTDOWN_DRAIN_MS ?? "0",
+      PORT: String(ports.hooks),
+      HOST,
+      GATEWAY_KRATOS_URL: urls.public,
+      GATEWAY_PORT: String(ports.gateway),
+    };
+    let events: EntryEvents | undefined;
+    let hooks: Child;
+    if (service.kind === "ours") {
+      hooks = startChild("the hooks service", process.execPath, [service.server], { env: serviceEnv, log: join(dir, "hooks.log") });
+    } else {
+      ({ child: hooks, events } = startEntry(service, serviceEnv, dir));
+    }
     children.push(hooks);
-    await waitReady(hooks, `${urls.hooks}/health`, 20_000, stopRequested.signal);
+    await waitReady(hooks, `${urls.hooks}/health`, service.kind === "ours" ? 20_000 : 30_000, stopRequested.signal);
 
-    // kratos/kratos.yml with only the hooks' and the sink's addresses moved; serve.* by Kratos's env overrides.
-    let config = readFileSync(join(PACKAGE_ROOT, "kratos", "kratos.yml"), "utf8");
-    config = config.replaceAll(SHIPPED.hooks, urls.hooks).replaceAll(SHIPPED.sink, urls.sink);
-    const configPath = join(dir, "kratos.yml");
-    writeFileSync(configPath, config);
+    // The kratos.yml chosen, with only the hooks' and the sink's shipped addresses moved (in a
+    // copy, when a port flag moves them); serve.* and the DSN by Kratos's env overrides.
+    const moved = toDevKratosConfig(chosenConfig.text, urls);
+    let configPath = chosenConfig.file;
+    if (moved.changes.length > 0) {
+      configPath = join(dir, "kratos.yml");
+      writeFileSync(configPath, moved.text);
+    }
+    if (!moved.text.includes(urls.hooks)) {
+      io.err(
+        `kratos-hooks dev: warning: ${displayPath(chosenConfig.file)} has no web_hook calling ${urls.hooks}, where dev runs the hooks; Kratos will not ask them\n`,
+      );
+    }
     const kratosEnv: NodeJS.ProcessEnv = {
       PATH: env.PATH,
       HOME: env.HOME,
@@ -397,8 +406,9 @@ export async function devCommand(args: DevArgs, io: DevIO, env: NodeJS.ProcessEn
       SERVE_ADMIN_PORT: String(ports.admin),
       SERVE_ADMIN_BASE_URL: `${urls.admin}/`,
     };
-    // Relative file:// URLs in kratos.yml resolve from Kratos's working directory: kratos/.
-    const kratosDir = join(PACKAGE_ROOT, "kratos");
+    // Relative file:// URLs in kratos.yml resolve from Kratos's working directory: the folder of
+    // the kratos.yml chosen (kratos/ for the shipped one and for `init`'s), wherever its copy is.
+    const kratosDir = dirname(chosenConfig.file);
     if (dsn !== "memory") {
       const migrate = spawnSync(kratosBin, ["migrate", "sql", "-e", "--yes", "--config", configPath], {
         cwd: kratosDir,
@@ -416,8 +426,13 @@ export async function devCommand(args: DevArgs, io: DevIO, env: NodeJS.ProcessEn
     await waitReady(kratos, `${urls.admin}/admin/health/ready`, 60_000, stopRequested.signal);
     await waitReady(hooks, `${urls.gateway}/health/ready`, 10_000, stopRequested.signal);
 
-    io.out(devBanner(urls, dsn, dir, judged));
+    const setup: DevSetup = {
+      entry: service.kind === "entry" ? { file: service.entry, tsx: service.tsx } : undefined,
+      kratosConfig: { chosen: chosenConfig, runs: configPath, changes: moved.changes },
+    };
+    io.out(devBanner(urls, dsn, dir, judged, setup));
     io.out(`kratos-hooks dev: ready\n`);
+    if (events !== undefined) unfollow = followRestarts(hooks, events, urls, io, stopRequested.signal);
 
     const died = await Promise.race([
       once(stopRequested.signal, "abort").then(() => undefined),
@@ -433,6 +448,7 @@ export async function devCommand(args: DevArgs, io: DevIO, env: NodeJS.ProcessEn
       exitCode = 1;
     }
   } finally {
+    unfollow?.();
     io.err("kratos-hooks dev: stopping…\n");
     await Promise.all(children.map((c) => stopChild(c)));
     await sink?.close();

@@ -27,6 +27,7 @@ Usage:
   kratos-hooks config check [file]                 check our own config as the server does at start
   kratos-hooks backfill --admin-url <url> [options] bring stored identities to the same rules
   kratos-hooks dev [options]                       Kratos, the hooks, the gateway and a courier sink locally
+  kratos-hooks init [dir] [--worker]               a new project: your policies and gateway rules, Node or Worker
   kratos-hooks shield status|unlock <identifier>   the gateway's shield: an identifier's failed logins, or unlock it
 
 Run \`kratos-hooks <command> --help\` for a command's options.
@@ -100,6 +101,20 @@ of Kratos's public API (the server \`npm start\` runs, with the same environment
 HOOKS_CONFIG, HOOKS_API_KEYS, LOG_LEVEL), and a courier sink that prints every SMS and email with
 its code. Prints the URLs and a curl registration and login through the gateway.
 
+Your own service (policies and gateway rules in TypeScript) instead of ours:
+  --entry <file>       run <file> (.ts or .js) with \`tsx watch\`, rerun when it or a file it
+                       imports changes. It calls serve() from kratos-hooks/node, which reads
+                       the environment dev sets (PORT, HOST, GATEWAY_KRATOS_URL, GATEWAY_PORT)
+                       and the variables above; dev says when it is ready again. tsx: your
+                       project's, else the one installed with kratos-hooks
+  --config <kratos.yml> your Kratos config instead of the shipped one (with --entry and no
+                       --config: ./kratos/kratos.yml when there is one, as \`init\` writes it).
+                       Kratos runs in its folder, so relative file:// URLs (identity schemas,
+                       Jsonnet) resolve from there. dev moves only the shipped addresses of the
+                       hooks (http://127.0.0.1:8787) and the sink (http://127.0.0.1:4480) to the
+                       ports given, in a copy, and sets serve.public/admin and the DSN through
+                       Kratos's environment; the banner says what it used and changed
+
 Kratos: KRATOS_BIN if set, else the cached build, else built from its Go module into
 ~/.cache/kratos-hooks (needs Go 1.23+ and gcc, once, a few minutes). It prints the release the
 binary reports (\`kratos version\`).
@@ -142,6 +157,24 @@ A CLI cannot reach the service's memory, so it asks the running service, or Redi
   -h, --help           this help
 
 The identifier goes in the request's body, never its URL, and the service logs only its pseudonym.
+
+${EXIT_CODES_HELP}`,
+  init: `kratos-hooks init [dir] [options]
+
+Writes a new project that runs kratos-hooks with a policy and a gateway rule of your own, ready
+for \`npm install\`, \`npm test\` and \`npm start\`: an ESM package.json (kratos-hooks, TypeScript,
+tsx, vitest), a strict tsconfig.json, src/server.ts calling serve() from kratos-hooks/node,
+src/policies/tag-signup.ts with its test (kratos-hooks/testing), src/gateway/log-submissions.ts,
+this package's kratos/ (kratos.yml, its Jsonnet bodies) and schemas/ to edit, .env.example,
+.gitignore, and a README.md that says what to do next.
+
+  [dir]                the project's folder, created if missing (default: the current folder).
+                       It must be empty: init never overwrites. Its name names the package
+  --worker             a Cloudflare Worker instead: src/worker.ts calling createWorker() from
+                       kratos-hooks/worker, wrangler.toml, .dev.vars (HOOKS_DEV_MODE=true, for
+                       \`wrangler dev\` only, never deployed) and tests that run in workerd
+  --json               print what was written as JSON
+  -h, --help           this help
 
 ${EXIT_CODES_HELP}`,
   config: `kratos-hooks config check [file] [options]
@@ -302,6 +335,8 @@ async function run(argv: string[], { out, err, isTTY = false, signal }: Output):
       "sink-port": { type: "string" },
       dsn: { type: "string" },
       "kratos-version": { type: "string" },
+      entry: { type: "string" },
+      config: { type: "string" },
     });
     if (values.help) return help(out, "dev");
     tooMany(positionals, 0, "kratos-hooks dev [options]");
@@ -314,8 +349,19 @@ async function run(argv: string[], { out, err, isTTY = false, signal }: Output):
       sinkPort: values["sink-port"],
       dsn: values.dsn,
       kratosVersion: values["kratos-version"],
+      entry: values.entry,
+      config: values.config,
     };
     return devCommand(args, { out, err, color: process.stdout.isTTY === true, ...(signal && { signal }) });
+  }
+  if (command === "init") {
+    const { values, positionals } = parse(rest, { worker: { type: "boolean" } });
+    if (values.help) return help(out, "init");
+    tooMany(positionals, 1, "kratos-hooks init [dir] [--worker]");
+    const { formatInit, runInit } = await import("./init.js");
+    const report = runInit({ dir: positionals[0], worker: values.worker });
+    out(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatInit(report));
+    return EXIT.ok;
   }
   if (command === "shield") {
     const usage = "kratos-hooks shield status|unlock <identifier> [--url <url> | --redis <url>]";
@@ -338,7 +384,7 @@ async function run(argv: string[], { out, err, isTTY = false, signal }: Output):
     return shieldCommand({ action: sub, identifier, ...values }, { out, err }, process.env);
   }
   throw new UsageError(
-    `unknown command "${command}"; the commands are: try, doctor, config check, backfill, dev, shield (see kratos-hooks --help)`,
+    `unknown command "${command}"; the commands are: init, try, doctor, config check, backfill, dev, shield (see kratos-hooks --help)`,
   );
 }
 

@@ -81,9 +81,11 @@ function hookOf(caller: string, ctx: unknown): HookId {
 }
 
 async function send(app: HookApp, path: string, init: RequestInit): Promise<Response> {
+  // fetch first: a Hono app has both `fetch` and `request`, and a Worker's `exports.default` in
+  // workerd is an RPC stub, a callable proxy on which every property name exists.
+  if ("fetch" in app && typeof app.fetch === "function") return app.fetch(new Request(new URL(path, ORIGIN), init));
   if (typeof app === "function") return app(new Request(new URL(path, ORIGIN), init));
   if ("request" in app && typeof app.request === "function") return app.request(path, init);
-  if ("fetch" in app && typeof app.fetch === "function") return app.fetch(new Request(new URL(path, ORIGIN), init));
   throw new TypeError("callHook: expected an app (createApp(…)), an object with fetch(request), or a fetch function");
 }
 
