@@ -134,12 +134,14 @@ describe("the packed tarball", () => {
       [
         "--input-type=module",
         "-e",
-        'for (const e of ["kratos-hooks", "kratos-hooks/node", "kratos-hooks/worker"]) console.log(e, Object.keys(await import(e)).length)',
+        'for (const e of ["kratos-hooks", "kratos-hooks/node", "kratos-hooks/worker", "kratos-hooks/testing"]) console.log(e, Object.keys(await import(e)).length)',
       ],
       inside,
     );
     expect(entries.code, entries.output).toBe(0);
-    expect(entries.output).toMatch(/^kratos-hooks \d+$/m);
+    for (const entry of ["kratos-hooks", "kratos-hooks/node", "kratos-hooks/worker", "kratos-hooks/testing"]) {
+      expect(entries.output).toMatch(new RegExp(`^${entry} [1-9]\\d*$`, "m"));
+    }
   });
 
   it("type-checks every snippet docs/library.md marks as typechecked", () => {
