@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, inject, it } from "vitest";
+import { afterAll, describe, expect, inject, it, vi } from "vitest";
 import { isOurMessageId } from "../../src/core/message-ids.js";
 import { ROOT } from "../support/cli.js";
 import { allMessageIds, type KratosAnswer, newPassword, passwordSignUp } from "./kratos-client.js";
@@ -61,7 +61,8 @@ describe("docs/troubleshooting.md and docs/operations.md quote only what Kratos 
     answer(res);
     expect(res.status).toBe(400);
     expect(allMessageIds(res.body).some(isOurMessageId)).toBe(true);
-    expect(e2e.stack.kratos.output()).toMatch(/"level":"error","msg":"Webhook request failed"/);
+    // Kratos's log line may reach the pipe a moment after its answer.
+    await vi.waitFor(() => expect(e2e.stack.kratos.output()).toMatch(/"level":"error","msg":"Webhook request failed"/));
     keep(e2e.stack.kratos.output());
   });
 
