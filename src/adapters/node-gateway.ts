@@ -98,7 +98,7 @@ function read(res: IncomingMessage): Promise<Uint8Array> {
  * Measured against Hono with `fetch` in test/bench (docs/performance.md): the web-stream and
  * Headers conversions of `fetch` cost more than the forwarding itself.
  */
-export function createNodeGatewayRuntime(upstream: URL): GatewayRuntime {
+export function createNodeGatewayRuntime(upstream: URL): GatewayRuntime & { close(): void } {
   const https = upstream.protocol === "https:";
   const agent = https ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
   const send = https ? httpsRequest : httpRequest;
@@ -108,6 +108,10 @@ export function createNodeGatewayRuntime(upstream: URL): GatewayRuntime {
   const port = Number(upstream.port || (https ? 443 : 80));
 
   return {
+    /** Closes the keep-alive connections to Kratos (`serve()`'s `close()`). */
+    close() {
+      agent.destroy();
+    },
     forward(request: UpstreamRequest, c: Context): Promise<Response> {
       const { incoming, outgoing } = bindings(c);
       // One request in, one request out: the body goes with framing of its own on every method.

@@ -120,12 +120,14 @@ export async function serve(options: ServeOptions = {}): Promise<RunningService>
   const policies = options.policies?.(config);
   let store: ShieldStore | undefined;
   let redisStore: RedisShieldStore | undefined;
+  let closeUpstream: (() => void) | undefined;
   let closing: Promise<boolean> | undefined;
   let removeSignals = () => {};
   const close = (drainMs = 0): Promise<boolean> => {
     closing ??= (async () => {
       removeSignals();
       const clean = await drainAndClose(listeners, drain, logger, { drainMs, timeoutMs: settings.shutdown.timeoutMs }, "close");
+      closeUpstream?.();
       await redisStore?.close();
       return clean;
     })();
@@ -210,11 +212,13 @@ export async function serve(options: ServeOptions = {}): Promise<RunningService>
             });
       // shield admin: the routes of `kratos-hooks shield status|unlock` (src/adapters/shield-admin.ts).
       if (shield !== false) shieldAdmin = createShieldAdmin({ shield, apiKeys: settings.apiKeys, config, logger }).fetch;
+      const runtime = createNodeGatewayRuntime(settings.gateway.upstream);
+      closeUpstream = () => runtime.close();
       const gateway = createGateway({
         config,
         upstream: settings.gateway.upstream,
         logger,
-        runtime: createNodeGatewayRuntime(settings.gateway.upstream),
+        runtime,
         shield,
         ...(metrics && { metrics }),
         ...(options.gatewayRules && { rules: options.gatewayRules }),
@@ -255,7 +259,8 @@ export async function serve(options: ServeOptions = {}): Promise<RunningService>
   } catch (error) {
     await close();
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === undefined) throw error;
+    // Only a listener's own failure is a ListenError; anything else is rethrown as it is.
+    if (code === undefined || (error as NodeJS.ErrnoException).syscall !== "listen") throw error;
     throw new ListenError(code, `cannot listen on ${settings.host} (${code}): ${(error as Error).message}`, { cause: error });
   }
   const portOf = (name: string) => listeners.find((l) => l.name === name)?.port;

@@ -300,7 +300,9 @@ export const configSchema = z
     failMode: z
       .enum(["open", "closed"])
       .default("closed")
-      .describe("The answer when `budgetMs` runs out: `closed` is 422 with `HOOK_TIMEOUT`, `open` is 204 (the flow goes on unchanged)."),
+      .describe(
+        "When a policy runs out of `budgetMs` or fails: `closed` is 422 with `HOOK_TIMEOUT` or `HOOK_FAILED`, `open` goes on with what earlier policies decided. A policy's own `failMode` comes first; built-ins are always `closed`.",
+      ),
     identitySchemas: z
       .record(
         schemaId,

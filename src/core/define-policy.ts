@@ -51,6 +51,13 @@ export interface PolicySpec<H extends HookId> {
    * the I/O, it fires when the time budget (`budgetMs`) is spent, and the answer then follows
    * `failMode`. Return `proceed()`, a `deny…` or a `patch…` decision.
    */
+  /**
+   * How this policy's timeout or failure is answered, over the configuration's `failMode`:
+   * `closed` (a refusal with HOOK_TIMEOUT or HOOK_FAILED) for a policy that guards, such as an
+   * invite check, so that its outage never lets a sign-up through; `open` (go on with what the
+   * policies before decided) for one that only enriches, such as a tag. Unset: the configuration's.
+   */
+  failMode?: "open" | "closed";
   decide(input: InputOf<H>, context: PolicyContext): DecisionOn<H> | Promise<DecisionOn<H>>;
 }
 
@@ -61,8 +68,9 @@ const POLICY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
  * beside the built-in policies (`builtInPolicies(config)`), in the order you list them: patches
  * accumulate, each later policy sees the patched identity, and the first denial wins. Whatever
  * `decide` returns is checked before anything is answered; a decision Kratos would misread
- * (a denial without a message, a patch on a before-hook, an id from Kratos's blocks) is a bug:
- * the call is answered 500 and logged, never passed on.
+ * (a denial without a message, a patch on a before-hook, an id from Kratos's blocks) is a
+ * failure, like a throw: answered by `failMode` (docs/library.md#when-a-policy-fails) and logged
+ * at error, never passed on.
  *
  * @throws TypeError when the name or a hook is not valid.
  */
@@ -78,10 +86,13 @@ export function definePolicy<const H extends HookId>(spec: PolicySpec<H>): Polic
       throw new TypeError(`definePolicy(${spec.name}): hooks: unknown hook ${JSON.stringify(hook)}`);
   }
   if (typeof spec.decide !== "function") throw new TypeError(`definePolicy(${spec.name}): decide: expected a function`);
+  if (spec.failMode !== undefined && spec.failMode !== "open" && spec.failMode !== "closed")
+    throw new TypeError(`definePolicy(${spec.name}): failMode: expected "open" or "closed", found ${JSON.stringify(spec.failMode)}`);
   const decide = spec.decide;
   return Object.freeze({
     name: spec.name,
     hooks: new Set<HookId>(spec.hooks),
+    failMode: spec.failMode,
     decide: (input: HookInput, context: PolicyContext) => decide(input as InputOf<H>, context),
   });
 }

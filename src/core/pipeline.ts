@@ -1,7 +1,7 @@
 import type { Decision, Denial, HookInput, IdentityView } from "./decision.js";
 import { decisionProblem, PolicyBugError } from "./decision-check.js";
 import { jsonEqual } from "./json.js";
-import { isBuiltInPolicy, type Policy, type PolicyContext } from "./policy.js";
+import { type FailMode, isBuiltInPolicy, type Policy, type PolicyContext } from "./policy.js";
 
 export type IdentityField = Exclude<keyof IdentityView, "id">;
 
@@ -17,12 +17,23 @@ export type PipelineResult =
    * The time budget's signal fired while `by` was deciding, or after it (`none`: before any policy
    * ran). `settled`: what the policies before it had decided (normalization, routing, tags).
    */
-  | { kind: "timeout"; by: string; settled: Settled }
+  | { kind: "timeout"; by: string; settled: Settled; failMode: FailMode | undefined }
   /**
    * `by` threw, or returned a decision Kratos would misread: a bug, or an outage it did not handle.
    * `builtIn`: one of kratos-hooks's own policies. `settled` as for a timeout.
    */
-  | { kind: "failed"; by: string; builtIn: boolean; error: PolicyBugError; settled: Settled };
+  | { kind: "failed"; by: string; builtIn: boolean; error: PolicyBugError; settled: Settled; failMode: FailMode | undefined };
+
+/**
+ * How a timeout or a failure of `policy` is answered, when it decides that itself rather than the
+ * configuration's `failMode`: a built-in policy always closed (a bug in kratos-hooks: going on
+ * would store a number not in E.164 or an identity on the wrong schema), else the policy's own
+ * `failMode`, if it has one.
+ */
+function failModeOf(policy: Policy | undefined): FailMode | undefined {
+  if (policy === undefined) return undefined;
+  return isBuiltInPolicy(policy) ? "closed" : policy.failMode;
+}
 
 const FIELDS: readonly IdentityField[] = ["schemaId", "traits", "metadataPublic", "externalId"];
 
@@ -32,6 +43,18 @@ function comparable(identity: IdentityView, field: IdentityField): unknown {
 }
 
 const ABORTED = Symbol("aborted");
+
+/** `decisionProblem`, and whether the decision can be written as JSON (the answer is JSON). */
+function checked(decision: Decision, hook: HookInput["hook"]): string | null {
+  try {
+    const problem = decisionProblem(decision, hook);
+    if (problem !== null) return problem;
+    JSON.stringify(decision);
+    return null;
+  } catch (error) {
+    return `the decision cannot be written as JSON (${error instanceof Error ? error.message : String(error)})`;
+  }
+}
 
 /** What `identity` changes of `original`: only the fields that differ, so an answer never carries a no-op change. */
 function settle(original: IdentityView | undefined, identity: IdentityView | undefined, by: readonly string[]): Settled {
@@ -79,17 +102,21 @@ export async function runPipeline(policies: readonly Policy[], input: HookInput,
   let identity = original;
   const by: string[] = [];
   // The policy whose wait used up the budget: the one running, or the last one that ran.
-  let waited: string | undefined;
+  let waited: Policy | undefined;
   for (const policy of policies) {
     if (!policy.hooks.has(input.hook)) continue;
-    if (context.signal.aborted) return { kind: "timeout", by: waited ?? "none", settled: settle(original, identity, by) };
-    waited = policy.name;
-    const failed = (error: PolicyBugError): PipelineResult => ({
+    if (context.signal.aborted) {
+      return { kind: "timeout", by: waited?.name ?? "none", settled: settle(original, identity, by), failMode: failModeOf(waited) };
+    }
+    waited = policy;
+    // `closed`: a refusal whose messages are broken is still a refusal, never an acceptance.
+    const failed = (error: PolicyBugError, closed = false): PipelineResult => ({
       kind: "failed",
       by: policy.name,
       builtIn: isBuiltInPolicy(policy),
       error,
       settled: settle(original, identity, by),
+      failMode: closed ? "closed" : failModeOf(policy),
     });
     let decision: Decision | typeof ABORTED;
     try {
@@ -102,11 +129,17 @@ export async function runPipeline(policies: readonly Policy[], input: HookInput,
         }),
       );
     }
-    if (decision === ABORTED) return { kind: "timeout", by: policy.name, settled: settle(original, identity, by) };
+    if (decision === ABORTED) {
+      return { kind: "timeout", by: policy.name, settled: settle(original, identity, by), failMode: failModeOf(policy) };
+    }
     // Whatever a policy returns is checked before anything is answered: a decision Kratos would
-    // misread (a 422 without messages fails the flow, a before-hook patch panics Kratos) is a bug.
-    const problem = decisionProblem(decision, input.hook);
-    if (problem !== null) return failed(new PolicyBugError(`policy ${policy.name} on ${input.hook}: ${problem}`));
+    // misread (a 422 without messages fails the flow, a before-hook patch panics Kratos) is a bug,
+    // and so is one that cannot be written as JSON at all (a BigInt, a cycle).
+    const problem = checked(decision, input.hook);
+    if (problem !== null) {
+      const denying = typeof decision === "object" && decision !== null && (decision as { kind?: unknown }).kind === "deny";
+      return failed(new PolicyBugError(`policy ${policy.name} on ${input.hook}: ${problem}`), denying);
+    }
     if (decision.kind === "deny") return { kind: "deny", messages: decision.messages, by: policy.name };
     if (decision.kind === "patch") {
       if (identity === undefined)

@@ -19,6 +19,9 @@ export interface PolicyContext {
   triggerId?: string | undefined;
 }
 
+/** How a timeout or a failure is answered: `closed` refuses (HOOK_TIMEOUT, HOOK_FAILED), `open` goes on with what was decided before. */
+export type FailMode = "open" | "closed";
+
 /**
  * A policy decides on one hook call: continue, patch the identity, or deny with messages.
  * The built-in policies are synchronous and decide from their input and the configuration alone
@@ -30,6 +33,12 @@ export interface PolicyContext {
 export interface Policy {
   name: string;
   hooks: ReadonlySet<HookId>;
+  /**
+   * How this policy's timeout or failure is answered, over the configuration's `failMode`: set
+   * `closed` on a policy that guards (an invite check), `open` on one that only enriches (a tag).
+   * Built-in policies are always closed.
+   */
+  failMode?: FailMode | undefined;
   decide(input: HookInput, context: PolicyContext): Decision | Promise<Decision>;
 }
 

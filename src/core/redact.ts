@@ -47,9 +47,35 @@ export function maskEmail(value: string): string {
  */
 const EMAIL_IN_TEXT = /[^\s@"'<>()[\]/\\:]+@(?:[\p{L}\p{N}-]+\.)+[\p{L}\p{N}-]{2,}/gu;
 
-/** Masks email addresses and runs of 5+ digits in free text (error messages, stack traces). */
+/** The same in a URL, percent-encoded: `jane%40example.com`, as `encodeURIComponent` writes it. */
+const ENCODED_EMAIL_IN_TEXT = /[^\s@"'<>()[\]/\\:?&=%]+%40((?:[\p{L}\p{N}-]+\.)+[\p{L}\p{N}-]{2,})/giu;
+
+/**
+ * Credentials in free text: an `Authorization`, `Cookie` or `Set-Cookie` header's value, a
+ * Bearer or Basic credential, a JWT, an Ory token (`ory_st_…`), and the value of a query
+ * parameter or assignment whose name says secret (`api_key=`, `token=`, `password=`, …).
+ */
+const SECRETS: readonly [RegExp, string][] = [
+  [/\b((?:set-)?cookie|authorization|proxy-authorization|x-api-key)(\s*[:=]\s*)[^\n]*/gi, "$1$2[redacted]"],
+  [/\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi, "$1 [redacted]"],
+  [/\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g, "[redacted jwt]"],
+  [/\bory_[a-z]{2,3}_[A-Za-z0-9]{8,}/g, "ory_[redacted]"],
+  [
+    /\b([A-Za-z0-9_-]*(?:token|secret|passw(?:or)?d|api[_-]?key|apikey|session|credential|signature)[A-Za-z0-9_-]*)(=|":\s*"|:\s*)([^&\s"',;]+)/gi,
+    "$1$2[redacted]",
+  ],
+];
+
+/**
+ * Masks what a log line must never hold in clear, in free text (error messages, stack traces):
+ * email addresses (also percent-encoded in a URL), runs of 5+ digits (phone numbers), and
+ * credentials (`SECRETS`).
+ */
 export function maskText(text: string): string {
-  return text
+  let masked = text;
+  for (const [pattern, replacement] of SECRETS) masked = masked.replace(pattern, replacement);
+  return masked
     .replace(EMAIL_IN_TEXT, (m) => maskEmail(m))
+    .replace(ENCODED_EMAIL_IN_TEXT, (m, domain: string) => `${m.slice(0, 1)}***%40${domain}`)
     .replace(/\+?\d[\d\s().-]{3,}\d/g, (m) => (m.replace(/\D/g, "").length >= 5 ? maskPhone(m) : m));
 }

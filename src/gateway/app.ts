@@ -9,7 +9,7 @@ import { maskText } from "../core/redact.js";
 import { parseTraceparent } from "../core/trace.js";
 import { createFetchRuntime } from "./fetch-runtime.js";
 import { GATEWAY_MARKER, toUpstreamHeaders } from "./headers.js";
-import { isKratosErrorStatus, KratosHTTPException, kratosError, kratosRefusal } from "./kratos-error.js";
+import { isKratosErrorStatus, KratosHTTPException, kratosError, kratosRefusal, statusText } from "./kratos-error.js";
 import type { Refusal } from "./refusals.js";
 import { pathRefusal, routeTemplate } from "./routes.js";
 import { type Attempt, clientKindOf, readAttempt } from "./shield/attempt.js";
@@ -20,6 +20,24 @@ import { classifyAnswer, FLOWS_FETCH, shieldRule } from "./shield/rule.js";
 import { createShield, type Shield } from "./shield/shield.js";
 import { bodyFormatOf, phoneFieldsOf, type RegionOf, readSubmission, SELF_SERVICE_FLOWS, type SelfServiceFlow } from "./submission.js";
 import { type GatewayRuntime, UpstreamError } from "./transport.js";
+
+/**
+ * A Hono `HTTPException` thrown by a rule (Hono's own middleware: `bearerAuth` 401, `csrf` 403,
+ * `basicAuth`), as a refusal in Kratos's shape: its status, its message or the status's name, and
+ * its response's headers (`WWW-Authenticate`) but the body's. Undefined for a status Kratos's
+ * clients do not expect (then it is the gateway's 500).
+ */
+function fromHonoException(error: HTTPException): KratosHTTPException | undefined {
+  if (!isKratosErrorStatus(error.status)) return undefined;
+  const headers: Record<string, string> = {};
+  if (error.res !== undefined) {
+    for (const [name, value] of error.res.headers) {
+      if (name !== "content-type" && name !== "content-length") headers[name] = value;
+    }
+  }
+  const message = error.message.trim() === "" ? statusText(error.status) : error.message;
+  return new KratosHTTPException(error.status, message, { headers });
+}
 
 /** What `createGateway` takes. */
 export interface GatewayOptions {
@@ -345,11 +363,7 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
   app.onError((error, c) => {
     // A rule's refusal, thrown: answered in Kratos's shape. Hono's own HTTPException the same way.
     const refusal =
-      error instanceof KratosHTTPException
-        ? error
-        : error instanceof HTTPException && isKratosErrorStatus(error.status) && error.message.trim() !== ""
-          ? new KratosHTTPException(error.status, error.message)
-          : undefined;
+      error instanceof KratosHTTPException ? error : error instanceof HTTPException ? fromHonoException(error) : undefined;
     if (refusal !== undefined) {
       logger.info(
         { method: c.req.method, route: routeTemplate(c.req.path), status: refusal.status, reason: refusal.reason },

@@ -119,6 +119,11 @@ export class KratosHTTPException extends Error {
   }
 }
 
+/** The status's name as Kratos writes it (`Unauthorized`). */
+export function statusText(status: KratosErrorStatus): string {
+  return STATUS_TEXT[status] ?? "Error";
+}
+
 /** A Hono `HTTPException`'s status, when it is one `kratosErrorResponse` answers with. */
 export function isKratosErrorStatus(status: number): status is KratosErrorStatus {
   return STATUS_TEXT[status] !== undefined && status >= 400;

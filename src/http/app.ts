@@ -156,7 +156,7 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
     const response = answer(kratosAnswer);
     if (result.kind === "timeout") {
       logger.warn(
-        { hook, requestId, triggerId, budgetMs: config.budgetMs, failMode: config.failMode, policy: result.by },
+        { hook, requestId, triggerId, budgetMs: config.budgetMs, failMode: result.failMode ?? config.failMode, policy: result.by },
         "hook exceeded its time budget",
       );
     }
@@ -170,10 +170,10 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
           triggerId,
           policy: result.by,
           builtIn: result.builtIn,
-          failMode: result.builtIn ? "closed" : config.failMode,
+          failMode: result.failMode ?? config.failMode,
           status: response.status,
           // What failed, named; `err` without a message, which pino would take for an Error and retype.
-          failure: maskText(result.error.message),
+          failure: maskText(result.error.message.slice(0, 2000)),
           err: { type: cause.name, stack: maskText(cause.stack ?? cause.message) },
         },
         "policy failed",

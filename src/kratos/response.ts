@@ -73,8 +73,9 @@ function denied(denials: readonly Denial[]): KratosAnswer {
  * whole (Kratos replaces `traits` and metadata wholesale, `web_hook.go` `parseWebhookResponse`);
  * 422 with messages for a denial. A timeout or a policy's failure follows `failMode`: closed
  * refuses with the global HOOK_TIMEOUT or HOOK_FAILED message, open answers what the policies
- * before it had settled (204, or their patch). A built-in policy's failure is always closed: it
- * is a bug in kratos-hooks, and going on would save a number not in E.164 or a schema not routed.
+ * before it had settled (204, or their patch). The failing policy's own mode comes first: a
+ * built-in policy is always closed (a bug in kratos-hooks: going on would save a number not in
+ * E.164 or a schema not routed), a broken refusal too, and a policy may set its own `failMode`.
  */
 export function toKratosResponse(hook: HookId, result: PipelineResult, options: AnswerOptions): KratosAnswer {
   switch (result.kind) {
@@ -83,9 +84,9 @@ export function toKratosResponse(hook: HookId, result: PipelineResult, options: 
     case "deny":
       return denied(result.messages);
     case "timeout":
-      return options.failMode === "closed" ? denied([TIMEOUT_DENIAL]) : toKratosResponse(hook, result.settled, options);
+      return (result.failMode ?? options.failMode) === "closed" ? denied([TIMEOUT_DENIAL]) : toKratosResponse(hook, result.settled, options);
     case "failed":
-      return options.failMode === "closed" || result.builtIn ? denied([FAILED_DENIAL]) : toKratosResponse(hook, result.settled, options);
+      return (result.failMode ?? options.failMode) === "closed" ? denied([FAILED_DENIAL]) : toKratosResponse(hook, result.settled, options);
     case "patch": {
       // Before-hooks have a nil identity in Kratos (a patch there panics it); login-after
       // changes are never persisted. Reaching this is a bug in a policy, not bad input.

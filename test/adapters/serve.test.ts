@@ -1,7 +1,7 @@
 // `serve()` as a library call: it returns a handle, never exits the process, installs signal
 // handlers only when asked, and can be started and closed again in the same process.
 import { once } from "node:events";
-import { request } from "node:http";
+import { createServer as createHttpServer, request } from "node:http";
 import { createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/index.js";
@@ -74,6 +74,30 @@ describe("serve(), in the test's own process", () => {
     expect(res.statusCode).toBe(200);
     res.resume();
     expect(await closed).toBe(true);
+  });
+
+  it("close() also closes the keep-alive connections to Kratos", async () => {
+    const kratos = createHttpServer((_req, res) => res.writeHead(200, { "content-type": "application/json" }).end("{}"));
+    const open = new Set<import("node:net").Socket>();
+    kratos.on("connection", (socket) => {
+      open.add(socket);
+      socket.on("close", () => open.delete(socket));
+    });
+    kratos.listen(0, "127.0.0.1");
+    await once(kratos, "listening");
+    try {
+      const address = kratos.address() as import("node:net").AddressInfo;
+      const service = await start(
+        await env({ GATEWAY_KRATOS_URL: `http://127.0.0.1:${address.port}`, GATEWAY_PORT: String(await freePort()) }),
+      );
+      expect((await fetch(`http://127.0.0.1:${service.gatewayPort}/health/alive`)).status).toBe(200);
+      expect(open.size).toBe(1);
+      await service.close();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(open.size).toBe(0);
+    } finally {
+      kratos.close();
+    }
   });
 
   it("installs SIGTERM and SIGINT handlers only when asked, and close() removes them", async () => {

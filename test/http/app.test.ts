@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { definePolicy } from "../../src/core/define-policy.js";
 import { MESSAGES } from "../../src/core/messages.js";
 import { builtIn, type Policy } from "../../src/core/policy.js";
 import { bodyOf, createTestApp, loadFixture, OTHER_KEY, registration, TEST_KEY } from "../support/helpers.js";
@@ -512,6 +513,66 @@ describe("time budget and our own bugs", () => {
       failMode: "closed",
       status: 422,
     });
+  });
+
+  it("a policy's own failMode comes before the configuration's: a guard stays closed when the service is open, a tag may fail open when it is closed", async () => {
+    const down = (name: string, failMode: "open" | "closed") =>
+      definePolicy({
+        name,
+        hooks: ["registration-after"],
+        failMode,
+        decide: async () => {
+          throw new TypeError("fetch failed");
+        },
+      });
+    const open = createTestApp({ config: { failMode: "open" }, policies: [down("invites", "closed")] });
+    const guarded = await open.call("registration-after", national());
+    expect(guarded.status).toBe(422);
+    expect(await bodyOf(guarded)).toEqual(HOOK_FAILED_BODY);
+    expect(open.logs().find((l) => l.msg === "policy failed")).toMatchObject({ policy: "invites", failMode: "closed", status: 422 });
+    const closed = createTestApp({ config: { failMode: "closed" }, policies: [down("tag", "open")] });
+    const tagged = await closed.call("registration-after", national());
+    expect(tagged.status).toBe(204);
+    expect(closed.logs().find((l) => l.msg === "policy failed")).toMatchObject({ policy: "tag", failMode: "open", status: 204 });
+    expect(() =>
+      definePolicy({ name: "x", hooks: ["login-after"], failMode: "sometimes" as never, decide: () => ({ kind: "continue" }) }),
+    ).toThrow('definePolicy(x): failMode: expected "open" or "closed", found "sometimes"');
+  });
+
+  it("a refusal whose message is broken is still a refusal fail-open: 422 HOOK_FAILED, never an acceptance", async () => {
+    const guard: Policy = {
+      name: "guard",
+      hooks: new Set(["registration-after"]),
+      decide: () => ({
+        kind: "deny",
+        messages: [{ key: "INVITE_REQUIRED", id: 4190001, text: "x".repeat(5000), pointer: "#/traits/email", context: {} }],
+      }),
+    };
+    const app = createTestApp({ config: { failMode: "open" }, policies: [guard] });
+    const res = await app.call("registration-after", national());
+    expect(res.status).toBe(422);
+    expect(await bodyOf(res)).toEqual(HOOK_FAILED_BODY);
+    expect(app.logs().find((l) => l.msg === "policy failed")).toMatchObject({ policy: "guard", failMode: "closed" });
+  });
+
+  it.each([
+    ["a BigInt in a patch (a database row copied into metadata)", { kind: "patch", identity: { metadataPublic: { id: 10n } } }],
+    [
+      "a cycle in a denial's context",
+      (() => {
+        const context: Record<string, unknown> = {};
+        context.self = context;
+        return { kind: "deny", messages: [{ key: "PHONE_INVALID", pointer: "#/traits/phone", context }] };
+      })(),
+    ],
+  ])("%s is a policy failure answered by failMode, never a 500", async (_name, decision) => {
+    const odd: Policy = { name: "odd", hooks: new Set(["registration-after"]), decide: () => decision as never };
+    const app = createTestApp({ policies: [odd] });
+    const res = await app.call("registration-after", national());
+    expect(res.status).toBe(422);
+    expect(await bodyOf(res)).toEqual(HOOK_FAILED_BODY);
+    expect(app.logs().find((l) => l.msg === "policy failed")).toMatchObject({ policy: "odd" });
+    expect(app.logs().some((l) => l.msg === "internal error")).toBe(false);
   });
 
   it("a patch on login-after (which Kratos never persists) is a policy failure: 422 HOOK_FAILED fail-closed, 204 fail-open, never an identity", async () => {

@@ -97,7 +97,7 @@ describe("toKratosResponse", () => {
   });
 
   it("a timeout follows failMode: closed is a global 422 HOOK_TIMEOUT, open is a 204", () => {
-    const timeout: PipelineResult = { kind: "timeout", by: "x", settled: { kind: "continue" } };
+    const timeout: PipelineResult = { kind: "timeout", by: "x", settled: { kind: "continue" }, failMode: undefined };
     const refused = toKratosResponse("login-after", timeout, { failMode: "closed" });
     expect(refused.status).toBe(422);
     expect(json(refused.body)).toEqual({
@@ -118,15 +118,15 @@ describe("toKratosResponse", () => {
     const error = new PolicyBugError("policy invites on registration-after threw: ECONNREFUSED");
     const saved = { identity: { schema_id: "phone", traits: { phone: "+4917612345678" } } };
     for (const result of [
-      { kind: "timeout", by: "invites", settled },
-      { kind: "failed", by: "invites", builtIn: false, error, settled },
+      { kind: "timeout", by: "invites", settled, failMode: undefined },
+      { kind: "failed", by: "invites", builtIn: false, error, settled, failMode: undefined },
     ] as const) {
       const open = toKratosResponse("registration-after", result, { failMode: "open" });
       expect(open.status, result.kind).toBe(200);
       expect(json(open.body)).toEqual(saved);
       expect(toKratosResponse("registration-after", result, { failMode: "closed" }).status).toBe(422);
     }
-    const failed = { kind: "failed", by: "invites", builtIn: false, error, settled } as const;
+    const failed = { kind: "failed", by: "invites", builtIn: false, error, settled, failMode: undefined } as const;
     const closed = toKratosResponse("registration-after", failed, { failMode: "closed" });
     expect(json(closed.body)).toEqual({
       messages: [
@@ -137,8 +137,12 @@ describe("toKratosResponse", () => {
       ],
     });
     expect(toKratosResponse("registration-after", { ...failed, settled: { kind: "continue" } }, { failMode: "open" }).status).toBe(204);
-    const ours = toKratosResponse("registration-after", { ...failed, builtIn: true }, { failMode: "open" });
+    // The failing policy's own mode (the pipeline's: "closed" for a built-in or a broken refusal) comes first.
+    const ours = toKratosResponse("registration-after", { ...failed, builtIn: true, failMode: "closed" }, { failMode: "open" });
     expect(ours.status).toBe(422);
     expect(ours.messages).toEqual(["HOOK_FAILED"]);
+    expect(toKratosResponse("registration-after", { ...failed, failMode: "open" }, { failMode: "closed" }).status).toBe(200);
+    const waited = { kind: "timeout", by: "invites", settled, failMode: "closed" } as const;
+    expect(toKratosResponse("registration-after", waited, { failMode: "open" }).messages).toEqual(["HOOK_TIMEOUT"]);
   });
 });

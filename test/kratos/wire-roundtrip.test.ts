@@ -480,9 +480,12 @@ describe("the app's answers, read as Kratos reads them", () => {
             // A decision Kratos would misread is a failure of the policy, never answered as it is:
             // closed, the service's global HOOK_FAILED message (Kratos shows it); open, 204, since
             // "mine" is the only policy and nothing was settled before it. The log names the policy.
+            // A broken refusal stays a refusal: closed whatever the configuration says.
+            const denying = typeof d === "object" && d !== null && (d as { kind?: unknown }).kind === "deny";
+            const applied = denying ? "closed" : failMode;
             const { status, verdict } = await expectKratosAgrees(hook, ctx, app, new Set([failed]));
             const seen = `${hook} ${failMode} ${JSON.stringify(d)}`;
-            if (failMode === "closed") {
+            if (applied === "closed") {
               expect(status, seen).toBe(422);
               expect(
                 verdict.messages?.map((m) => `${m.id} ${m.text}`),
@@ -499,7 +502,7 @@ describe("the app's answers, read as Kratos reads them", () => {
             ).toMatchObject({
               policy: "mine",
               builtIn: false,
-              failMode,
+              failMode: applied,
               status,
               failure: expect.stringContaining("policy mine on"),
             });

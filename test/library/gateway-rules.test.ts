@@ -1,6 +1,8 @@
 // Gateway rules of your own, as a user mounts them: createGateway from the package's main entry,
 // in front of a real upstream on loopback (test/support/upstream.ts).
 
+import { bearerAuth } from "hono/bearer-auth";
+import { csrf } from "hono/csrf";
 import { HTTPException } from "hono/http-exception";
 import { describe, expect, it } from "vitest";
 import {
@@ -147,6 +149,29 @@ describe("gateway rules of your own", () => {
     // A login goes on to Kratos.
     expect((await app.request(from("198.51.100.1"))).status).toBe(200);
     expect(() => new KratosHTTPException(418 as never, "teapot")).toThrow("status 418 is not one of");
+  });
+
+  it("Hono's own middleware as a rule (bearerAuth, csrf): its refusal in Kratos's shape with its headers, never a 500", async () => {
+    const { app, lines } = gateway([bearerAuth({ token: "let-me-in-0123456789" }) as GatewayRule]);
+    const res = await app.request(from("198.51.100.1"));
+    expect(res.status).toBe(401);
+    expect(res.headers.get("www-authenticate")).toMatch(/^Bearer/);
+    expect(await res.json()).toEqual({ error: { code: 401, status: "Unauthorized", message: "Unauthorized" } });
+    expect(upstream.received).toHaveLength(0);
+    const allowed = await app.request(
+      from("198.51.100.1", "/self-service/login?flow=f", { headers: { authorization: "Bearer let-me-in-0123456789" } }),
+    );
+    expect(allowed.status).toBe(200);
+    const guarded = gateway([csrf({ origin: "https://auth.example.test" }) as GatewayRule]);
+    const forged = await guarded.app.request(
+      from("198.51.100.1", "/self-service/login?flow=f", {
+        headers: { origin: "https://evil.example", "content-type": "application/x-www-form-urlencoded" },
+        body: "identifier=x",
+      }),
+    );
+    expect(forged.status).toBe(403);
+    expect(((await forged.json()) as { error: { code: number } }).error.code).toBe(403);
+    expect([...lines, ...guarded.lines].some((l) => l.msg === "gateway internal error")).toBe(false);
   });
 
   it("a rule that reads the body is a bug, answered 500 before anything reaches Kratos", async () => {
