@@ -24,4 +24,4 @@ export {
   type KratosCtx,
   type KratosIdentity,
 } from "./testing/ctx.js";
-export type { Verdict, VerdictChange, VerdictKind, VerdictMessage } from "./testing/verdict.js";
+export type { Verdict, VerdictChange, VerdictFailure, VerdictKind, VerdictMessage } from "./testing/verdict.js";

@@ -52,8 +52,9 @@ function tsxFrom(dir: string): { cli: string; version: string } | undefined {
 }
 
 /**
- * tsx for `--entry`: your project's (looked up from the entry's folder), else the one installed
- * with kratos-hooks (`packageDir`), else undefined.
+ * tsx for `--entry`: your project's (looked up from the entry's folder), else one beside
+ * kratos-hooks (`packageDir`: a clone of kratos-hooks has it as a dev dependency; an installed
+ * kratos-hooks brings none, so a project needs its own, as `init` writes it), else undefined.
  */
 export function resolveTsx(entryDir: string, packageDir: string = PACKAGE_ROOT): TsxCli | undefined {
   const own = tsxFrom(entryDir);

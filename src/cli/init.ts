@@ -120,18 +120,36 @@ function assertEmpty(target: string, given: string | undefined): void {
   }
 }
 
+/** The packages the project's package.json (templates/<mode>/package.json) depends on, dev tools included. */
+function scaffoldDependencies(mode: InitMode): string[] {
+  const manifest = JSON.parse(readFileSync(join(TEMPLATES, mode, "package.json"), "utf8")) as Manifest;
+  return [...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.devDependencies ?? {})];
+}
+
+/** npm refuses to install a package into one of the same name (ENOSELF): the project may not be named after a dependency. */
+function assertNameFree(name: string, mode: InitMode, dir: string): void {
+  if (!scaffoldDependencies(mode).includes(name)) return;
+  throw new UsageError(
+    `the project would be named "${name}" after its folder ${displayPath(dir)}, and it depends on a package of that name: ` +
+      `npm install would refuse to install ${name} into a package called ${name} (ENOSELF). ` +
+      "Name the folder otherwise: kratos-hooks init my-hooks",
+  );
+}
+
 /**
  * Writes a new project that runs kratos-hooks with a policy and a gateway rule of its own:
  * templates/common and templates/<mode> with their placeholders filled, and this package's
  * kratos/ and schemas/ to edit. Never overwrites: the folder must be empty or new.
  *
- * @throws UsageError when the folder exists and is not empty, or is a file.
+ * @throws UsageError when the folder exists and is not empty, or is a file, or when its name
+ * (the package's) is that of one of the project's dependencies (`kratos-hooks`, `vitest`, …).
  */
 export function runInit(args: InitArgs): InitReport {
   const mode: InitMode = args.worker === true ? "worker" : "node";
   const dir = resolve(args.dir ?? ".");
   assertEmpty(dir, args.dir);
   const name = toProjectName(dir);
+  assertNameFree(name, mode, dir);
   const manifest = JSON.parse(readFileSync(join(PACKAGE_ROOT, "package.json"), "utf8")) as Manifest;
 
   const written: string[] = [];

@@ -1,30 +1,9 @@
 import { isPlainObject } from "../core/json.js";
+import { KRATOS_DEFAULT_HEADER_ALLOWLIST } from "../kratos/header-allowlist.js";
 import type { KratosFeatures } from "./kratos-version.js";
 
-/**
- * The request headers Kratos puts in a web_hook's `ctx.request_headers` unless told otherwise:
- * v1.3.1's fixed `RequestHeaderAllowList` (`selfservice/hook/web_hook.go@v1.3.1`), and the
- * default of `clients.web_hook.header_allowlist` from v25.4.0 (contract §1.2).
- */
-export const KRATOS_DEFAULT_HEADER_ALLOWLIST = [
-  "Accept",
-  "Accept-Encoding",
-  "Accept-Language",
-  "Content-Length",
-  "Content-Type",
-  "Origin",
-  "Priority",
-  "Referer",
-  "Sec-Ch-Ua",
-  "Sec-Ch-Ua-Mobile",
-  "Sec-Ch-Ua-Platform",
-  "Sec-Fetch-Dest",
-  "Sec-Fetch-Mode",
-  "Sec-Fetch-Site",
-  "Sec-Fetch-User",
-  "True-Client-Ip",
-  "User-Agent",
-] as const;
+// Shared with kratos-hooks/testing (src/testing/ctx.ts), which may not import the CLI.
+export { KRATOS_DEFAULT_HEADER_ALLOWLIST };
 
 /** An RFC 9110 token: the characters a header name may have. */
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;

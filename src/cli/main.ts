@@ -106,7 +106,7 @@ Your own service (policies and gateway rules in TypeScript) instead of ours:
                        imports changes. It calls serve() from kratos-hooks/node, which reads
                        the environment dev sets (PORT, HOST, GATEWAY_KRATOS_URL, GATEWAY_PORT)
                        and the variables above; dev says when it is ready again. tsx: your
-                       project's, else the one installed with kratos-hooks
+                       project's (\`init\` adds it; else \`npm install --save-dev tsx\`)
   --config <kratos.yml> your Kratos config instead of the shipped one (with --entry and no
                        --config: ./kratos/kratos.yml when there is one, as \`init\` writes it).
                        Kratos runs in its folder, so relative file:// URLs (identity schemas,

@@ -66,11 +66,18 @@ export function listExamples(hook: string, out: (text: string) => void): 0 {
 }
 
 const NIL_UUID = "00000000-0000-0000-0000-000000000000";
+/**
+ * `identity.id` for a hand-written login-after or settings-after ctx without one: Kratos always
+ * sends the stored identity's id there, and the shipped templates read it. A fixed placeholder,
+ * not the nil UUID, which is what Kratos sends for an identity not stored yet (registration-after).
+ */
+const PLACEHOLDER_IDENTITY_ID = "00000000-0000-4000-8000-000000000001";
 
 /**
  * Fills in what Kratos always puts in the ctx (`selfservice/hook/web_hook.go` templateContext;
- * an identity's metadata_public is null when unset) and a hand-written ctx may leave out, so a
- * template reading it does not fail where Kratos would not. Returns the paths it filled.
+ * an identity's id, the nil UUID before it is stored, and its metadata_public, null when unset)
+ * and a hand-written ctx may leave out, so a template reading it does not fail where Kratos would
+ * not. Returns the paths it filled.
  */
 function completeCtx(ctx: Record<string, unknown>, hook: HookId): string[] {
   const filled: string[] = [];
@@ -87,7 +94,11 @@ function completeCtx(ctx: Record<string, unknown>, hook: HookId): string[] {
   fill(ctx, "request_method", "POST", "request_method");
   fill(ctx, "request_url", "", "request_url");
   fill(ctx, "request_cookies", {}, "request_cookies");
-  if (factsOf(hook).hasIdentity && isPlainObject(ctx.identity)) fill(ctx.identity, "metadata_public", null, "identity.metadata_public");
+  const facts = factsOf(hook);
+  if (facts.hasIdentity && isPlainObject(ctx.identity)) {
+    fill(ctx.identity, "id", facts.createsIdentity ? NIL_UUID : PLACEHOLDER_IDENTITY_ID, "identity.id");
+    fill(ctx.identity, "metadata_public", null, "identity.metadata_public");
+  }
   return filled;
 }
 

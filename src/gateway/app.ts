@@ -362,8 +362,7 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
 
   app.onError((error, c) => {
     // A rule's refusal, thrown: answered in Kratos's shape. Hono's own HTTPException the same way.
-    const refusal =
-      error instanceof KratosHTTPException ? error : error instanceof HTTPException ? fromHonoException(error) : undefined;
+    const refusal = error instanceof KratosHTTPException ? error : error instanceof HTTPException ? fromHonoException(error) : undefined;
     if (refusal !== undefined) {
       logger.info(
         { method: c.req.method, route: routeTemplate(c.req.path), status: refusal.status, reason: refusal.reason },

@@ -84,7 +84,9 @@ export function toKratosResponse(hook: HookId, result: PipelineResult, options: 
     case "deny":
       return denied(result.messages);
     case "timeout":
-      return (result.failMode ?? options.failMode) === "closed" ? denied([TIMEOUT_DENIAL]) : toKratosResponse(hook, result.settled, options);
+      return (result.failMode ?? options.failMode) === "closed"
+        ? denied([TIMEOUT_DENIAL])
+        : toKratosResponse(hook, result.settled, options);
     case "failed":
       return (result.failMode ?? options.failMode) === "closed" ? denied([FAILED_DENIAL]) : toKratosResponse(hook, result.settled, options);
     case "patch": {

@@ -1,11 +1,12 @@
 import { parseConfig } from "../config/parse.js";
-import type { JsonObject } from "../core/decision.js";
+import type { Decision, JsonObject } from "../core/decision.js";
+import { decisionProblem, PolicyBugError } from "../core/decision-check.js";
 import type { HookId } from "../core/hooks.js";
 import { createIdentitySchemaSet } from "../core/identity-schemas.js";
 import { isPlainObject } from "../core/json.js";
 import type { Logger } from "../core/logger.js";
 import { createPolicies } from "../core/policies/index.js";
-import type { Policy } from "../core/policy.js";
+import { isBuiltInPolicy, type Policy } from "../core/policy.js";
 import { createApp } from "../http/app.js";
 import { type CtxInput, type HookCtx, hookCtx, hookOfCtx } from "./ctx.js";
 import { toTestingVerdict, type Verdict } from "./verdict.js";
@@ -64,6 +65,13 @@ export interface RunPolicyOptions {
   headers?: Record<string, string>;
   /** The schema ids kratos.yml lists; a save to any other is a `fail`. Unset: not checked. */
   schemaIds?: readonly string[];
+  /**
+   * A policy of yours is meant to fail here (a peer that is down, a decision the service
+   * refuses): return the verdict, what Kratos does with the `failMode` answer, with
+   * `verdict.failure` saying which policy failed and why. Default false: `runPolicy` throws that
+   * policy's `PolicyBugError` instead, so that a crash cannot pass for a refusal.
+   */
+  expectFailure?: boolean;
 }
 
 const SILENT: Logger = { info() {}, warn() {}, error() {} };
@@ -126,6 +134,62 @@ export async function callHook(app: HookApp, ctx: HookCtx, options: CallHookOpti
   return verdict;
 }
 
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function";
+}
+
+/** A failure `watched` saw: the policy, what is wrong, and what it threw or returned. */
+interface Failure {
+  policy: string;
+  message: string;
+  cause: unknown;
+}
+
+/**
+ * `policy` with its `decide` watched: what it throws, or a decision the service refuses
+ * (`decisionProblem`, or one that is not JSON), is recorded in `failures` as the pipeline would
+ * name it, then handed on unchanged, so that the app answers it as it answers any policy's bug.
+ * What fails after the time budget fired is the budget's, not a bug (the pipeline's rule).
+ */
+function watched(policy: Policy, failures: Failure[]): Policy {
+  const decide: Policy["decide"] = (input, context) => {
+    const threw = (error: unknown) => {
+      if (context.signal.aborted) return;
+      const message = error instanceof Error ? error.message : String(error);
+      failures.push({ policy: policy.name, message: `policy ${policy.name} on ${input.hook} threw: ${message}`, cause: error });
+    };
+    const check = (decision: Decision) => {
+      if (context.signal.aborted) return decision;
+      let problem: string | null;
+      try {
+        problem = decisionProblem(decision, input.hook);
+        if (problem === null) JSON.stringify(decision);
+      } catch (error) {
+        problem = `the decision cannot be written as JSON (${error instanceof Error ? error.message : String(error)})`;
+      }
+      if (problem !== null) {
+        const message = `policy ${policy.name} on ${input.hook} returned a decision the service refuses: ${problem}`;
+        failures.push({ policy: policy.name, message, cause: decision });
+      }
+      return decision;
+    };
+    let decision: Decision | Promise<Decision>;
+    try {
+      decision = policy.decide(input, context);
+    } catch (error) {
+      threw(error);
+      throw error;
+    }
+    if (!isThenable(decision)) return check(decision);
+    return Promise.resolve(decision).then(check, (error: unknown) => {
+      threw(error);
+      throw error;
+    });
+  };
+  // A copy, so that everything else the policy carries (its own failMode) still holds.
+  return { ...policy, decide };
+}
+
 function isPolicy(value: unknown): value is Policy {
   return isPlainObject(value) && typeof value.name === "string" && value.hooks instanceof Set && typeof value.decide === "function";
 }
@@ -134,6 +198,14 @@ function isPolicy(value: unknown): value is Policy {
  * Runs one policy (or a list) on a ctx through a real `createApp`, alone or after the built-in
  * policies, and reads the wire answer as Kratos would. The ctx is one from `hookCtx` or
  * `exampleCtx`, or a hook and the `hookCtx` input to build one.
+ *
+ * A policy of yours that throws, or returns a decision the service refuses (a denial without a
+ * message, a patch on a hook that cannot save it), makes `runPolicy` throw its `PolicyBugError`
+ * (the policy's name in the message, what it threw as `cause`): the service would answer it by
+ * `failMode`, under the default `closed` a 422 `HOOK_FAILED` that reads as `refuse`, and a test of
+ * a refusal would pass for a broken policy. To test that answer, pass `{ expectFailure: true }`:
+ * the verdict comes back with `failure` set. The built-in policies are not watched: their failures
+ * are answered as the service answers them.
  *
  * ```ts
  * const inviteOnly = definePolicy({
@@ -145,9 +217,20 @@ function isPolicy(value: unknown): value is Policy {
  * verdict.messages; // [{ field: "traits.email", id: 4190001, text: "Sign-ups need an invitation." }]
  * const saved = await runPolicy(inviteOnly, hookCtx("registration-after", { traits: { email: "a@example.com", phone: "0176 12345678" } }), { withBuiltIns: true });
  * saved.identity; // { schema_id: "email", traits: { email: "a@example.com", phone: "+4917612345678" }, … }
+ *
+ * const typo = definePolicy({
+ *   name: "typo",
+ *   hooks: ["registration-after"],
+ *   decide: (input) => ((input.identity.traits.emial as string).toLowerCase().endsWith("@closed.example") ? denyField("email", CLOSED) : proceed()),
+ * });
+ * await runPolicy(typo, "registration-after", {}); // rejects: PolicyBugError "runPolicy: policy typo on registration-after threw: Cannot read properties of undefined …"
+ * const down = await runPolicy(linkCrm, "registration-after", {}, { expectFailure: true }); // its CRM refuses connections
+ * down.kind; // "refuse": HOOK_FAILED, the answer under failMode closed
+ * down.failure; // { policy: "link-crm", message: "policy link-crm on registration-after threw: fetch failed" }
  * ```
  *
  * @throws TypeError when `policy` is not a policy, none of the policies runs on the ctx's hook, or the ctx is not one (see `hookCtx`).
+ * @throws PolicyBugError when a policy of yours threw or returned a decision the service refuses, unless `expectFailure` is set.
  * @throws ConfigError for a configuration `parseConfig` refuses.
  */
 export async function runPolicy(policy: Policy | readonly Policy[], ctx: HookCtx, options?: RunPolicyOptions): Promise<Verdict>;
@@ -180,12 +263,27 @@ export async function runPolicy(
     );
   }
   const config = parseConfig(options.config ?? {}, "runPolicy() config");
+  const failures: Failure[] = [];
+  // The built-ins keep their identity (`isBuiltInPolicy`): the app answers their failures closed.
+  const run = policies.map((p) => (isBuiltInPolicy(p) ? p : watched(p, failures)));
   const app = createApp({
     config,
     apiKeys: [KEY],
     logger: options.logger ?? SILENT,
-    policies: options.withBuiltIns === true ? [...createPolicies(config), ...policies] : policies,
+    policies: options.withBuiltIns === true ? [...createPolicies(config), ...run] : run,
   });
   const answer = await answerOf(app, ctx, hook, { ...options.headers, authorization: `Bearer ${KEY}` });
-  return toTestingVerdict(ctx, answer, { schemaIds: options.schemaIds, schemas: createIdentitySchemaSet(config.identitySchemas) });
+  const verdict = toTestingVerdict(ctx, answer, { schemaIds: options.schemaIds, schemas: createIdentitySchemaSet(config.identitySchemas) });
+  const failed = failures[0];
+  if (failed !== undefined) {
+    if (options.expectFailure !== true) {
+      throw new PolicyBugError(
+        `runPolicy: ${failed.message}. The service answers this by failMode (here ${verdict.status}, read as "${verdict.kind}"), ` +
+          "which a test could take for the policy's own decision, so runPolicy throws; meant to fail? Pass { expectFailure: true }",
+        { cause: failed.cause },
+      );
+    }
+    verdict.failure = { policy: failed.policy, message: failed.message };
+  }
+  return verdict;
 }

@@ -1,6 +1,7 @@
 import type { JsonObject } from "../core/decision.js";
 import { type AfterHookId, factsOf, HOOK_IDS, type HookId, isHookId } from "../core/hooks.js";
 import { isPlainObject } from "../core/json.js";
+import { KRATOS_DEFAULT_HEADER_ALLOWLIST } from "../kratos/header-allowlist.js";
 import { EXAMPLE_TEXTS } from "./examples.js";
 
 /** Tags a ctx with its hook: a symbol, so that `JSON.stringify(ctx)` is exactly the body sent. */
@@ -80,15 +81,27 @@ export interface CtxInput {
   metadataPublic?: JsonObject | null;
   /** `identity.external_id` (Kratos v25.4+); null removes it. */
   externalId?: string | null;
-  /** `flow.transient_payload`, replaced whole; null removes it. */
+  /**
+   * `flow.transient_payload`, replaced whole; null removes it. Not on `settings-after`: Kratos
+   * v26.2.0 (and v25.4, judged the same) does not pass it to settings hooks, so hookCtx throws
+   * (on v1.3.1, which does, set `ctx.flow.transient_payload` on the ctx it returns).
+   */
   transientPayload?: JsonObject | null;
   /** `flow.identity_schema` (Kratos v25.4+: the schema the client asked for); null removes it. */
   requestedSchemaId?: string | null;
   /**
    * `request_headers`, merged by name (case-insensitive) into the example's: a string is one
-   * value, null removes the header. `{ "User-Agent": "curl/8.5.0" }`.
+   * value, null removes the header. `{ "User-Agent": "curl/8.5.0" }`. Only the names Kratos
+   * forwards by default (its 17: `Accept`, `User-Agent`, `Origin`, `True-Client-Ip`, …) or that
+   * `allowHeaders` lists: hookCtx throws for any other, which a policy would never see.
    */
   headers?: Record<string, string | readonly string[] | null>;
+  /**
+   * More request headers Kratos forwards because your kratos.yml lists them in
+   * `clients.web_hook.header_allowlist` (Kratos v25.4+; v1.3.1 forwards only its 17 fixed names,
+   * whatever kratos.yml says): `["Cf-Ipcountry"]`. Case-insensitive.
+   */
+  allowHeaders?: readonly string[];
   /** `session`, as Kratos sends it (login-after; settings-after from v26.2); null removes it. */
   session?: JsonObject | null;
   /** Keys merged into `flow` (each replaced whole), applied before the fields above: `{ type: "api" }`. */
@@ -121,6 +134,7 @@ const INPUT_FIELDS: readonly (keyof CtxInput)[] = [
   "transientPayload",
   "requestedSchemaId",
   "headers",
+  "allowHeaders",
   "session",
   "flow",
 ];
@@ -259,6 +273,7 @@ const EXPECTED: Record<Exclude<keyof CtxInput, "from">, [Check, string]> = {
   transientPayload: [orNull(isObject), "an object or null"],
   requestedSchemaId: [orNull(isNonEmptyString), "a non-empty string or null"],
   headers: [isObject, 'an object of header values, e.g. { "User-Agent": "curl/8.5.0" }'],
+  allowHeaders: [(v) => Array.isArray(v) && v.every(isNonEmptyString), 'an array of header names, e.g. ["Cf-Ipcountry"]'],
   session: [orNull(isObject), "an object or null"],
   flow: [isObject, "an object"],
 };
@@ -278,6 +293,35 @@ function startingCtx(hook: HookId, from: unknown, caller: string): KratosCtx {
   return completed(hook, JSON.parse(JSON.stringify(from)), caller);
 }
 
+/** Kratos's default header allowlist, lower case: names compare case-insensitively, as Go's canonical form does. */
+const FORWARDED_BY_DEFAULT: ReadonlySet<string> = new Set(KRATOS_DEFAULT_HEADER_ALLOWLIST.map((name) => name.toLowerCase()));
+
+/**
+ * Refuses what Kratos never puts in this hook's ctx, so that a test cannot pass for a policy that
+ * reads it: a request header outside Kratos's allowlist (`src/cli/kratos-headers.ts`, as `try`
+ * judges it), and a transient payload on a settings hook (v26.2.0 sends none there; `try` drops it).
+ */
+function assertKratosSends(hook: HookId, input: CtxInput, caller: string): void {
+  const allowed = new Set([...FORWARDED_BY_DEFAULT, ...(input.allowHeaders ?? []).map((name) => name.toLowerCase())]);
+  for (const [name, value] of Object.entries(input.headers ?? {})) {
+    if (value === null || allowed.has(name.toLowerCase())) continue;
+    throw new TypeError(
+      `${caller}: headers.${name}: Kratos does not forward this request header to web_hooks unless kratos.yml's ` +
+        `clients.web_hook.header_allowlist lists it (Kratos v25.4+; v1.3.1 forwards only its 17 fixed names: ` +
+        `${KRATOS_DEFAULT_HEADER_ALLOWLIST.join(", ")}), so a policy would never see it. ` +
+        `If your allowlist has it, say so: hookCtx(${JSON.stringify(hook)}, { headers, allowHeaders: [${JSON.stringify(name)}] })`,
+    );
+  }
+  const payload = input.transientPayload ?? (input.flow === undefined ? undefined : input.flow.transient_payload);
+  if (factsOf(hook).flow === "settings" && payload !== undefined && payload !== null) {
+    throw new TypeError(
+      `${caller}: ${input.transientPayload === undefined ? "flow.transient_payload" : "transientPayload"}: Kratos v26.2.0 does not pass flow.transient_payload to settings hooks ` +
+        `(measured; v25.4 is judged the same), so a policy never sees it there; only v1.3.1 passes it. ` +
+        "Testing for v1.3.1? Set ctx.flow.transient_payload on the ctx hookCtx returns",
+    );
+  }
+}
+
 /**
  * A hook's ctx for a test: the hook's default example (`DEFAULT_EXAMPLES`, or the one `from`
  * names) with the fields you give replaced. It is Kratos's full ctx, what the web_hook's Jsonnet
@@ -291,8 +335,18 @@ function startingCtx(hook: HookId, from: unknown, caller: string): KratosCtx {
  * const verdict = await runPolicy(myPolicy, ctx);
  * ```
  *
+ * What Kratos never sends is refused rather than built: a request header outside its default
+ * allowlist (`allowHeaders` adds the names your `clients.web_hook.header_allowlist` lists), and a
+ * transient payload on `settings-after` (Kratos v26.2.0 passes none there).
+ *
+ * ```ts
+ * hookCtx("registration-after", { headers: { "Cf-Ipcountry": "DE" } }); // TypeError: Kratos does not forward this request header …
+ * hookCtx("registration-after", { headers: { "Cf-Ipcountry": "DE" }, allowHeaders: ["Cf-Ipcountry"] }); // your kratos.yml lists it
+ * ```
+ *
  * @throws TypeError for an unknown hook, an input that is not an object, an unknown field, a
- * field of the wrong type, identity fields on a before-hook, or an unknown example.
+ * field of the wrong type, identity fields on a before-hook, an unknown example, a request header
+ * Kratos does not forward (see `allowHeaders`), or a transient payload on `settings-after`.
  */
 export function hookCtx<H extends HookId>(hook: H, input?: CtxInput): HookCtx<H>;
 export function hookCtx(hook: HookId, input: CtxInput = {}): HookCtx {
@@ -316,6 +370,7 @@ export function hookCtx(hook: HookId, input: CtxInput = {}): HookCtx {
   if (!factsOf(id).hasIdentity && given.length > 0) {
     throw new TypeError(`${caller}: ${given.join(", ")}: ${id} has no identity (a before-hook runs before the flow exists)`);
   }
+  assertKratosSends(id, input, caller);
   const ctx = startingCtx(id, input.from, caller);
   const clone = <T>(value: T): T => JSON.parse(JSON.stringify(value));
 

@@ -73,6 +73,26 @@ export interface Verdict {
   explanation: string;
   /** Things that work but surprise: a message under a field the form lacks, a field Kratos ignores. */
   notes: string[];
+  /**
+   * The policy of yours that failed (threw, or returned a decision the service refuses) and why,
+   * when `runPolicy` was told to expect it (`{ expectFailure: true }`); without that option such a
+   * failure makes `runPolicy` throw. Undefined when no policy of yours failed, and always from
+   * `callHook`, which calls an app it did not build and cannot see into its policies.
+   */
+  failure?: VerdictFailure;
+}
+
+/**
+ * A policy's failure as `runPolicy(…, { expectFailure: true })` reports it: the policy's name and
+ * what went wrong (the `PolicyBugError`'s message).
+ *
+ * ```ts
+ * expect(verdict.failure).toEqual({ policy: "invite-only", message: expect.stringContaining("threw") });
+ * ```
+ */
+export interface VerdictFailure {
+  policy: string;
+  message: string;
 }
 
 /** What a verdict needs to know besides the answer: the schemas Kratos re-validates a changed identity against. */

@@ -188,9 +188,37 @@ describe("init on Node: .env.example", () => {
     const dir = join(freshDir(), "app");
     await init(dir);
     const env = read(dir, ".env.example");
-    for (const name of ["PORT", "HOOKS_API_KEYS", "HOOKS_CONFIG_FILE", "HOOKS_CONFIG", "GATEWAY_KRATOS_URL", "LOG_LEVEL"]) {
+    for (const name of ["PORT", "HOST", "HOOKS_API_KEYS", "HOOKS_CONFIG_FILE", "HOOKS_CONFIG", "GATEWAY_KRATOS_URL", "LOG_LEVEL"]) {
       expect(env).toMatch(new RegExp(`^#? ?${name}=`, "m"));
     }
+  });
+});
+
+describe("init: safe until deployed", () => {
+  it("npm start listens on loopback unless HOST is set (serve's own default is 0.0.0.0), as .env.example and the README say", async () => {
+    const dir = join(freshDir(), "app");
+    await init(dir);
+    const server = read(dir, "src/server.ts");
+    // The environment serve reads: the process's, HOST defaulted to loopback when unset or empty.
+    expect(server).toMatch(/await serve\(\{[^}]*\benv: \{ \.\.\.process\.env, HOST: process\.env\.HOST \|\| "127\.0\.0\.1" \},/);
+    expect(read(dir, ".env.example")).toMatch(/^HOST=127\.0\.0\.1$/m);
+    const readme = read(dir, "README.md");
+    expect(readme).toContain("the hooks on http://127.0.0.1:8787");
+    expect(readme).toContain("listens on 127.0.0.1 only unless `HOST`");
+  });
+
+  it.each([[[]], [["--worker"]]])("%j: the README says what to set before deploying, kratos.yml's fixed secrets included", async (argv) => {
+    const dir = join(freshDir(), "app");
+    await init(dir, ...argv);
+    const readme = read(dir, "README.md");
+    expect(readme).toContain("HOOKS_API_KEYS");
+    expect(readme).toMatch(/replace `secrets\.cookie` and\s+`secrets\.cipher`/);
+    expect(readme).toMatch(/fixed\s+development\s+ones/);
+    if (argv.length === 0) expect(readme).toMatch(/set `HOST` to the address Kratos reaches the service on: `0\.0\.0\.0` in a container/);
+    // What the README points at: kratos.yml has such secrets.
+    const yml = parse(read(dir, "kratos/kratos.yml")) as { secrets: { cookie: string[]; cipher: string[] } };
+    expect(yml.secrets.cookie.length).toBeGreaterThan(0);
+    expect(yml.secrets.cipher.length).toBeGreaterThan(0);
   });
 });
 
@@ -223,6 +251,33 @@ describe("where init writes", () => {
     const run = await cli("init", "--worker");
     expect(run.code).toBe(EXIT.usage);
     expect(run.stderr).toContain("the current folder is not empty");
+  });
+
+  it.each([
+    ["kratos-hooks", []],
+    ["Kratos_Hooks", ["--worker"]],
+    ["vitest", []],
+    ["tsx", []],
+    ["wrangler", ["--worker"]],
+  ])(
+    "refuses a folder named %j (%j): the package would be named after its own dependency (exit 2), and writes nothing",
+    async (folder, argv) => {
+      const parent = freshDir();
+      const dir = join(parent, folder);
+      const run = await cli("init", dir, ...argv);
+      expect(run.code).toBe(EXIT.usage);
+      const name = toProjectName(dir);
+      expect(run.stderr).toContain(`kratos-hooks: the project would be named "${name}" after its folder`);
+      expect(run.stderr).toContain(`npm install would refuse to install ${name} into a package called ${name} (ENOSELF)`);
+      expect(run.stderr).toContain("Name the folder otherwise: kratos-hooks init my-hooks");
+      expect(readdirSync(parent)).toEqual([]);
+    },
+  );
+
+  it("a name only the other kind of project depends on is fine", async () => {
+    const dir = join(freshDir(), "wrangler");
+    await init(dir);
+    expect(manifest(dir).name).toBe("wrangler");
   });
 
   it("refuses a file, a second folder and an unknown option (exit 2)", async () => {

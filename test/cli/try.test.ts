@@ -100,6 +100,27 @@ describe("try: the template is rendered as Kratos renders it", () => {
   });
 });
 
+describe("try: a hand-written ctx without identity.id", () => {
+  // The shipped login-after and settings-after templates read ctx.identity.id, which Kratos always sends.
+  it.each([
+    ["login-after", "password", "00000000-0000-4000-8000-000000000001"],
+    ["settings-after", "profile-unchanged", "00000000-0000-4000-8000-000000000001"],
+    ["registration-after", "password-email", "00000000-0000-0000-0000-000000000000"],
+  ])("%s: filled with a placeholder, said in a note, and the verdict is the example's", async (hook, scenario, id) => {
+    const ctx = JSON.parse(readFileSync(join(ROOT, "kratos/examples", `${hook}.${scenario}.json`), "utf8"));
+    delete ctx.identity.id;
+    const file = join(mkdtempSync(join(tmpdir(), "kratos-hooks-ctx-")), "ctx.json");
+    writeFileSync(file, JSON.stringify(ctx));
+    const { code, report } = await tryJSON(hook, file);
+    const want = outcomeOf(`${hook}.${scenario}`);
+    expect(report.verdict.kind, report.verdict.reason).toBe(want.kind);
+    expect(code).toBe(0);
+    expect(report.verdict.notes[0]).toMatch(/lacks fields Kratos always sends; try filled them in: identity\.id \(/);
+    expect(report.verdict.notes[0]).toContain(`identity.id ("${id}")`);
+    if (hook !== "registration-after") expect(report.request.body.identity.id).toBe(id);
+  });
+});
+
 describe("try --url: a running handler, called with kratos.yml's auth", () => {
   let server: Server;
   let base: string;

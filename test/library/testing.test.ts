@@ -2,6 +2,7 @@
 // answers read by the verdict engine `kratos-hooks try` uses.
 import { readdirSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { builtIn } from "../../src/core/policy.js";
 import {
   createApp,
   type Decision,
@@ -10,6 +11,7 @@ import {
   denyField,
   denyForm,
   MESSAGES,
+  PolicyBugError,
   parseConfig,
   patchMetadataPublic,
   patchSchemaId,
@@ -118,11 +120,44 @@ describe("hookCtx and exampleCtx: the ctx Kratos sends", () => {
   });
 
   it("merges headers by name as Kratos names them, and removes what is null", () => {
-    const ctx = hookCtx("registration-before", { headers: { "user-agent": "python-requests/2.32", accept: null, "X-Trace": ["a", "b"] } });
+    const ctx = hookCtx("registration-before", {
+      headers: { "user-agent": "python-requests/2.32", accept: null, "X-Trace": ["a", "b"] },
+      allowHeaders: ["x-trace"],
+    });
     expect(ctx.request_headers["User-Agent"]).toEqual(["python-requests/2.32"]);
     expect(ctx.request_headers.Accept).toBeUndefined();
     expect(ctx.request_headers["X-Trace"]).toEqual(["a", "b"]);
     expect(Object.keys(ctx.request_headers).filter((k) => k.toLowerCase() === "user-agent")).toEqual(["User-Agent"]);
+  });
+
+  it("refuses a request header Kratos does not forward, unless allowHeaders says kratos.yml's allowlist has it", () => {
+    // Kratos's 17 default names pass, in any case; removing any header is fine.
+    expect(hookCtx("login-before", { headers: { "true-client-ip": "203.0.113.7", "X-Gone": null } }).request_headers).toMatchObject({
+      "True-Client-Ip": ["203.0.113.7"],
+    });
+    const region = () => hookCtx("registration-after", { headers: { "Cf-Ipcountry": "DE" } });
+    expect(region).toThrow(TypeError);
+    expect(region).toThrow(
+      "hookCtx(registration-after): headers.Cf-Ipcountry: Kratos does not forward this request header to web_hooks unless kratos.yml's clients.web_hook.header_allowlist lists it",
+    );
+    expect(region).toThrow('allowHeaders: ["Cf-Ipcountry"]');
+    const allowed = hookCtx("registration-after", { headers: { "Cf-Ipcountry": "DE" }, allowHeaders: ["CF-IPCountry"] });
+    expect(allowed.request_headers["Cf-Ipcountry"]).toEqual(["DE"]);
+    expect(() => hookCtx("registration-after", { headers: { "X-Client-Version": "2" }, allowHeaders: ["Cf-Ipcountry"] })).toThrow(
+      "headers.X-Client-Version: Kratos does not forward",
+    );
+  });
+
+  it("refuses a transient payload on settings-after, which Kratos v26.2 does not pass there; other hooks keep it", () => {
+    for (const input of [{ transientPayload: { phone_region: "DE" } }, { flow: { transient_payload: { phone_region: "DE" } } }]) {
+      const call = () => hookCtx("settings-after", input);
+      expect(call).toThrow(TypeError);
+      expect(call).toThrow("Kratos v26.2.0 does not pass flow.transient_payload to settings hooks");
+    }
+    expect(hookCtx("settings-after", { transientPayload: null }).flow).not.toHaveProperty("transient_payload");
+    expect(hookCtx("registration-after", { transientPayload: { phone_region: "AT" } }).flow.transient_payload).toEqual({
+      phone_region: "AT",
+    });
   });
 
   it("starts from another example, or from a ctx of your own, filled in as Kratos would send it", () => {
@@ -145,6 +180,7 @@ describe("hookCtx and exampleCtx: the ctx Kratos sends", () => {
     [() => hookCtx("registration-after", { traits: "a@example.com" } as never), 'traits: expected an object, found string "a@example.com"'],
     [() => hookCtx("registration-after", { schemaId: "" }), 'schemaId: expected a non-empty string, found string ""'],
     [() => hookCtx("registration-after", { headers: { "User-Agent": 7 } } as never), "headers.User-Agent: expected a string"],
+    [() => hookCtx("registration-after", { allowHeaders: "Cf-Ipcountry" } as never), "allowHeaders: expected an array of header names"],
     [() => hookCtx("login-before", { traits: {} }), "hookCtx(login-before): traits: login-before has no identity"],
     [
       () => hookCtx("login-after", { from: "no-such" }),
@@ -243,7 +279,12 @@ describe("runPolicy: one policy through the real app, read as Kratos reads it", 
       hooks: ["registration-after"],
       decide: () => ({ kind: "deny", messages: [] }) as unknown as Decision,
     });
-    expectFailureAsKratosReadsIt(await runPolicy(broken, "registration-after", {}), "broken");
+    const verdict = await runPolicy(broken, "registration-after", {}, { expectFailure: true });
+    expectFailureAsKratosReadsIt(verdict, "broken");
+    expect(verdict.failure).toEqual({
+      policy: "broken",
+      message: "policy broken on registration-after returned a decision the service refuses: denied without a message",
+    });
   });
 
   it.each(["closed", "open"])("a thrown error, with failMode %s: what Kratos does with the app's answer", async (failMode) => {
@@ -254,8 +295,71 @@ describe("runPolicy: one policy through the real app, read as Kratos reads it", 
         throw new Error("database is down at 10.0.0.7");
       },
     });
-    const verdict = await runPolicy(throwing, hookCtx("registration-after"), { config: { failMode }, withBuiltIns: true });
+    const verdict = await runPolicy(throwing, hookCtx("registration-after"), {
+      config: { failMode },
+      withBuiltIns: true,
+      expectFailure: true,
+    });
     expectFailureAsKratosReadsIt(verdict, "10.0.0.7");
+    expect(verdict.failure).toEqual({
+      policy: "throwing",
+      message: "policy throwing on registration-after threw: database is down at 10.0.0.7",
+    });
+  });
+
+  it("a policy that crashes makes runPolicy throw, naming it, though the service's answer reads as a refusal", async () => {
+    const typo = definePolicy({
+      name: "typo",
+      hooks: ["registration-after"],
+      decide: (input) =>
+        (input.identity.traits.emial as string).toLowerCase().endsWith("@closed.example") ? denyField("email", INVITE_REQUIRED) : proceed(),
+    });
+    const ctx = hookCtx("registration-after", { traits: { email: "a@closed.example" } });
+    const error = await runPolicy(typo, ctx).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(PolicyBugError);
+    expect((error as Error).message).toMatch(/^runPolicy: policy typo on registration-after threw: .*toLowerCase/);
+    expect((error as Error).message).toContain('(here 422, read as "refuse")');
+    expect((error as Error).message).toContain("Pass { expectFailure: true }");
+    expect((error as Error).cause).toBeInstanceOf(TypeError);
+    // Among others, after the built-ins, async: the same.
+    const asyncTypo = definePolicy({
+      name: "async-typo",
+      hooks: ["registration-after"],
+      decide: async (input) => {
+        await Promise.resolve();
+        return (input.identity.traits.emial as string).toLowerCase() === "" ? proceed() : proceed();
+      },
+    });
+    await expect(runPolicy([plan, asyncTypo], ctx, { withBuiltIns: true })).rejects.toThrow(
+      /^runPolicy: policy async-typo on registration-after threw: /,
+    );
+    // A decision the service refuses: thrown too.
+    const patchOnLogin = definePolicy({ name: "patch-on-login", hooks: ["login-after"], decide: () => patchSchemaId("email") as never });
+    await expect(runPolicy(patchOnLogin, hookCtx("login-after"))).rejects.toThrow(
+      "runPolicy: policy patch-on-login on login-after returned a decision the service refuses: patched the identity on login-after",
+    );
+    // expectFailure: the verdict, with the failure; a policy that did not fail has none.
+    const expected = await runPolicy(typo, ctx, { expectFailure: true });
+    expect(expected).toMatchObject({ kind: "refuse", status: 422, failure: { policy: "typo" } });
+    expect((await runPolicy(inviteOnly, ctx, { expectFailure: true })).failure).toBeUndefined();
+  });
+
+  it("a built-in policy is run as it is, not watched: its failure is answered closed, as the service does", async () => {
+    const failingBuiltIn = builtIn(
+      definePolicy({
+        name: "failing-built-in",
+        hooks: ["registration-after"],
+        decide: () => {
+          throw new Error("a bug in kratos-hooks");
+        },
+      }),
+    );
+    const verdict = await runPolicy([failingBuiltIn, plan], hookCtx("registration-after"), { config: { failMode: "open" } });
+    expect(verdict).toMatchObject({ kind: "refuse", status: 422 });
+    expect(verdict.failure).toBeUndefined();
   });
 
   it("passes headers to the app and the policy's log lines to a logger", async () => {
@@ -316,6 +420,20 @@ describe("callHook: an app of your own", () => {
     const unauthenticated = await callHook(app, ctx);
     expect(unauthenticated.kind).toBe("fail");
     expect(unauthenticated.notes).toContain("the app wants a key: pass callHook(app, ctx, { apiKey })");
+  });
+
+  it("says nothing of a failure inside the app: it did not build it, so verdict.failure stays undefined", async () => {
+    const throwing = definePolicy({
+      name: "throwing",
+      hooks: ["registration-after"],
+      decide: () => {
+        throw new Error("down");
+      },
+    });
+    const mine = createApp({ config: parseConfig(), apiKeys: [KEY], logger: SILENT, policies: [throwing] });
+    const verdict = await callHook(mine, hookCtx("registration-after"), { apiKey: KEY });
+    expect(verdict).toMatchObject({ kind: "refuse", status: 422 });
+    expect(verdict.failure).toBeUndefined();
   });
 
   it("re-validates a saved identity against the schemas it is given", async () => {

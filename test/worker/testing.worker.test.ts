@@ -1,7 +1,7 @@
 // kratos-hooks/testing inside workerd (no nodejs_compat): the examples are embedded, not read
 // from disk, and a policy runs through the real app as on Node (test/library/testing.test.ts).
 import { describe, expect, it, vi } from "vitest";
-import { defineMessage, definePolicy, denyField, patchMetadataPublic, proceed } from "../../src/index.js";
+import { defineMessage, definePolicy, denyField, PolicyBugError, patchMetadataPublic, proceed } from "../../src/index.js";
 import { callHook, exampleCtx, exampleNames, hookCtx, runPolicy } from "../../src/testing.js";
 import { createWorker } from "../../src/worker.js";
 
@@ -35,6 +35,17 @@ describe("kratos-hooks/testing in workerd", () => {
       traits: { email: "invited@example.com", phone: "+4917612345678" },
       metadata_public: { invited: true },
     });
+  });
+
+  it("a policy that crashes makes runPolicy throw, unless the failure is expected", async () => {
+    const typo = definePolicy({
+      name: "typo",
+      hooks: ["registration-after"],
+      decide: (input) => ((input.identity.traits.emial as string).toLowerCase() === "" ? proceed() : proceed()),
+    });
+    await expect(runPolicy(typo, "registration-after", {})).rejects.toThrow(PolicyBugError);
+    const verdict = await runPolicy(typo, "registration-after", {}, { expectFailure: true });
+    expect(verdict).toMatchObject({ kind: "refuse", failure: { policy: "typo" } });
   });
 
   it("calls a Worker's fetch handler", async () => {
