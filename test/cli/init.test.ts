@@ -72,7 +72,7 @@ describe.each([
     expect(files).toEqual(expect.arrayContaining(COMMON));
     const own = worker
       ? ["src/worker.ts", "wrangler.toml", ".dev.vars", "vitest.config.ts", "test/worker.test.ts", "test/env.d.ts"]
-      : ["src/server.ts", ".env.example"];
+      : ["src/server.ts", ".env.example", "tsconfig.build.json"];
     const others = worker ? ["src/server.ts", ".env.example"] : ["src/worker.ts", "wrangler.toml", ".dev.vars"];
     expect(files).toEqual(expect.arrayContaining(own));
     for (const file of others) expect(files).not.toContain(file);

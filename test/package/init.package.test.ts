@@ -135,8 +135,8 @@ interface Started {
 }
 
 /** `npm start` in a process group of its own, its output collected. */
-function npmStart(app: string, env: Record<string, string>): Started {
-  const child = spawn("npm", ["start"], {
+function npmStart(app: string, env: Record<string, string>, script = "start"): Started {
+  const child = spawn("npm", ["run", script], {
     cwd: app,
     env: { ...process.env, ...OFFLINE, ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -204,6 +204,29 @@ describe("npx kratos-hooks init app: a Node project", () => {
     }
     // handleSignals: true, as src/server.ts asks: SIGTERM drains, the listeners close in time.
     expect(started.log()).toMatch(/"clean":true,"msg":"stopped"/);
+  });
+
+  it("npm run build, then npm run start:prod serves the compiled JavaScript (no tsx)", async () => {
+    const built = run("npm", ["run", "build"], app);
+    expect(built.code, built.output).toBe(0);
+    const port = await freePort();
+    const started = npmStart(app, { PORT: String(port), HOOKS_API_KEYS: KEY, SHUTDOWN_DRAIN_MS: "0" }, "start:prod");
+    try {
+      await untilReady(`http://127.0.0.1:${port}/health`, started);
+      const res = await fetch(`http://127.0.0.1:${port}/hooks/registration-after`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
+        body: JSON.stringify(REGISTRATION),
+      });
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { identity?: { metadata_public?: unknown } }).identity?.metadata_public).toEqual({
+        signup_source: "my-app",
+      });
+    } finally {
+      await stop(started);
+    }
+    // HOST unset: the scaffold's server listens on loopback only.
+    expect(started.log()).toMatch(/"listener":"hooks","host":"127\.0\.0\.1"/);
   });
 
   it("its tests fail when the policy's tag is edited", () => {
