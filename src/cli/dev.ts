@@ -167,6 +167,8 @@ export interface DevSetup {
   entry?: { file: string; tsx: TsxCli } | undefined;
   /** The kratos.yml chosen, the file Kratos reads (a copy when dev changed something) and what changed. */
   kratosConfig?: { chosen: DevKratosConfig; runs: string; changes: readonly string[] } | undefined;
+  /** The Kratos config sends its SMS and email somewhere other than the sink (its own courier). */
+  courierElsewhere?: boolean;
 }
 
 const CONFIG_SOURCE = {
@@ -217,7 +219,7 @@ kratos-hooks dev: the local stack is up (Ctrl-C stops it all)
 ${setupLines(setup)}  kratos public  ${urls.public}   (only the gateway calls it)
   kratos admin   ${urls.admin}
   kratos         ${formatJudgedKratos(kratos)}
-  courier sink   ${urls.sink}   (SMS and email are printed below)
+  courier sink   ${urls.sink}   (${setup.courierElsewhere === true ? "unused: your kratos.yml's courier sends SMS and email elsewhere, for real" : "SMS and email are printed below"})
   database       ${dsn}
   logs           ${logs}
 
@@ -389,6 +391,12 @@ export async function devCommand(args: DevArgs, io: DevIO, env: NodeJS.ProcessEn
       configPath = join(dir, "kratos.yml");
       writeFileSync(configPath, moved.text);
     }
+    const courierElsewhere = !moved.text.includes(urls.sink);
+    if (courierElsewhere) {
+      io.err(
+        `kratos-hooks dev: warning: ${displayPath(chosenConfig.file)} sends no SMS or email to ${urls.sink}, where dev prints them; its own courier sends them, for real\n`,
+      );
+    }
     if (!moved.text.includes(urls.hooks)) {
       io.err(
         `kratos-hooks dev: warning: ${displayPath(chosenConfig.file)} has no web_hook calling ${urls.hooks}, where dev runs the hooks; Kratos will not ask them\n`,
@@ -429,6 +437,7 @@ export async function devCommand(args: DevArgs, io: DevIO, env: NodeJS.ProcessEn
     const setup: DevSetup = {
       entry: service.kind === "entry" ? { file: service.entry, tsx: service.tsx } : undefined,
       kratosConfig: { chosen: chosenConfig, runs: configPath, changes: moved.changes },
+      courierElsewhere,
     };
     io.out(devBanner(urls, dsn, dir, judged, setup));
     io.out(`kratos-hooks dev: ready\n`);

@@ -265,5 +265,11 @@ describe("kratos-hooks dev --entry and --config", () => {
     const asIs = devBanner(urls, "memory", "logs", kratos, { kratosConfig: { chosen, runs: chosen.file, changes: [] } });
     expect(asIs).toContain("used as is; dev sets only serve.public/admin (host, port, base_url) and the DSN");
     expect(asIs).not.toContain("your service");
+    expect(asIs).toContain("(SMS and email are printed below)");
+    // A kratos.yml whose courier sends elsewhere: said, since real messages go out.
+    const ownCourier = devBanner(urls, "memory", "logs", kratos, { courierElsewhere: true });
+    expect(ownCourier).toContain(
+      "courier sink   http://127.0.0.1:4480   (unused: your kratos.yml's courier sends SMS and email elsewhere, for real)",
+    );
   });
 });
