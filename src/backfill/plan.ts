@@ -1,6 +1,7 @@
-import type { HookInput, IdentityView, JsonObject } from "../core/decision.js";
+import type { Denial, HookInput, IdentityView, JsonObject } from "../core/decision.js";
 import { type HookId, hooksWhere } from "../core/hooks.js";
 import { getPath, isBlank, isPlainObject, jsonEqual } from "../core/json.js";
+import { MESSAGES } from "../core/messages.js";
 import { toE164 } from "../core/phone.js";
 import type { ResolvedRegion } from "../core/phone-region.js";
 import { type IdentityField, runPipeline } from "../core/pipeline.js";
@@ -76,10 +77,11 @@ export async function planIdentity(identity: StoredIdentity, policies: readonly 
   if (result.kind === "failed") throw result.error;
   if (result.kind === "continue") return { kind: "unchanged" };
   if (result.kind === "deny") {
-    const [first] = result.messages;
-    if (first === undefined) return { kind: "unchanged" };
+    // A denial holds at least one message (the pipeline refuses one without); the first decides.
+    const first = result.messages[0] as Denial;
     const field = fieldOf(first.pointer);
-    return first.id === undefined && first.key.startsWith("PHONE_")
+    // A number not usable as typed is "invalid" (fix the data); any other refusal is a policy's "denied".
+    return first.id === undefined && MESSAGES[first.key].category === "phone"
       ? { kind: "invalid", key: first.key, field, context: first.context }
       : { kind: "denied", key: first.key, field };
   }

@@ -41,6 +41,29 @@ describe("planIdentity: the hook's own decision on a stored identity", () => {
     });
   });
 
+  it("tells an invalid number from a refusal by the message's category, never by its key's spelling", async () => {
+    // PHONE_COUNTRY_DENIED is a phone message: the number itself cannot be used ("invalid").
+    const denyFR = { normalizePhone: { defaultRegion: "DE", deniedCountries: ["FR"] } };
+    expect(await planIdentity(stored({ phone: "+33612345678" }), policies(denyFR))).toMatchObject({
+      kind: "invalid",
+      key: "PHONE_COUNTRY_DENIED",
+    });
+    // A policy of your own whose key starts like ours, with its own id: a refusal, "denied".
+    const mine = {
+      name: "mine",
+      hooks: new Set(["registration-after" as const]),
+      decide: () => ({
+        kind: "deny" as const,
+        messages: [{ key: "PHONE_BLOCKLISTED", id: 4190007, text: "Blocked.", pointer: "#/traits/phone", context: {} }],
+      }),
+    };
+    expect(await planIdentity(stored({ phone: "+4917612345678" }, { schema_id: "phone" }), [mine])).toEqual({
+      kind: "denied",
+      key: "PHONE_BLOCKLISTED",
+      field: "traits.phone",
+    });
+  });
+
   it("never drops a trait holding data: a result without it is reported, a blank one may go", async () => {
     const config = { normalizePhone: { defaultRegion: "DE" }, routeSchema: { rules: [{ when: {}, schema: "phone" }] } };
     expect(await planIdentity(stored({ email: "a@example.org", phone: "0176 1234 5678" }), policies(config))).toEqual({
