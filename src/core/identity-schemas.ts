@@ -13,12 +13,8 @@ export interface SchemaProblem {
 export interface IdentitySchemaSet {
   /** Top-level trait names the schema declares under `properties.traits.properties`. */
   declaredTraits(id: string): ReadonlySet<string>;
-  /**
-   * Validates `{traits}` the way Kratos re-validates an identity after a hook changed it.
-   * `e164Traits` names traits known to hold valid E.164 already, whose `format: tel` check is
-   * skipped (parsing a number is the costliest part of the check).
-   */
-  validate(id: string, traits: JsonObject, e164Traits?: ReadonlySet<string>): SchemaProblem[];
+  /** Validates `{traits}` the way Kratos re-validates an identity after a hook changed it. */
+  validate(id: string, traits: JsonObject): SchemaProblem[];
 }
 
 function traitProperties(schema: JsonObject): JsonObject | undefined {
@@ -77,12 +73,11 @@ export function createIdentitySchemaSet(schemas: Readonly<Record<string, JsonObj
   };
   return {
     declaredTraits: (id) => get(id).declared,
-    validate(id, traits, e164Traits) {
+    validate(id, traits) {
       const entry = get(id);
       const result = entry.validator.validate({ traits });
       const problems = result.valid ? [] : result.errors.filter((e) => !WRAPPERS.has(e.keyword)).map(toProblem);
       for (const name of entry.telTraits) {
-        if (e164Traits?.has(name)) continue;
         const value = traits[name];
         if (typeof value === "string" && !isKratosTel(value)) {
           problems.push({ pointer: `#/traits/${name}`, keyword: "format", detail: 'String does not match format "tel".' });

@@ -28,11 +28,9 @@ export function denyRulesPolicy(config: PoliciesConfig): Policy {
 
 /** The built-in schema routing (`routeSchema` in the config): picks each new identity's `schema_id`. */
 export function routeSchemaPolicy(config: PoliciesConfig): Policy {
-  // normalizePhone runs first: when it is on, each of its non-blank top-level fields holds valid
-  // E.164 by the time routing validates the target schema (anything else was denied).
-  const e164Traits = new Set(config.normalizePhone.enabled ? config.normalizePhone.fields.filter((f) => !f.includes(".")) : []);
-  const phone = { region: config.normalizePhone, e164Traits };
-  return builtIn(createRouteSchema(config.routeSchema, createIdentitySchemaSet(config.identitySchemas), phone));
+  // The phone settings only say how a nationally written number reads (`phoneCountryIn`); what
+  // ran before routing is not assumed from them: the target schema's `format: tel` is checked.
+  return builtIn(createRouteSchema(config.routeSchema, createIdentitySchemaSet(config.identitySchemas), { region: config.normalizePhone }));
 }
 
 /**

@@ -46,12 +46,6 @@ type Options = RouteSchemaOptions;
 export interface RoutePhoneOptions {
   /** How `phoneCountryIn` reads a nationally written number: the same regions as `normalizePhone`. */
   region: PhoneRegionOptions;
-  /**
-   * Top-level traits that an earlier policy has already rewritten to valid E.164 when present
-   * (`normalizePhone`'s fields, when it runs first), so the target schema's `format: tel` check
-   * need not parse them again.
-   */
-  e164Traits: ReadonlySet<string>;
 }
 
 function present(traits: JsonObject, path: string): boolean {
@@ -166,7 +160,9 @@ export function createRouteSchema(options: Options, schemas: IdentitySchemaSet, 
           ([key, value]) => !(typeof value === "string" && isBlank(value)) && (!options.dropUndeclaredTraits || declared.has(key)),
         ),
       );
-      const problems = schemas.validate(rule.schema, traits, phone.e164Traits);
+      // Every `format: tel` trait is checked as Kratos checks it, whatever ran before: routing
+      // does not assume normalizePhone ran because a setting says it is on.
+      const problems = schemas.validate(rule.schema, traits);
       if (problems.length > 0) {
         const seen = new Set<string>();
         const messages: Denial[] = [];

@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { BUNDLED_IDENTITY_SCHEMAS } from "../../../src/config/schema.js";
 import type { Decision } from "../../../src/core/decision.js";
-import { createPolicies } from "../../../src/core/policies/index.js";
+import { createPolicies, routeSchemaPolicy } from "../../../src/core/policies/index.js";
+import { createApp } from "../../../src/http/app.js";
+import { registration } from "../../support/helpers.js";
 import { config, hookInput } from "../../support/hook-input.js";
 import { STAFF_SCHEMA } from "../../support/identity-schemas.js";
 import { policyContext } from "../../support/policy-context.js";
@@ -227,5 +229,27 @@ describe("routeSchema.decide: a schema the client asked for (Kratos v25.4+) is k
     ["a rule elsewhere, nothing asked (v1.3.1): routed", anyPhone(), { schemaId: "email", traits: both }, "phone"],
   ])("%s", (_title, routeSchema, given, expected) => {
     expect(routed(decide(routeSchema, given))).toEqual(expected);
+  });
+});
+
+describe("routeSchema alone: it checks what it routes, whatever a setting says ran before", () => {
+  it("refuses a phone not in E.164 for the phone schema's format: tel, though normalizePhone is on in the config", async () => {
+    const cfg = config({ normalizePhone: { enabled: true, defaultRegion: "DE" } });
+    const app = createApp({
+      config: cfg,
+      apiKeys: ["k"],
+      logger: { info() {}, warn() {}, error() {} },
+      policies: [routeSchemaPolicy(cfg)],
+    });
+    const res = await app.request("/hooks/registration-after", {
+      method: "POST",
+      headers: { authorization: "Bearer k", "content-type": "application/json" },
+      body: JSON.stringify(registration({ phone: "0176 12345678" })),
+    });
+    // Kratos would refuse the save ("does not match format tel") with a generic error; we say it on the field.
+    expect(res.status).toBe(422);
+    expect(JSON.stringify(await res.json())).toContain('"instance_ptr":"#/traits/phone"');
+    // With normalizePhone before it, the same sign-up is routed with the number in E.164.
+    expect(routed(decide({}, { traits: { phone: "+4917612345678" } }))).toBe("phone");
   });
 });
