@@ -3,11 +3,11 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { normalizeMarkdown, readConfigReference, toConfigReference } from "../src/config/reference.js";
 import { configSchema } from "../src/config/schema.js";
 import { isKratosMessageId, isOurMessageId } from "../src/core/message-ids.js";
 import { MESSAGES } from "../src/core/messages.js";
 import { REFUSALS } from "../src/gateway/refusals.js";
+import { normalizeMarkdown, readConfigReference, toConfigReference } from "./support/config-reference.js";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const read = (page: string) => readFileSync(join(ROOT, page), "utf8");

@@ -1,12 +1,12 @@
 /**
  * `npm run docs:config`: regenerates the key table of docs/configuration.md from the config
- * schema (src/config/reference.ts), then formats the page as `npm run lint` expects.
+ * schema (test/support/config-reference.ts), then formats the page as `npm run lint` expects.
  * test/docs.test.ts fails until this has run after a change to src/config/schema.ts.
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { replaceConfigReference, toConfigReference } from "../../src/config/reference.js";
+import { replaceConfigReference, toConfigReference } from "./config-reference.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const page = "docs/configuration.md";

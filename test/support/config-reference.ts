@@ -1,5 +1,6 @@
+// The docs generator for docs/configuration.md's key table (npm run docs:config, test/docs.test.ts): test tooling, never shipped.
 import { z } from "zod";
-import { configSchema } from "./schema.js";
+import { configSchema } from "../../src/config/schema.js";
 
 /** The markers in docs/configuration.md between which the key table is generated. */
 export const CONFIG_KEYS_START = "<!-- config-keys:start -->";
