@@ -1,7 +1,5 @@
 import { REFUSALS, type Refusal } from "./refusals.js";
 
-/** The gateway's own answers, each a status Kratos itself uses for the same situation. */
-export type GatewayErrorStatus = 413 | 500 | 502 | 504 | 508;
 
 const STATUS_TEXT: Record<number, string> = {
   400: "Bad Request",
@@ -24,6 +22,9 @@ const STATUS_TEXT: Record<number, string> = {
 
 /** The statuses `kratosErrorResponse` answers with: the client and server errors Kratos's clients know. */
 export type KratosErrorStatus = 400 | 401 | 403 | 404 | 409 | 410 | 413 | 422 | 429 | 500 | 502 | 503 | 504 | 508;
+
+/** The gateway's own answers among them, each a status Kratos itself uses for the same situation. */
+export type GatewayErrorStatus = Extract<KratosErrorStatus, 413 | 500 | 502 | 504 | 508>;
 
 /** `{"error":{"code","status","reason"?,"message"}}`: herodot's shape, as Kratos writes every error. */
 export function kratosErrorBody(status: number, message: string, reason?: string): string {
