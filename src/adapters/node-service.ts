@@ -1,3 +1,4 @@
+import { DEV_API_KEY } from "../config/env.js";
 import { type NodeSettings, readNodeSettings } from "../config/node-settings.js";
 import type { Config } from "../config/schema.js";
 import type { Logger } from "../core/logger.js";
@@ -111,7 +112,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningService>
   if (settings.usingDevKey) {
     logger.warn(
       {},
-      "HOOKS_API_KEYS is not set: accepting only the development key dev-only-insecure-key. Set HOOKS_API_KEYS before exposing this service.",
+      `HOOKS_API_KEYS is not set: accepting only the development key ${DEV_API_KEY}. Set HOOKS_API_KEYS before exposing this service.`,
     );
   }
   const listeners: Listener[] = [];

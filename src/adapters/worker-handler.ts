@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { parseGatewayUpstream, parseRuntimeSettings } from "../config/env.js";
+import { DEV_API_KEY, parseGatewayUpstream, parseRuntimeSettings } from "../config/env.js";
 import { ConfigError, loadConfig } from "../config/parse.js";
 import type { Config } from "../config/schema.js";
 import type { Policy } from "../core/policy.js";
@@ -97,7 +97,7 @@ function build<E extends Env>(env: E, inlineConfig: string | undefined, options:
     const appLogger = createConsoleLogger(settings.logLevel);
     const policies = options.policies?.(config, env);
     const app = createApp({ config, apiKeys: settings.apiKeys, logger: appLogger, ...(policies && { policies }) });
-    if (settings.usingDevKey) appLogger.warn({}, "HOOKS_DEV_MODE: accepting only the development key dev-only-insecure-key");
+    if (settings.usingDevKey) appLogger.warn({}, `HOOKS_DEV_MODE: accepting only the development key ${DEV_API_KEY}`);
     const upstream = parseGatewayUpstream(env.GATEWAY_KRATOS_URL);
     if (upstream === undefined) return (request) => app.fetch(request);
     const isGateway = parseGatewayHostnames(env.GATEWAY_HOSTNAMES, upstream);

@@ -2,9 +2,10 @@ import { createHash } from "node:crypto";
 import { parseRuntimeSettings } from "../config/env.js";
 import { ConfigError } from "../config/parse.js";
 import { isPlainObject } from "../core/json.js";
-import { keyIdOf } from "../http/auth.js";
+import { createAuthenticator, keyIdOf, presentedKey } from "../http/auth.js";
 import { finding, type YamlFinding } from "./doctor-finding.js";
 import { listHooks, routeOf } from "./kratos-config.js";
+import { kratosAuthorization } from "./kratos-headers.js";
 
 /**
  * The keys the service would accept, read as the server reads them: HOOKS_API_KEYS, else the
@@ -29,26 +30,23 @@ export function maskedKeyId(key: string): string {
 }
 
 /**
- * The key a web_hook's `auth` makes Kratos send, as kratos-hooks reads it (src/http/auth.ts):
- * `api_key` in the Authorization header as `Bearer <key>`, or `basic_auth`'s password. Undefined
- * when it sends none we read (doctor-hooks.ts reports those shapes as auth-missing/auth-mismatch).
+ * The key a web_hook's `auth` makes Kratos send, read by the service's own rule: the
+ * Authorization header Kratos builds from it (`kratosAuthorization`) through `presentedKey`
+ * (src/http/auth.ts), so `bearer <key>` and `Basic` count exactly as the server counts them.
+ * `at`: the auth.config key that holds it. Undefined when the service reads no key from what
+ * Kratos sends, or an empty one (doctor-hooks.ts reports those as auth-missing/auth-mismatch).
  */
 export function sentKey(config: Record<string, unknown>): { key: string; at: string[] } | undefined {
   const auth = isPlainObject(config.auth) ? config.auth : undefined;
-  const settings = auth !== undefined && isPlainObject(auth.config) ? auth.config : {};
-  if (auth?.type === "basic_auth") {
-    return typeof settings.password === "string" && settings.password !== "" ? { key: settings.password, at: ["password"] } : undefined;
-  }
-  if (auth?.type !== "api_key" || settings.in === "cookie") return undefined;
-  if (typeof settings.name !== "string" || settings.name.toLowerCase() !== "authorization") return undefined;
-  const match = typeof settings.value === "string" ? /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(settings.value) : null;
-  return match?.[1] === undefined ? undefined : { key: match[1], at: ["value"] };
+  const key = presentedKey(kratosAuthorization(auth));
+  if (key === undefined || key === "") return undefined;
+  return { key, at: [auth?.type === "basic_auth" ? "password" : "value"] };
 }
 
 /** Why the service would answer 401 to the key this web_hook sends, or undefined when it accepts it. */
 export function keyRefusal(config: Record<string, unknown>, accepted: readonly string[], usingDevKey: boolean): string | undefined {
   const sent = sentKey(config);
-  if (sent === undefined || accepted.includes(sent.key)) return undefined;
+  if (sent === undefined || createAuthenticator(accepted)(kratosAuthorization(config.auth))) return undefined;
   const against = usingDevKey
     ? "the development key (HOOKS_API_KEYS is unset)"
     : `none of the ${accepted.length} key(s) in HOOKS_API_KEYS (${accepted.map(maskedKeyId).join(", ")})`;

@@ -1,9 +1,13 @@
+import { DEV_API_KEY } from "../config/env.js";
 import { factsOf, HOOK_IDS, type HookId, hookAt } from "../core/hooks.js";
 import { isPlainObject } from "../core/json.js";
+import { presentedKey } from "../http/auth.js";
+import { sentKey } from "./doctor-auth.js";
 import { finding, type YamlFinding } from "./doctor-finding.js";
 import { afterMethods } from "./doctor-keys.js";
 import { orderFindings } from "./doctor-order.js";
 import { fetchKratosURL, type HookEntry, isParse, listHooks, routeOf } from "./kratos-config.js";
+import { kratosAuthorization } from "./kratos-headers.js";
 
 /** One web_hook entry of kratos.yml with its config, as the checks below see it. */
 interface WebHook {
@@ -114,10 +118,11 @@ const ignored: Check<RoutedHook> = ({ at, response }) =>
 /** Why kratos-hooks (src/http/auth.ts: Bearer <key>, or Basic with the key as password) would answer 401. */
 function authMismatch(auth: Record<string, unknown>): string | undefined {
   const settings = isPlainObject(auth.config) ? auth.config : {};
+  // The key the server reads from the Authorization header Kratos builds (src/http/auth.ts `presentedKey`).
+  const key = presentedKey(kratosAuthorization(auth));
+  const readsKey = key !== undefined && key !== "";
   if (auth.type === "basic_auth") {
-    return typeof settings.password === "string" && settings.password !== ""
-      ? undefined
-      : "basic_auth without a password: kratos-hooks reads the key from the password";
+    return readsKey ? undefined : "basic_auth without a password: kratos-hooks reads the key from the password";
   }
   if (auth.type !== "api_key") return `auth type ${JSON.stringify(auth.type)} is not one Kratos knows (api_key, basic_auth)`;
   if (settings.in === "cookie")
@@ -125,9 +130,9 @@ function authMismatch(auth: Record<string, unknown>): string | undefined {
   if (typeof settings.name !== "string" || settings.name.toLowerCase() !== "authorization") {
     return `the key is sent in the header ${JSON.stringify(settings.name)}; kratos-hooks reads only Authorization, so every call gets 401`;
   }
-  const value = typeof settings.value === "string" ? settings.value : "";
-  if (!/^Bearer \S+$/.test(value)) return 'the Authorization value is not "Bearer <key>", so every call gets 401 (the value is not shown)';
-  return undefined;
+  return readsKey
+    ? undefined
+    : 'the Authorization value is not "Bearer <key>" (nor "Basic <base64 of user:key>"), so every call gets 401 (the value is not shown)';
 }
 
 const auth: Check<RoutedHook> = ({ config, at }) => {
@@ -146,13 +151,14 @@ const auth: Check<RoutedHook> = ({ config, at }) => {
     const fix = config.auth.type === "basic_auth" ? "set auth.config.password to one of HOOKS_API_KEYS" : AUTH_FIX;
     return finding({ code: "auth-mismatch", effect: "fails_at_runtime", at: where, message: mismatch, fix });
   }
-  if (isPlainObject(config.auth.config) && config.auth.config.value === "Bearer dev-only-insecure-key") {
+  const sent = sentKey(config);
+  if (sent?.key === DEV_API_KEY) {
     return finding({
       code: "auth-dev-key",
       effect: "warning",
-      at: [...where, "config", "value"],
+      at: [...where, "config", ...sent.at],
       message: "the development key: the service refuses it when NODE_ENV=production (and on Workers outside dev)",
-      fix: "generate a key (openssl rand -base64 32), set it in HOOKS_API_KEYS and in auth.config.value",
+      fix: `generate a key (openssl rand -base64 32), set it in HOOKS_API_KEYS and in auth.config.${sent.at.join(".")}`,
     });
   }
   return undefined;

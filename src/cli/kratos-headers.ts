@@ -55,3 +55,36 @@ export function forwardedHeaders(data: Record<string, unknown>, features: Kratos
   if (configured === undefined) return { names: names(KRATOS_DEFAULT_HEADER_ALLOWLIST), source: "default", configuredInFile };
   return { names: names(configured), source: "configured", configuredInFile };
 }
+
+/** What a web_hook's `auth` makes Kratos add to each call: one header, or one cookie. */
+export type KratosAuthSent = { in: "header" | "cookie"; name: string; value: string };
+
+/** Go writes a header value trimmed of spaces and tabs (`net/http` `Header.Write`), and the server reads it so. */
+const trimOWS = (value: string) => value.replace(/^[ \t]+|[ \t]+$/g, "");
+
+/**
+ * What Kratos sends for a web_hook's `auth` config (`request/auth.go`): `api_key` puts `value`
+ * in the header (or the cookie, `in: cookie`) named `name`; `basic_auth` sends
+ * `Authorization: Basic base64(user ":" password)`, an absent user or password being empty.
+ * Undefined when `auth` sends nothing (no auth, or an api_key without a name).
+ */
+export function kratosAuthSent(auth: unknown): KratosAuthSent | undefined {
+  if (!isPlainObject(auth)) return undefined;
+  const settings = isPlainObject(auth.config) ? auth.config : {};
+  const text = (v: unknown) => (typeof v === "string" ? v : "");
+  if (auth.type === "basic_auth") {
+    const credentials = Buffer.from(`${text(settings.user)}:${text(settings.password)}`, "utf8").toString("base64");
+    return { in: "header", name: "Authorization", value: `Basic ${credentials}` };
+  }
+  if (auth.type !== "api_key" || typeof settings.name !== "string" || settings.name === "") return undefined;
+  const value = text(settings.value);
+  return settings.in === "cookie"
+    ? { in: "cookie", name: settings.name, value }
+    : { in: "header", name: settings.name, value: trimOWS(value) };
+}
+
+/** The `Authorization` header Kratos sends for a web_hook's `auth`, when it sends one. */
+export function kratosAuthorization(auth: unknown): string | undefined {
+  const sent = kratosAuthSent(auth);
+  return sent?.in === "header" && sent.name.toLowerCase() === "authorization" ? sent.value : undefined;
+}

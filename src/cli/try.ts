@@ -10,7 +10,7 @@ import { loadCliConfig } from "./cli-config.js";
 import { acceptedKeys, keyRefusal } from "./doctor-auth.js";
 import { renderTemplate } from "./jsonnet.js";
 import { fetchKratosURL, type KratosConfig, listHooks, openKratosConfig, pathText, routeOf } from "./kratos-config.js";
-import { canonicalHeaderKey, forwardedHeaders } from "./kratos-headers.js";
+import { canonicalHeaderKey, forwardedHeaders, kratosAuthSent } from "./kratos-headers.js";
 import { defaultJudgedKratos, featuresOf, formatJudgedKratos, type JudgedKratos } from "./kratos-version.js";
 import { displayPath, PACKAGE_ROOT, UsageError } from "./usage.js";
 
@@ -222,14 +222,9 @@ function kratosHeaders(config: Record<string, unknown>): Record<string, string> 
     for (const [k, v] of Object.entries(config.headers)) if (typeof v === "string") headers[k] = v;
   }
   if (!Object.keys(headers).some((k) => k.toLowerCase() === "content-type")) headers["Content-Type"] = "application/json";
-  const auth = isPlainObject(config.auth) ? config.auth : {};
-  const settings = isPlainObject(auth.config) ? auth.config : {};
-  if (auth.type === "api_key" && typeof settings.name === "string" && typeof settings.value === "string") {
-    if (settings.in === "cookie") headers.Cookie = `${settings.name}=${settings.value}`;
-    else headers[settings.name] = settings.value;
-  } else if (auth.type === "basic_auth") {
-    headers.Authorization = `Basic ${Buffer.from(`${String(settings.user)}:${String(settings.password)}`).toString("base64")}`;
-  }
+  const auth = kratosAuthSent(config.auth);
+  if (auth?.in === "cookie") headers.Cookie = `${auth.name}=${auth.value}`;
+  else if (auth !== undefined) headers[auth.name] = auth.value;
   return headers;
 }
 

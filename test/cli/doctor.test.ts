@@ -3,6 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { TESTED_KRATOS_VERSIONS, type TestedKratosVersion } from "../../src/cli/kratos-binary.js";
+import { kratosAuthorization } from "../../src/cli/kratos-headers.js";
+import { DEV_API_KEY } from "../../src/config/env.js";
 import {
   doctorCaseArgs as args,
   DOCTOR_CASES as CASES,
@@ -12,6 +14,7 @@ import {
   editedKratosYml,
   ROOT,
 } from "../support/cli.js";
+import { KRATOS_AUTH_CASES } from "../support/kratos-auth-cases.js";
 
 const names = readdirSync(CASES).sort();
 
@@ -525,5 +528,56 @@ describe("doctor: the request headers the hooks read must reach them (header-not
       delete flows.login.before;
     });
     expect(await headerFindings(noBeforeHooks, required, "v1.3.1")).toEqual([]);
+  });
+});
+
+/** Every web_hook of `config` (a parsed kratos.yml), wherever it is wired. */
+function webHooks(node: unknown, out: Record<string, unknown>[] = []): Record<string, unknown>[] {
+  if (Array.isArray(node)) for (const item of node) webHooks(item, out);
+  else if (node !== null && typeof node === "object") {
+    const entry = node as Record<string, unknown>;
+    if (entry.hook === "web_hook" && entry.config !== null && typeof entry.config === "object")
+      out.push(entry.config as Record<string, unknown>);
+    for (const value of Object.values(entry)) webHooks(value, out);
+  }
+  return out;
+}
+
+describe("doctor: judges a web_hook's auth as the server does (src/http/auth.ts presentedKey)", () => {
+  // The same cases test/http/kratos-auth.test.ts sends to the server: what it accepts is not flagged.
+  it.each(KRATOS_AUTH_CASES)("$name: accepted $accepted", async ({ auth, authorization, accepted }) => {
+    expect(kratosAuthorization(auth)).toBe(authorization);
+    const kratos = editedKratosYml((yml) => {
+      for (const config of webHooks(yml)) config.auth = auth;
+    });
+    const { report } = await doctor(kratos, "--cwd", join(ROOT, "kratos"));
+    const codes = report.findings.map((f: { code: string }) => f.code);
+    if (accepted) expect(codes).toEqual([]);
+    else expect(new Set(codes)).toEqual(new Set(["auth-key-unknown"]));
+  });
+
+  it("a wrong basic_auth password is reported at the password", async () => {
+    const kratos = editedKratosYml((yml) => {
+      for (const config of webHooks(yml))
+        config.auth = { type: "basic_auth", config: { user: "kratos", password: "wrong-key-0123456789abcdef" } };
+    });
+    const { report } = await doctor(kratos, "--cwd", join(ROOT, "kratos"));
+    expect(report.findings[0]).toMatchObject({
+      code: "auth-key-unknown",
+      path: expect.stringMatching(/\.config\.auth\.config\.password$/),
+    });
+  });
+
+  it("the development key in any form the server reads it is the one auth-dev-key warning", async () => {
+    for (const auth of [
+      { type: "api_key", config: { name: "Authorization", value: `bearer ${DEV_API_KEY}`, in: "header" } },
+      { type: "basic_auth", config: { user: "kratos", password: DEV_API_KEY } },
+    ]) {
+      const kratos = editedKratosYml((yml) => {
+        for (const config of webHooks(yml)) config.auth = auth;
+      });
+      const { report } = await doctor(kratos, "--cwd", join(ROOT, "kratos"));
+      expect(report.findings.map((f: { code: string }) => f.code)).toEqual(["auth-dev-key"]);
+    }
   });
 });
