@@ -1,6 +1,7 @@
 import type { Denial, HookInput, IdentityView, JsonObject } from "../core/decision.js";
 import { type HookId, hooksWhere } from "../core/hooks.js";
 import { getPath, isBlank, isPlainObject, jsonEqual } from "../core/json.js";
+import { appendKeys, fieldPathOf } from "../core/json-pointer.js";
 import { MESSAGES } from "../core/messages.js";
 import { toE164 } from "../core/phone.js";
 import type { ResolvedRegion } from "../core/phone-region.js";
@@ -34,15 +35,9 @@ export type Plan =
   | { kind: "drops"; traits: string[] }
   | { kind: "change"; result: IdentityView; changed: readonly IdentityField[] };
 
-/** `#/traits/contact/mobile` → `traits.contact.mobile`; `#/` → `(global)`. */
+/** `#/traits/contact/mobile` → `traits.contact.mobile`; `#/` (or no Kratos pointer) → `(global)`. */
 function fieldOf(pointer: string): string {
-  const path = pointer.replace(/^#\/?/, "");
-  return path === ""
-    ? "(global)"
-    : path
-        .split("/")
-        .map((t) => t.replaceAll("~1", "/").replaceAll("~0", "~"))
-        .join(".");
+  return fieldPathOf(pointer) ?? "(global)";
 }
 
 /** The hook whose pipeline creates identities: a stored identity is brought to its rules. */
@@ -116,11 +111,6 @@ export function storedPhones(identity: StoredIdentity, fields: readonly string[]
 
 export type PatchOp = { op: "replace"; path: string; value: unknown };
 
-/** A JSON Pointer (RFC 6901) from path tokens. */
-function pointer(...tokens: string[]): string {
-  return `/${tokens.map((t) => t.replaceAll("~", "~0").replaceAll("/", "~1")).join("/")}`;
-}
-
 /**
  * The JSON Patch that brings a stored identity to the planned result: `replace` operations only
  * (Kratos refuses `test`; a PUT would wipe the metadata it is not sent).
@@ -145,13 +135,13 @@ export function patchFor(identity: StoredIdentity, result: IdentityView, phoneFi
     for (const field of phoneFields) {
       const after = getPath(result.traits, field);
       if (after !== undefined && !jsonEqual(getPath(identity.traits, field), after))
-        ops.push({ op: "replace", path: pointer("traits", ...field.split(".")), value: after });
+        ops.push({ op: "replace", path: appendKeys("", "traits", ...field.split(".")), value: after });
     }
   }
   for (const list of ["verifiable_addresses", "recovery_addresses"] as const) {
     identity[list]?.forEach((address, i) => {
       const renamedTo = address.via === "sms" ? renamed.get(address.value.trim().toLowerCase()) : undefined;
-      if (renamedTo !== undefined) ops.push({ op: "replace", path: pointer(list, String(i), "value"), value: renamedTo });
+      if (renamedTo !== undefined) ops.push({ op: "replace", path: appendKeys("", list, String(i), "value"), value: renamedTo });
     });
   }
   if (result.schemaId !== identity.schema_id) ops.push({ op: "replace", path: "/schema_id", value: result.schemaId });

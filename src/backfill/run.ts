@@ -81,7 +81,8 @@ function detailOf(identity: StoredIdentity, plan: Plan, phoneFields: readonly st
         key: plan.key,
         field: plan.field,
         reason: plan.context.reason,
-        value: asText(getPath(identity.traits, plan.field.replace(/^traits\./, ""))),
+        // `field` is a dotted path into the identity document (`traits.phone`): read it there.
+        value: asText(getPath({ traits: identity.traits }, plan.field)),
       };
     case "denied":
       return { key: plan.key, field: plan.field };

@@ -1,11 +1,12 @@
 import { editDistance } from "../config/parse.js";
 import { isPlainObject } from "../core/json.js";
+import { SELF_SERVICE_FLOWS, type SelfServiceFlow } from "../kratos/self-service.js";
 import { finding, type YamlFinding } from "./doctor-finding.js";
-import { FLOWS, type FlowName, listHooks } from "./kratos-config.js";
+import { listHooks } from "./kratos-config.js";
 
 // A mirror of embedx/config.schema.json@v1.3.1: the keys of the sections kratos-hooks depends
 // on. Each has additionalProperties false, so Kratos refuses to start on any other key.
-const FLOW_KEYS: Record<FlowName, readonly string[]> = {
+const FLOW_KEYS: Record<SelfServiceFlow, readonly string[]> = {
   registration: ["enabled", "login_hints", "ui_url", "lifespan", "before", "after", "enable_legacy_one_step"],
   login: ["ui_url", "lifespan", "style", "before", "after"],
   settings: ["ui_url", "lifespan", "privileged_session_max_age", "required_aal", "after", "before"],
@@ -13,7 +14,7 @@ const FLOW_KEYS: Record<FlowName, readonly string[]> = {
   recovery: ["enabled", "ui_url", "after", "lifespan", "before", "use", "notify_unknown_recipients"],
 };
 /** The per-method lists of each flow's `after` section. */
-const AFTER_METHODS: Record<FlowName, readonly string[]> = {
+const AFTER_METHODS: Record<SelfServiceFlow, readonly string[]> = {
   registration: ["password", "webauthn", "passkey", "oidc", "code"],
   login: ["password", "webauthn", "passkey", "oidc", "code", "totp", "lookup_secret"],
   settings: ["password", "totp", "oidc", "webauthn", "passkey", "lookup_secret", "profile"],
@@ -38,7 +39,7 @@ const KEYS = {
 const LATER_KEYS: Partial<Record<keyof typeof KEYS, Record<string, string>>> = { webHookConfig: { id: "v25.4.0" } };
 
 /** The methods that have their own hook list under `selfservice.flows.<flow>.after`. */
-export function afterMethods(flow: FlowName): readonly string[] {
+export function afterMethods(flow: SelfServiceFlow): readonly string[] {
   return AFTER_METHODS[flow];
 }
 
@@ -84,7 +85,7 @@ export function findUnknownKeys(data: Record<string, unknown>): YamlFinding[] {
   const out: YamlFinding[] = [];
   unknownKeys(data.identity, KEYS.identity, ["identity"], out);
   const flows = isPlainObject(data.selfservice) && isPlainObject(data.selfservice.flows) ? data.selfservice.flows : {};
-  for (const flow of FLOWS) {
+  for (const flow of SELF_SERVICE_FLOWS) {
     const section = flows[flow];
     const at = ["selfservice", "flows", flow];
     unknownKeys(section, FLOW_KEYS[flow], at, out);

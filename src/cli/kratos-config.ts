@@ -3,6 +3,7 @@ import { dirname, isAbsolute, join, resolve } from "node:path";
 import { LineCounter, parseDocument } from "yaml";
 import { type HookId, isHookId } from "../core/hooks.js";
 import { isPlainObject } from "../core/json.js";
+import { SELF_SERVICE_FLOWS, type SelfServiceFlow } from "../kratos/self-service.js";
 import { PACKAGE_ROOT, UsageError } from "./usage.js";
 
 /** A kratos.yml as read by the CLI: its data and where each key sits in the file. */
@@ -46,14 +47,11 @@ export function readKratosConfig(file: string): KratosConfig {
   };
 }
 
-export const FLOWS = ["registration", "login", "settings", "verification", "recovery"] as const;
-export type FlowName = (typeof FLOWS)[number];
-
 /** One entry of a hook list in kratos.yml. */
 export interface HookEntry {
   /** Path from the document root, e.g. selfservice.flows.registration.after.password.hooks[0]. */
   path: (string | number)[];
-  flow: FlowName;
+  flow: SelfServiceFlow;
   when: "before" | "after";
   /** The per-method list it sits in, or null for the flow's own `before`/`after` list. */
   method: string | null;
@@ -82,7 +80,7 @@ function get(root: unknown, path: readonly (string | number)[]): unknown {
 /** Every entry of every hook list under selfservice.flows, in file order. */
 export function listHooks(config: Record<string, unknown>): HookEntry[] {
   const entries: HookEntry[] = [];
-  for (const flow of FLOWS) {
+  for (const flow of SELF_SERVICE_FLOWS) {
     for (const when of ["before", "after"] as const) {
       const base = ["selfservice", "flows", flow, when];
       const section = get(config, base);

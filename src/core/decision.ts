@@ -108,13 +108,7 @@ export type Decision = { kind: "continue" } | { kind: "patch"; identity: Identit
 
 export const CONTINUE: Decision = { kind: "continue" };
 
-export const GLOBAL_POINTER = "#/";
-
-/** `phone` → `#/traits/phone`; `address.mobile` → `#/traits/address/mobile` (RFC 6901 escaped). */
-export function traitPointer(path: string): string {
-  const tokens = path.split(".").map((t) => t.replaceAll("~", "~0").replaceAll("/", "~1"));
-  return `#/traits/${tokens.join("/")}`;
-}
+export { GLOBAL_POINTER, traitPointer } from "./json-pointer.js";
 
 export function builtInDenial(key: MessageKey, pointer: string, context: JsonObject): Decision {
   return { kind: "deny", messages: [{ key, pointer, context }] };

@@ -1,4 +1,5 @@
 import { isPlainObject } from "./json.js";
+import { appendKeys } from "./json-pointer.js";
 
 /**
  * What a problem does to a running system, as the end-to-end suite measures it on Kratos v1.3.1
@@ -50,23 +51,10 @@ const VERIFIABLE_FORMATS = ["email", "tel", "date", "time", "date-time", "no-val
 const SKELETON =
   '{"$schema": "http://json-schema.org/draft-07/schema#", "type": "object", "properties": {"traits": {"type": "object", "properties": {…}}}}';
 
-/** The keys of a JSON pointer `#/a/b~1c`: `["a", "b/c"]`. */
-export function pointerKeys(pointer: string): string[] {
-  return pointer
-    .replace(/^#\/?/, "")
-    .split("/")
-    .filter((key) => key !== "")
-    .map((key) => key.replaceAll("~1", "/").replaceAll("~0", "~"));
-}
-
-function escapeKey(key: string): string {
-  return key.replaceAll("~", "~0").replaceAll("/", "~1");
-}
-
 /** Keys of the extension object that Kratos v1.3.1 does not know, at every level. */
 function extensionKeyFindings(ext: unknown, pointer: string, out: IdentitySchemaFinding[]): void {
   const walk = (node: unknown, path: string) => {
-    const here = `${pointer}${path === "" ? "" : `/${path.replaceAll(".", "/")}`}`;
+    const here = path === "" ? pointer : appendKeys(pointer, ...path.split("."));
     const name = `"ory.sh/kratos"${path === "" ? "" : `.${path}`}`;
     if (!isPlainObject(node)) {
       out.push({
@@ -86,7 +74,7 @@ function extensionKeyFindings(ext: unknown, pointer: string, out: IdentitySchema
         out.push({
           code: "schema-extension-unknown-key",
           effect: "refuses_to_start",
-          path: `${here}/${escapeKey(key)}`,
+          path: appendKeys(here, key),
           message: `${name} has the unknown key "${key}": Kratos v1.3.1 refuses to start${later === undefined ? "" : ` (Kratos accepts it from ${later})`}`,
           fix: `replace "${key}" with one of: ${allowed.join(", ")}`,
           ...(later === undefined ? {} : { acceptedFrom: later }),
@@ -105,7 +93,7 @@ function extensionKeyFindings(ext: unknown, pointer: string, out: IdentitySchema
  */
 function extensionFindings(property: Record<string, unknown>, pointer: string, topLevel: boolean, out: IdentitySchemaFinding[]): void {
   const ext = property["ory.sh/kratos"];
-  const at = `${pointer}/ory.sh~1kratos`;
+  const at = appendKeys(pointer, "ory.sh/kratos");
   extensionKeyFindings(ext, at, out);
   if (!isPlainObject(ext)) return;
   const verification = isPlainObject(ext.verification) ? ext.verification : undefined;
@@ -167,7 +155,7 @@ function extensionFindings(property: Record<string, unknown>, pointer: string, t
 /** Trait properties at every depth: the extension applies to nested properties too. */
 function propertyFindings(properties: Record<string, unknown>, pointer: string, topLevel: boolean, out: IdentitySchemaFinding[]): void {
   for (const [name, property] of Object.entries(properties)) {
-    const here = `${pointer}/${escapeKey(name)}`;
+    const here = appendKeys(pointer, name);
     if (!isPlainObject(property)) continue;
     if ("ory.sh/kratos" in property) extensionFindings(property, here, topLevel, out);
     if (isPlainObject(property.properties)) propertyFindings(property.properties, `${here}/properties`, false, out);

@@ -7,6 +7,7 @@ import { type Metrics, NO_METRICS } from "../core/metrics.js";
 import { resolvePhoneRegion } from "../core/phone-region.js";
 import { maskText } from "../core/redact.js";
 import { parseTraceparent } from "../core/trace.js";
+import { SELF_SERVICE_FLOWS, type SelfServiceFlow } from "../kratos/self-service.js";
 import { createFetchRuntime } from "./fetch-runtime.js";
 import { GATEWAY_MARKER, toUpstreamHeaders } from "./headers.js";
 import { isKratosErrorStatus, KratosHTTPException, kratosError, kratosRefusal, statusText } from "./kratos-error.js";
@@ -18,7 +19,7 @@ import { MemoryStore } from "./shield/memory-store.js";
 import type { Outcome } from "./shield/outcome.js";
 import { classifyAnswer, FLOWS_FETCH, shieldRule } from "./shield/rule.js";
 import { createShield, type Shield } from "./shield/shield.js";
-import { bodyFormatOf, phoneFieldsOf, type RegionOf, readSubmission, SELF_SERVICE_FLOWS, type SelfServiceFlow } from "./submission.js";
+import { bodyFormatOf, phoneFieldsOf, type RegionOf, readSubmission } from "./submission.js";
 import { type GatewayRuntime, UpstreamError } from "./transport.js";
 
 /**

@@ -1,6 +1,5 @@
 import { REFUSALS, type Refusal } from "./refusals.js";
 
-
 const STATUS_TEXT: Record<number, string> = {
   400: "Bad Request",
   401: "Unauthorized",

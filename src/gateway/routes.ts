@@ -1,9 +1,10 @@
+import { SELF_SERVICE_FLOWS } from "../kratos/self-service.js";
 import type { Refusal } from "./refusals.js";
 
 /** Kratos's public routes without a variable part (Kratos v1.3.1: the flow handlers in `selfservice/flow/`, `session/handler.go`, `schema/handler.go`). */
 const STATIC_ROUTES = new Map(
   [
-    ...["login", "registration", "settings", "recovery", "verification"].flatMap((flow) => [
+    ...SELF_SERVICE_FLOWS.flatMap((flow) => [
       `/self-service/${flow}`,
       `/self-service/${flow}/browser`,
       `/self-service/${flow}/api`,

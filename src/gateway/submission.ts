@@ -2,13 +2,10 @@ import type { CountryCode } from "libphonenumber-js/max";
 import { isPlainObject } from "../core/json.js";
 import { toE164 } from "../core/phone.js";
 import type { ResolvedRegion } from "../core/phone-region.js";
+import type { SelfServiceFlow } from "../kratos/self-service.js";
 import { type FormPair, parseFormPairs } from "./form-pairs.js";
 import { type JsonMember, scanJsonObject } from "./json-members.js";
 import type { Refusal } from "./refusals.js";
-
-/** The self-service flows whose submissions (`/self-service/<flow>?flow=<id>`) the gateway reads. */
-export const SELF_SERVICE_FLOWS = ["login", "registration", "settings", "recovery", "verification"] as const;
-export type SelfServiceFlow = (typeof SELF_SERVICE_FLOWS)[number];
 
 /**
  * The fields that can hold a phone number, per flow (contract §9.1):

@@ -131,3 +131,26 @@ describe("phonesOf: what collisions are grouped by", () => {
     expect(phonesOf(stored({ phone: "0176 1234 5678" }), ["phone"], {})).toEqual([]);
   });
 });
+
+describe("planIdentity: the field a denial is reported on", () => {
+  const denyAt = (pointer: string) => ({
+    name: "mine",
+    hooks: new Set(["registration-after" as const]),
+    decide: () => ({ kind: "deny" as const, messages: [{ key: "MINE", id: 4190008, text: "No.", pointer, context: {} }] }),
+  });
+
+  it.each([
+    ["#/traits/contact/mobile", "traits.contact.mobile"],
+    ["#/traits/a~1b~0c", "traits.a/b~c"],
+    ["#/", "(global)"],
+    // Kratos is answered on the global pointer for anything not starting with `#/` (kratos/response.ts).
+    ["/traits/phone", "(global)"],
+    ["phone", "(global)"],
+  ])("%j → %j", async (pointer, field) => {
+    expect(await planIdentity(stored({ phone: "+4917612345678" }, { schema_id: "phone" }), [denyAt(pointer)])).toEqual({
+      kind: "denied",
+      key: "MINE",
+      field,
+    });
+  });
+});

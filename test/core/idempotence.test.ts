@@ -5,7 +5,8 @@ import { parseConfig } from "../../src/config/parse.js";
 import { toE164 } from "../../src/core/phone.js";
 import { resolvePhoneRegion } from "../../src/core/phone-region.js";
 import { createPolicies } from "../../src/core/policies/index.js";
-import { phoneFieldsOf, readSubmission, type SelfServiceFlow } from "../../src/gateway/submission.js";
+import { phoneFieldsOf, readSubmission } from "../../src/gateway/submission.js";
+import type { SelfServiceFlow } from "../../src/kratos/self-service.js";
 import { type AnyJSON, createTestApp, loadFixture, registration } from "../support/helpers.js";
 import { INTERNATIONAL_CORPUS } from "../support/phone-corpus.js";
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/parse.js";
-import { checkIdentitySchema, pointerKeys } from "../../src/core/identity-schema-rules.js";
+import { checkIdentitySchema } from "../../src/core/identity-schema-rules.js";
+import { pointerKeys } from "../../src/core/json-pointer.js";
 
 /** An identity schema with these trait properties. */
 const withTraits = (properties: Record<string, unknown>) => ({

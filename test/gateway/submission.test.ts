@@ -6,7 +6,8 @@ import { toE164 } from "../../src/core/phone.js";
 import { resolvePhoneRegion } from "../../src/core/phone-region.js";
 import { scanJsonObject } from "../../src/gateway/json-members.js";
 import type { Refusal } from "../../src/gateway/refusals.js";
-import { bodyFormatOf, phoneFieldsOf, type RegionOf, readSubmission, type SelfServiceFlow } from "../../src/gateway/submission.js";
+import { bodyFormatOf, phoneFieldsOf, type RegionOf, readSubmission } from "../../src/gateway/submission.js";
+import type { SelfServiceFlow } from "../../src/kratos/self-service.js";
 
 const utf8 = (text: string) => new TextEncoder().encode(text);
 const text = (bytes: Uint8Array) => new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes);

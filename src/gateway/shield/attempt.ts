@@ -1,6 +1,6 @@
 import type { CountryCode } from "libphonenumber-js/max";
 import { toE164 } from "../../core/phone.js";
-import type { SelfServiceFlow } from "../submission.js";
+import type { SelfServiceFlow } from "../../kratos/self-service.js";
 
 /** How the client reads Kratos's answers, as Kratos decides it (`x.IsJSONRequest`): JSON, or a browser form post (303). */
 export type ClientKind = "json" | "form";

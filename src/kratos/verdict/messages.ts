@@ -1,19 +1,17 @@
 import { type DenialEffect, factsOf, type HOOKS, type HookId } from "../../core/hooks.js";
 import { isPlainObject } from "../../core/json.js";
+import { pointerKeys } from "../../core/json-pointer.js";
 import { isKratosMessageId } from "../../core/message-ids.js";
 import { fail, parseJSON, type ShownMessage, type Verdict, type VerdictContext } from "./model.js";
 
 /** `jsonschemax.JSONPointerToDotNotation` (ory/x): `#/traits/email` → `traits.email`; `""`, `#/` → global. */
 export function toNodeName(pointer: string): string | null {
   if (!pointer.startsWith("#/")) return pointer === "" ? null : pointer;
-  const path = pointer
-    .slice(2)
-    .split("/")
-    .map((item) => {
-      const unescaped = item.replaceAll("~1", "/").replaceAll("~0", "~");
-      let decoded = unescaped;
+  const path = pointerKeys(pointer)
+    .map((key) => {
+      let decoded = key;
       try {
-        decoded = decodeURIComponent(unescaped);
+        decoded = decodeURIComponent(key);
       } catch {}
       return decoded.replaceAll(".", "\\.");
     })
