@@ -17,6 +17,12 @@ export interface ReportLine {
  * at once (a crash loses no line that was reported done). It holds personal data (the numbers
  * before and after), so it is created readable by its owner only (0600).
  */
+/** Whether the file's last byte is not a newline (an empty file is not mid-line). */
+function endsMidLine(path: string): boolean {
+  const text = readFileSync(path);
+  return text.length > 0 && text[text.length - 1] !== 0x0a;
+}
+
 export class Report {
   private constructor(
     readonly path: string,
@@ -28,8 +34,12 @@ export class Report {
     if (!resume && existsSync(path)) {
       throw new ReportError(`${path} exists: resume the run that wrote it with --resume ${path}.checkpoint, or choose another --report`);
     }
+    // A kill can cut the last line short: end it first, so that the next line is a line of its own
+    // (readReport skips the fragment, whose identity is then done again).
+    const cut = resume && existsSync(path) && endsMidLine(path);
     const fd = openSync(path, "a", 0o600);
     chmodSync(path, 0o600);
+    if (cut) writeSync(fd, "\n");
     return new Report(path, fd);
   }
 
