@@ -74,6 +74,11 @@ export { type AppEnv, type AppOptions, createApp } from "./http/app.js";
  * The configuration (docs/configuration.md) from a JSON value, with every default filled in:
  * `parseConfig({ normalizePhone: { defaultRegion: "DE" } })`. Identity schemas are given inline.
  *
+ * ```ts
+ * import { parseConfig } from "kratos-hooks";
+ * const config = parseConfig({ normalizePhone: { defaultRegion: "DE" } });
+ * ```
+ *
  * @throws ConfigError with one line per problem.
  */
 export function parseConfig(raw: unknown = {}): Config {
@@ -87,6 +92,12 @@ export type PhoneNumberResult = { ok: true; e164: string; country: string | unde
  * The phone normalization the built-in policies and the gateway use: `raw` as a person typed
  * it, `region` the ISO 3166-1 alpha-2 country assumed for a national number ("DE").
  * `normalizePhoneNumber("0176 12345678", "DE")` → `{ ok: true, e164: "+4917612345678", country: "DE" }`.
+ *
+ * ```ts
+ * import { normalizePhoneNumber } from "kratos-hooks";
+ * const result = normalizePhoneNumber("0176 12345678", "DE");
+ * if (result.ok) console.log(result.e164); // "+4917612345678"
+ * ```
  *
  * @throws TypeError for a region libphonenumber does not know.
  */

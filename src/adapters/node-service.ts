@@ -77,7 +77,15 @@ export interface RunningService {
   close(options?: { drainMs?: number }): Promise<boolean>;
 }
 
-/** A listener's port was taken or not allowed (`EADDRINUSE`, `EACCES`): `code` is Node's. */
+/**
+ * A listener's port was taken or not allowed (`EADDRINUSE`, `EACCES`): `code` is Node's.
+ *
+ * ```ts
+ * import { ListenError, serve } from "kratos-hooks/node";
+ * try { await serve(); }
+ * catch (error) { if (error instanceof ListenError && error.code === "EADDRINUSE") console.error(error.message); else throw error; }
+ * ```
+ */
 export class ListenError extends Error {
   override name = "ListenError";
   constructor(

@@ -139,6 +139,12 @@ export function parseRedisUrl(raw: string): { url: URL; options: RedisOptions } 
  * prefix. A counter is a hash (`c` count, `l` lastAt) whose TTL is its window; a note is a string
  * with a TTL. Windows are kept by Redis's clock, `lastAt` is the caller's `now`. For a standalone
  * server (or a proxy that keeps one hit's keys on one node): the hit script touches several keys.
+ *
+ * ```ts
+ * import { RedisShieldStore } from "kratos-hooks/node";
+ * const store = new RedisShieldStore("redis://127.0.0.1:6379", { keyPrefix: "kratos-hooks:" });
+ * await store.ready();
+ * ```
  */
 export class RedisShieldStore implements ShieldStore {
   readonly kind = "redis";
@@ -292,7 +298,15 @@ export class RedisShieldStore implements ShieldStore {
   }
 }
 
-/** The Redis shield store for `url` (`redis://[user:password@]host[:port][/db]`, `rediss://`); call `ready()` to connect. */
+/**
+ * The Redis shield store for `url` (`redis://[user:password@]host[:port][/db]`, `rediss://`); call `ready()` to connect.
+ *
+ * ```ts
+ * import { createRedisShieldStore } from "kratos-hooks/node";
+ * const store = createRedisShieldStore("redis://127.0.0.1:6379", { onDown: (error) => console.warn(error.message) });
+ * await store.ready();
+ * ```
+ */
 export function createRedisShieldStore(url: string, options: RedisShieldStoreOptions = {}): RedisShieldStore {
   return new RedisShieldStore(url, options);
 }

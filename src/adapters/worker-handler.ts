@@ -161,6 +161,12 @@ function textBindings(env: object): [string, string][] {
  * policies and gateway rules: `export default createWorker({ policies })`. The app is built once
  * per isolate, on the first request, and again only when a text binding (var or secret) changes. A bad
  * configuration answers every request 503 and logs why.
+ *
+ * ```ts
+ * import { builtInPolicies } from "kratos-hooks";
+ * import { createWorker } from "kratos-hooks/worker";
+ * export default createWorker({ policies: (config) => [...builtInPolicies(config), inviteOnly], gatewayRules: () => [blockBots] });
+ * ```
  */
 export function createWorker<E extends Env = Env>(options: WorkerOptions<E> = {}): WorkerHandler<E> {
   let built: { key: string; handler: Handler } | undefined;

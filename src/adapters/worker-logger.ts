@@ -7,6 +7,12 @@ const LEVELS: Record<LogLevel, number> = { trace: 10, debug: 20, info: 30, warn:
 /**
  * The Workers logger: one JSON line per call through `console.log` (what `wrangler tail` and
  * Workers Logs collect), in pino's shape and with the same redaction as the Node logger.
+ *
+ * ```ts
+ * import { createConsoleLogger } from "kratos-hooks";
+ * const logger = createConsoleLogger("info");
+ * logger.info({ policy: "invite-only" }, "invite checked");
+ * ```
  */
 export function createConsoleLogger(level: LogLevel, write: (line: string) => void = (line) => console.log(line)): Logger {
   const threshold = LEVELS[level];

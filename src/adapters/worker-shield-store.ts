@@ -45,6 +45,13 @@ const ENTRY = "entry";
  * The Durable Object class that holds the shield's counters on Workers, one object per key. Export
  * it from your Worker's main module (`export { ShieldCounters } from "kratos-hooks/worker"`) and
  * bind it as `SHIELD`, SQLite-backed (`new_sqlite_classes`): wrangler.toml's `[env.shield]`.
+ *
+ * ```ts
+ * // Your Worker's main module; wrangler.toml binds SHIELD to class_name = "ShieldCounters".
+ * import { createWorker } from "kratos-hooks/worker";
+ * export { ShieldCounters } from "kratos-hooks/worker";
+ * export default createWorker();
+ * ```
  */
 export class ShieldCounters {
   readonly #storage: CountersStorage;

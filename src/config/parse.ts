@@ -3,7 +3,15 @@ import { isPlainObject } from "../core/json.js";
 import { valueAtPath, withoutZodPrefix } from "../validation/zod-issues.js";
 import { type Config, configSchema } from "./schema.js";
 
-/** An operator's mistake in configuration: the message names the key, what was expected and what was found. */
+/**
+ * An operator's mistake in configuration: the message names the key, what was expected and what was found.
+ *
+ * ```ts
+ * import { ConfigError, parseConfig } from "kratos-hooks";
+ * try { parseConfig(JSON.parse(text)); }
+ * catch (error) { if (error instanceof ConfigError) console.error(error.message); else throw error; }
+ * ```
+ */
 export class ConfigError extends Error {
   override name = "ConfigError";
 }

@@ -4,7 +4,15 @@ import { isPlainObject as isJsonObject } from "./json.js";
 import { customMessageIdProblem } from "./message-ids.js";
 import { MESSAGES } from "./messages.js";
 
-/** A policy threw, or returned something no answer can be written from: answered by `failMode` (docs/library.md#when-a-policy-fails). */
+/**
+ * A policy threw, or returned something no answer can be written from: answered by `failMode` (docs/library.md#when-a-policy-fails).
+ *
+ * ```ts
+ * import { PolicyBugError } from "kratos-hooks";
+ * import { hookCtx, runPolicy } from "kratos-hooks/testing";
+ * await expect(runPolicy(brokenPolicy, hookCtx("registration-after"))).rejects.toThrow(PolicyBugError);
+ * ```
+ */
 export class PolicyBugError extends Error {
   override name = "PolicyBugError";
 }

@@ -72,6 +72,12 @@ const POLICY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
  * failure, like a throw: answered by `failMode` (docs/library.md#when-a-policy-fails) and logged
  * at error, never passed on.
  *
+ * ```ts
+ * import { definePolicy, denyField, proceed } from "kratos-hooks";
+ * const inviteOnly = definePolicy({ name: "invite-only", hooks: ["registration-after"],
+ *   decide: async (input) => ((await isInvited(input.identity.traits.email)) ? proceed() : denyField("email", INVITE_REQUIRED)) });
+ * ```
+ *
  * @throws TypeError when the name or a hook is not valid.
  */
 export function definePolicy<const H extends HookId>(spec: PolicySpec<H>): Policy {
@@ -103,6 +109,11 @@ export function definePolicy<const H extends HookId>(spec: PolicySpec<H>): Polic
  * language). Ids from `CUSTOM_MESSAGE_ID_BLOCK` (4190000–4199999) are yours; any other positive
  * integer is accepted too, except Kratos's blocks and the ids kratos-hooks keeps for its own.
  *
+ * ```ts
+ * import { defineMessage } from "kratos-hooks";
+ * const INVITE_REQUIRED = defineMessage({ key: "INVITE_REQUIRED", id: 4190001, text: "Sign-up is by invitation only." });
+ * ```
+ *
  * @throws TypeError naming what is wrong with the key, the id or the text.
  */
 export function defineMessage(message: CustomMessage): CustomMessage {
@@ -122,7 +133,13 @@ function toDenial(pointer: string, message: MessageKey | CustomMessage, context:
   return { key: message.key, id: message.id, text: message.text, pointer, context };
 }
 
-/** Lets the flow go on unchanged (Kratos gets a 204). */
+/**
+ * Lets the flow go on unchanged (Kratos gets a 204).
+ *
+ * ```ts
+ * if (await isInvited(input.identity.traits.email)) return proceed();
+ * ```
+ */
 export function proceed(): ContinueDecision {
   return CONTINUE as ContinueDecision;
 }
@@ -130,17 +147,33 @@ export function proceed(): ContinueDecision {
 /**
  * Refuses the flow with a message under one form field: `field` is a trait's path as in the
  * identity schema (`email`, `address.mobile`). `context` is passed to the UI with the message.
+ *
+ * ```ts
+ * return denyField("email", INVITE_REQUIRED); // or a built-in message: denyField("phone", "PHONE_INVALID")
+ * ```
  */
 export function denyField(field: string, message: MessageKey | CustomMessage, context: JsonObject = {}): DenyDecision {
   return { kind: "deny", messages: [toDenial(traitPointer(field), message, context)] };
 }
 
-/** Refuses the flow with a message for the whole form (shown above it). */
+/**
+ * Refuses the flow with a message for the whole form (shown above it).
+ *
+ * ```ts
+ * return denyForm("REQUEST_DENIED");
+ * ```
+ */
 export function denyForm(message: MessageKey | CustomMessage, context: JsonObject = {}): DenyDecision {
   return { kind: "deny", messages: [toDenial(GLOBAL_POINTER, message, context)] };
 }
 
-/** Several messages at once: `denyAll(denyField(…), denyForm(…))` keeps every message, in order. */
+/**
+ * Several messages at once: `denyAll(denyField(…), denyForm(…))` keeps every message, in order.
+ *
+ * ```ts
+ * return denyAll(denyField("email", INVITE_REQUIRED), denyForm("REQUEST_DENIED"));
+ * ```
+ */
 export function denyAll(...decisions: Decision[]): DenyDecision {
   const messages = decisions.flatMap((d) => (d.kind === "deny" ? d.messages : []));
   return { kind: "deny", messages };
@@ -150,6 +183,10 @@ export function denyAll(...decisions: Decision[]): DenyDecision {
  * Changes the identity Kratos saves (registration-after, settings-after). Each field given
  * replaces the whole value: Kratos replaces `traits` and `metadata_public` wholesale. Prefer
  * `patchTraits` and `patchMetadataPublic`, which keep what you do not name.
+ *
+ * ```ts
+ * return patch({ traits: { ...input.identity.traits, plan: "pro" } });
+ * ```
  */
 export function patch(identity: IdentityPatch): PatchDecision {
   return { kind: "patch", identity };
@@ -172,6 +209,10 @@ function identityOf(input: PatchableInput, helper: string): IdentityView {
 /**
  * Sets some traits, keeping the others: `patchTraits(input, { phone: "+4917612345678" })`.
  * Only on registration-after and settings-after (a type error elsewhere).
+ *
+ * ```ts
+ * return patchTraits(input, { phone: "+4917612345678" });
+ * ```
  */
 export function patchTraits(input: PatchableInput, traits: JsonObject): PatchDecision {
   return patch({ traits: { ...identityOf(input, "patchTraits").traits, ...traits } });
@@ -180,12 +221,22 @@ export function patchTraits(input: PatchableInput, traits: JsonObject): PatchDec
 /**
  * Sets some keys of `metadata_public`, keeping the others: `patchMetadataPublic(input, { plan: "pro" })`.
  * Only on registration-after and settings-after (a type error elsewhere).
+ *
+ * ```ts
+ * return patchMetadataPublic(input, { plan: "pro" });
+ * ```
  */
 export function patchMetadataPublic(input: PatchableInput, values: JsonObject): PatchDecision {
   return patch({ metadataPublic: { ...(identityOf(input, "patchMetadataPublic").metadataPublic ?? {}), ...values } });
 }
 
-/** Moves a new identity to another identity schema (registration-after). */
+/**
+ * Moves a new identity to another identity schema (registration-after).
+ *
+ * ```ts
+ * return patchSchemaId("customer");
+ * ```
+ */
 export function patchSchemaId(schemaId: string): PatchDecision {
   return patch({ schemaId });
 }
@@ -195,6 +246,10 @@ export function patchSchemaId(schemaId: string): PatchDecision {
  * and settings-after): a string of 1 to 64 characters sets it, `null` removes it. Kratos v25.4+
  * saves it and keeps it unique: a value another identity holds makes Kratos refuse the save (at
  * registration, as an account that already exists). Kratos v1.3.1 ignores it.
+ *
+ * ```ts
+ * return patchExternalId("crm-4711");
+ * ```
  */
 export function patchExternalId(externalId: string | null): PatchDecision {
   return patch({ externalId });

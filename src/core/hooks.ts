@@ -85,7 +85,14 @@ export const HOOKS = {
 /** A hook point we serve, the same string as its route (`POST /hooks/<id>`): `registration-after`, … */
 export type HookId = keyof typeof HOOKS;
 
-/** Every hook id, in the table's order. */
+/**
+ * Every hook id, in the table's order.
+ *
+ * ```ts
+ * import { HOOK_IDS } from "kratos-hooks";
+ * for (const hook of HOOK_IDS) console.log(`POST /hooks/${hook}`);
+ * ```
+ */
 export const HOOK_IDS: readonly HookId[] = Object.keys(HOOKS) as HookId[];
 
 /** Hooks that carry no identity, by the table. */

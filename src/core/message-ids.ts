@@ -23,6 +23,11 @@ export const OUR_MESSAGE_ID_BLOCK: MessageIdBlock = { first: 4_100_000, last: 4_
 /**
  * The part of our block that is yours: ids for the messages of your own policies
  * (`defineMessage`). kratos-hooks never gives one of its own messages an id in it.
+ *
+ * ```ts
+ * import { CUSTOM_MESSAGE_ID_BLOCK, defineMessage } from "kratos-hooks";
+ * const INVITE_REQUIRED = defineMessage({ key: "INVITE_REQUIRED", id: CUSTOM_MESSAGE_ID_BLOCK.first + 1, text: "Sign-up is by invitation only." });
+ * ```
  */
 export const CUSTOM_MESSAGE_ID_BLOCK: MessageIdBlock = { first: 4_190_000, last: 4_199_999 };
 

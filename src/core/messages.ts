@@ -12,6 +12,12 @@ export type MessageCategory = "phone" | "email" | "access" | "schema" | "shield"
  * allocates, so a UI that localises Kratos ids never swaps in a Kratos text for ours
  * (test/docs.test.ts checks each id with `isOurMessageId` and `isKratosMessageId`).
  * Never renumber or reuse an id: UIs and analytics key on them.
+ *
+ * ```ts
+ * import { MESSAGES } from "kratos-hooks";
+ * MESSAGES.PHONE_INVALID.id; // 4100001, what a UI localises by
+ * MESSAGES.PHONE_INVALID.text; // the English text, for a UI without a translation
+ * ```
  */
 export const MESSAGES = {
   PHONE_INVALID: {

@@ -142,6 +142,12 @@ function pathAndQuery(url: string): { path: string; query: string | undefined } 
  * the shield (`./shield/`) may refuse a login or code-sending submission before Kratos sees it,
  * and adds its device marker to a successful login's answer. The gateway's own answers (400, 413,
  * 502, 504, 508, 500, the shield's) are in Kratos's shapes.
+ *
+ * ```ts
+ * import { createConsoleLogger, createGateway, parseConfig } from "kratos-hooks";
+ * const gateway = createGateway({ config: parseConfig(), upstream: new URL("http://127.0.0.1:4433"), logger: createConsoleLogger("info"), rules: [blockBots] });
+ * const response = await gateway.fetch(request);
+ * ```
  */
 export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
   const { config, logger } = options;

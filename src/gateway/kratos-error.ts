@@ -62,6 +62,12 @@ export function kratosRefusal(refusal: Refusal): Response {
  * `{"error":{"code":429,"status":"Too Many Requests","reason":…,"message":…}}`, as Kratos's SDKs
  * and UIs read any Kratos error. `reason` is optional detail; `headers` are added (`retry-after`).
  *
+ * ```ts
+ * import { type GatewayRule, kratosErrorResponse } from "kratos-hooks";
+ * const blockBots: GatewayRule = async (c, next) =>
+ *   c.req.header("user-agent")?.includes("bot") ? kratosErrorResponse(403, "Automated clients are not allowed.", { reason: "bot" }) : next();
+ * ```
+ *
  * @throws TypeError for a status outside `KratosErrorStatus` or an empty message.
  */
 export function kratosErrorResponse(

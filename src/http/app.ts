@@ -58,6 +58,13 @@ export type AppEnv = { Variables: { requestId: string } };
 /**
  * The whole service as a Hono app, the same on every runtime: authenticate, validate the
  * payload, run the policies within the time budget, answer as Kratos reads it.
+ *
+ * ```ts
+ * import { builtInPolicies, createApp, createConsoleLogger, parseConfig } from "kratos-hooks";
+ * const config = parseConfig({ normalizePhone: { defaultRegion: "DE" } });
+ * const app = createApp({ config, apiKeys: [apiKey], logger: createConsoleLogger("info"), policies: [...builtInPolicies(config), inviteOnly] });
+ * const response = await app.fetch(request);
+ * ```
  */
 export function createApp(options: AppOptions): Hono<AppEnv> {
   const { config, logger } = options;

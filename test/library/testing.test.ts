@@ -250,7 +250,8 @@ describe("runPolicy: one policy through the real app, read as Kratos reads it", 
     const alone = await runPolicy(plan, ctx);
     expect(alone.identity).toMatchObject({ schema_id: "default", traits: { phone: "030 1234567" }, metadata_public: { plan: "pro" } });
     const withBuiltIns = await runPolicy(plan, ctx, { withBuiltIns: true });
-    expect(shown(withBuiltIns)).toEqual([{ field: "traits.phone", ...MESSAGES.PHONE_NEEDS_INTERNATIONAL_FORMAT }]);
+    const { id: intlId, text: intlText } = MESSAGES.PHONE_NEEDS_INTERNATIONAL_FORMAT;
+    expect(shown(withBuiltIns)).toEqual([{ field: "traits.phone", id: intlId, text: intlText }]);
     const configured = await runPolicy(plan, ctx, {
       withBuiltIns: true,
       config: { normalizePhone: { defaultRegion: "DE" }, routeSchema: { enabled: false } },
@@ -416,7 +417,7 @@ describe("callHook: an app of your own", () => {
     const viaFunction = await callHook(handler, ctx, { apiKey: KEY });
     const viaObject = await callHook({ fetch: (request: Request) => app.fetch(request) }, ctx, { apiKey: KEY });
     expect(viaFunction).toEqual(viaObject);
-    expect(shown(viaFunction)).toEqual([{ field: "traits.phone", ...MESSAGES.PHONE_INVALID }]);
+    expect(shown(viaFunction)).toEqual([{ field: "traits.phone", id: MESSAGES.PHONE_INVALID.id, text: MESSAGES.PHONE_INVALID.text }]);
     const unauthenticated = await callHook(app, ctx);
     expect(unauthenticated.kind).toBe("fail");
     expect(unauthenticated.notes).toContain("the app wants a key: pass callHook(app, ctx, { apiKey })");

@@ -46,6 +46,13 @@ function commentOf({ name, file }: Exported): string | null {
   return lines.slice(start, at).join("\n");
 }
 
+/** Whether `name` is declared as a value (function, class or const) in `file`; types and interfaces are exempt from the example rule. */
+function isValue({ name, file }: Exported): boolean {
+  return new RegExp(`^export\\s+(?:declare\\s+)?(?:abstract\\s+)?(?:async\\s+)?(?:function|class|const)\\s+${name}\\b`, "m").test(
+    readFileSync(file, "utf8"),
+  );
+}
+
 function documented(exported: Exported): boolean {
   return commentOf(exported) !== null;
 }
@@ -66,5 +73,14 @@ describe("the public API's reference", () => {
     const testing = exportsOf("testing.ts");
     expect(testing.map((e) => e.name)).toEqual(expect.arrayContaining(["hookCtx", "runPolicy", "callHook", "Verdict"]));
     expect(testing.filter((e) => !commentOf(e)?.includes("```")).map((e) => e.name)).toEqual([]);
+  });
+
+  it("every value export (function, class, const) of every public entry shows a fenced example", () => {
+    const values = all.filter(isValue);
+    expect(values.length).toBeGreaterThan(30);
+    expect(values.map((e) => e.name)).toEqual(
+      expect.arrayContaining(["definePolicy", "ConfigError", "HOOK_IDS", "ShieldCounters", "serve"]),
+    );
+    expect(values.filter((e) => !commentOf(e)?.includes("```")).map((e) => `${e.name} (${relative(SRC, e.file)})`)).toEqual([]);
   });
 });

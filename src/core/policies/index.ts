@@ -16,17 +16,38 @@ export interface PoliciesConfig {
   identitySchemas: Readonly<Record<string, JsonObject>>;
 }
 
-/** The built-in phone policy (`normalizePhone` in the config): numbers to E.164, or a denial. */
+/**
+ * The built-in phone policy (`normalizePhone` in the config): numbers to E.164, or a denial.
+ *
+ * ```ts
+ * import { denyRulesPolicy, normalizePhonePolicy, routeSchemaPolicy } from "kratos-hooks";
+ * const policies = [normalizePhonePolicy(config), inviteOnly, denyRulesPolicy(config), routeSchemaPolicy(config)];
+ * ```
+ */
 export function normalizePhonePolicy(config: PoliciesConfig): Policy {
   return builtIn(createNormalizePhone(config.normalizePhone));
 }
 
-/** The built-in deny rules (`denyRules` in the config): email domains, blocked logins, countries. */
+/**
+ * The built-in deny rules (`denyRules` in the config): email domains, blocked logins, countries.
+ *
+ * ```ts
+ * import { denyRulesPolicy, normalizePhonePolicy, routeSchemaPolicy } from "kratos-hooks";
+ * const policies = [normalizePhonePolicy(config), denyRulesPolicy(config), inviteOnly, routeSchemaPolicy(config)];
+ * ```
+ */
 export function denyRulesPolicy(config: PoliciesConfig): Policy {
   return builtIn(createDenyRules(config.denyRules));
 }
 
-/** The built-in schema routing (`routeSchema` in the config): picks each new identity's `schema_id`. */
+/**
+ * The built-in schema routing (`routeSchema` in the config): picks each new identity's `schema_id`.
+ *
+ * ```ts
+ * import { denyRulesPolicy, normalizePhonePolicy, routeSchemaPolicy } from "kratos-hooks";
+ * const policies = [normalizePhonePolicy(config), denyRulesPolicy(config), routeSchemaPolicy(config), tagPlan];
+ * ```
+ */
 export function routeSchemaPolicy(config: PoliciesConfig): Policy {
   // The phone settings only say how a nationally written number reads (`phoneCountryIn`); what
   // ran before routing is not assumed from them: the target schema's `format: tel` is checked.
@@ -37,6 +58,11 @@ export function routeSchemaPolicy(config: PoliciesConfig): Policy {
  * The built-in policies the configuration turns on, in pipeline order: normalise first (later
  * rules read E.164 numbers), then deny (a refusal names the user's mistake before routing
  * validates anything), then route.
+ *
+ * ```ts
+ * import { builtInPolicies } from "kratos-hooks";
+ * const policies = [...builtInPolicies(config), inviteOnly];
+ * ```
  */
 export function createPolicies(config: PoliciesConfig): Policy[] {
   const policies: Policy[] = [];

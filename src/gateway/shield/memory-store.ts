@@ -13,6 +13,12 @@ interface Entry {
  * shared (use Redis or Durable Objects for that). Expired entries are dropped as they are met and
  * by a sweep every `sweepEvery` writes, so memory follows the live keys; `maxKeys` bounds it
  * (the oldest entries go first when it is full).
+ *
+ * ```ts
+ * import { createShield, MemoryStore } from "kratos-hooks";
+ * const shield = createShield({ config: config.gateway.shield, store: new MemoryStore({ maxKeys: 100_000 }), secret,
+ *   allowedCountries: config.normalizePhone.allowedCountries, deniedCountries: config.normalizePhone.deniedCountries });
+ * ```
  */
 export class MemoryStore implements ShieldStore {
   readonly kind = "memory";

@@ -96,6 +96,13 @@ function failuresBefore(hit: Counter | undefined): number {
  * credential failure (a success, a code sent, a validation error, or a refusal of the shield's
  * own) is then "forgiven" in the counter itself (its window, its key). So a counter reads:
  * failures and attempts in flight.
+ *
+ * ```ts
+ * import { createGateway, createShield, MemoryStore } from "kratos-hooks";
+ * const shield = createShield({ config: config.gateway.shield, store: new MemoryStore(), secret,
+ *   allowedCountries: config.normalizePhone.allowedCountries, deniedCountries: config.normalizePhone.deniedCountries });
+ * const gateway = createGateway({ config, upstream, logger, shield });
+ * ```
  */
 export function createShield(options: ShieldOptions): Shield {
   const { config, store } = options;
