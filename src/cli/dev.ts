@@ -5,6 +5,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { DEFAULT_GATEWAY_PORT, DEFAULT_HOOKS_PORT } from "../config/node-settings.js";
 import { CourierSink, formatMessage } from "./courier-sink.js";
 import {
   chooseDevKratosConfig,
@@ -32,10 +33,14 @@ import {
 import { featuresOf, formatJudgedKratos, type JudgedKratos, toJudgedKratos, VERSION_FLAG } from "./kratos-version.js";
 import { displayPath, PACKAGE_ROOT, UsageError } from "./usage.js";
 
-/** The ports of the local stack: the usual ones (kratos/kratos.yml, README), each a flag. */
+/**
+ * The ports of the local stack: the usual ones (kratos/kratos.yml, README), each a flag. The hooks
+ * and the gateway take the server's own defaults; Kratos's public and admin ports are Kratos's, the
+ * sink's is dev's.
+ */
 export const DEV_PORTS = {
-  hooks: 8787,
-  gateway: 4455,
+  hooks: DEFAULT_HOOKS_PORT,
+  gateway: DEFAULT_GATEWAY_PORT,
   public: 4433,
   admin: 4434,
   sink: 4480,
@@ -322,12 +327,8 @@ export async function devCommand(args: DevArgs, io: DevIO, env: NodeJS.ProcessEn
     io.err(`Kratos ${judged.version}: ${kratosBin}${found.binary.source === "KRATOS_BIN" ? " (KRATOS_BIN)" : ""}${note}\n`);
   } catch (error) {
     if (error instanceof UsageError) throw error;
-    if (
-      !(error instanceof KratosToolchainError || error instanceof KratosUnavailableError) &&
-      !/KRATOS_BIN/.test((error as Error).message)
-    ) {
-      throw error;
-    }
+    // Classified by type: a missing toolchain, or no usable binary (KRATOS_BIN, KRATOS_BIN_V…, the cache).
+    if (!(error instanceof KratosToolchainError || error instanceof KratosUnavailableError)) throw error;
     io.err(`kratos-hooks dev: ${(error as Error).message}\n`);
     return 1;
   }

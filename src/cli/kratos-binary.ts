@@ -267,7 +267,7 @@ function goBuild(dir: string, name: string, pkg: string, flags: string[]): numbe
 export function resolveKratos(log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): KratosBinary {
   const fromEnv = process.env.KRATOS_BIN;
   if (fromEnv) {
-    if (!isExecutable(fromEnv)) throw new Error(`KRATOS_BIN=${fromEnv} is not an executable file`);
+    if (!isExecutable(fromEnv)) throw new KratosUnavailableError(`KRATOS_BIN=${fromEnv} is not an executable file`);
     return { path: fromEnv, source: "KRATOS_BIN" };
   }
   return cachedOrBuilt(log);

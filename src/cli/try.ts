@@ -203,16 +203,28 @@ function schemasOf(kratos: KratosConfig, cwd: string) {
   const list = Array.isArray(identity.schemas) ? identity.schemas.filter(isPlainObject) : [];
   const ids = list.map((s) => s.id).filter((id): id is string => typeof id === "string");
   const documents: Record<string, Record<string, unknown>> = {};
+  // One note per schema try cannot read: the verdict then judges a save to it without re-validating it.
+  const notes: string[] = [];
+  const unread = (id: string, url: string, why: string) =>
+    notes.push(`identity schema ${id} (${url}): ${why}; a save to it is not re-validated`);
   for (const schema of list) {
     if (typeof schema.id !== "string" || typeof schema.url !== "string") continue;
     const fetched = fetchKratosURL(schema.url, cwd);
-    if (!fetched.ok) continue;
+    if (!fetched.ok) {
+      unread(schema.id, schema.url, fetched.why);
+      continue;
+    }
+    let parsed: unknown;
     try {
-      const parsed = JSON.parse(fetched.text);
-      if (isPlainObject(parsed)) documents[schema.id] = parsed;
-    } catch {}
+      parsed = JSON.parse(fetched.text);
+    } catch (error) {
+      unread(schema.id, schema.url, `not JSON (${(error as Error).message})`);
+      continue;
+    }
+    if (isPlainObject(parsed)) documents[schema.id] = parsed;
+    else unread(schema.id, schema.url, "not a JSON object");
   }
-  return { ids, schemas: createIdentitySchemaSet(documents) };
+  return { ids, schemas: createIdentitySchemaSet(documents), notes };
 }
 
 /** The headers Kratos sends for a web_hook config (`request/builder.go`, `request/auth.go`). */
@@ -325,8 +337,9 @@ export async function runTry(options: TryOptions): Promise<TryReport> {
         .map((n) => (isPlainObject(n) && isPlainObject(n.attributes) ? n.attributes.name : undefined))
         .filter((n): n is string => typeof n === "string")
     : undefined;
-  const { ids, schemas } = schemasOf(kratos, cwd);
+  const { ids, schemas, notes: schemaNotes } = schemasOf(kratos, cwd);
   const verdict = toVerdict(hook, outcome, { identity, formNodes, schemaIds: ids, schemas });
+  verdict.notes.push(...schemaNotes);
   if (outcome.kind === "answered" && outcome.status === 401) {
     const why =
       (options.url === undefined ? keyRefusal(wiring.config, keys.keys, keys.usingDevKey) : undefined) ??

@@ -132,8 +132,11 @@ function readShutdown(env: Env): NodeSettings["shutdown"] {
   return { drainMs, timeoutMs };
 }
 
-/** The port Ory's proxy guides use for the address clients call. */
-const DEFAULT_GATEWAY_PORT = 4455;
+/** `PORT` unset: the hooks' listener. `kratos-hooks dev` starts the hooks here too. */
+export const DEFAULT_HOOKS_PORT = 8787;
+
+/** `GATEWAY_PORT` unset: the port Ory's proxy guides use for the address clients call; `dev`'s gateway too. */
+export const DEFAULT_GATEWAY_PORT = 4455;
 
 function parsePort(name: string, value: string | undefined, fallback: number): number {
   const port = Number(value ?? fallback);
@@ -192,7 +195,7 @@ function readGatewaySettings(env: Env, host: string, hooksPort: number): Gateway
 export function readNodeSettings(env: Env): NodeSettings {
   const settings = parseRuntimeSettings(env);
   const config = readNodeConfig(env);
-  const port = parsePort("PORT", env.PORT, 8787);
+  const port = parsePort("PORT", env.PORT, DEFAULT_HOOKS_PORT);
   const host = env.HOST || "0.0.0.0";
   const gateway = readGatewaySettings(env, host, port);
   const metrics = readMetricsSettings(env, [port, ...(gateway === undefined ? [] : [gateway.port])]);

@@ -11,6 +11,7 @@ import { chooseDevKratosConfig, missingTsx, resolveTsx, toDevKratosConfig } from
 import { EntryEvents } from "../../src/cli/dev-entry-events.js";
 import { toJudgedKratos } from "../../src/cli/kratos-version.js";
 import { PACKAGE_ROOT } from "../../src/cli/usage.js";
+import { readNodeSettings } from "../../src/config/node-settings.js";
 import { cli, cliProcess, ROOT } from "../support/cli.js";
 
 // `kratos-hooks dev` end to end (Kratos, sign-up, login, Ctrl-C): test/e2e/dev.e2e.test.ts.
@@ -75,7 +76,9 @@ describe("kratos-hooks dev", () => {
     const cache = mkdtempSync(join(tmpdir(), "kratos-hooks-dev-test-"));
     const run = await cliProcess(["dev", ...(await freePortFlags())], { env: { PATH: "/nonexistent", XDG_CACHE_HOME: cache } });
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/cannot run go .*Go 1\.23\+ and gcc .*KRATOS_BIN/);
+    // Said as dev's own error (a KratosToolchainError), not an uncaught one with a stack.
+    expect(run.stderr).toMatch(/^kratos-hooks dev: cannot run go .*Go 1\.23\+ and gcc .*KRATOS_BIN/m);
+    expect(run.stderr).not.toMatch(/^\s+at /m);
   });
 
   it("KRATOS_BIN that is not an executable: exit 1, naming it", async () => {
@@ -83,7 +86,26 @@ describe("kratos-hooks dev", () => {
     writeFileSync(file, "not a program");
     const run = await cliProcess(["dev", ...(await freePortFlags())], { env: { KRATOS_BIN: file } });
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain(`KRATOS_BIN=${file} is not an executable file`);
+    // A KratosUnavailableError, classified by its type: dev's own message, no stack.
+    expect(run.stderr).toContain(`kratos-hooks dev: KRATOS_BIN=${file} is not an executable file\n`);
+    expect(run.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  it("--kratos-version with a KRATOS_BIN_V… that is not an executable: exit 1, naming it", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "kratos-hooks-dev-test-")), "kratos");
+    writeFileSync(file, "not a program");
+    const run = await cliProcess(["dev", ...(await freePortFlags()), "--kratos-version", "v26.2.0"], {
+      env: { KRATOS_BIN_V26_2_0: file },
+    });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`kratos-hooks dev: KRATOS_BIN_V26_2_0=${file} is not an executable file\n`);
+    expect(run.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  it("the hooks and the gateway start on the server's own default ports", () => {
+    const server = readNodeSettings({ GATEWAY_KRATOS_URL: "http://127.0.0.1:4433" });
+    expect(DEV_PORTS.hooks).toBe(server.port);
+    expect(DEV_PORTS.gateway).toBe(server.gateway?.port);
   });
 
   it("--dsn: memory, a DSN as given, a file path as SQLite on disk", () => {

@@ -100,6 +100,40 @@ describe("try: the template is rendered as Kratos renders it", () => {
   });
 });
 
+describe("try: an identity schema it cannot read", () => {
+  it("says so in a note for each: a save to it is not re-validated", async () => {
+    const broken = join(mkdtempSync(join(tmpdir(), "kratos-hooks-schema-")), "broken.schema.json");
+    writeFileSync(broken, "{ not json");
+    const kratos = editedKratosYml((yml: Yml) => {
+      yml.identity.schemas.push({ id: "missing", url: "file://./missing.schema.json" }, { id: "broken", url: `file://${broken}` });
+    });
+    const { code, report } = await tryJSON(
+      "registration-after",
+      "--example",
+      "password-email",
+      "--kratos",
+      kratos,
+      "--cwd",
+      `${ROOT}/kratos`,
+    );
+    expect(code).toBe(0);
+    const notes: string[] = report.verdict.notes;
+    expect(notes.filter((n) => n.startsWith("identity schema "))).toHaveLength(2);
+    expect(notes).toContainEqual(
+      expect.stringMatching(
+        /^identity schema missing \(file:\/\/\.\/missing\.schema\.json\): .*missing\.schema\.json cannot be read \(ENOENT\); a save to it is not re-validated$/,
+      ),
+    );
+    const brokenNote = notes.find((n) => n.startsWith(`identity schema broken (file://${broken}): not JSON (`));
+    expect(brokenNote).toMatch(/\); a save to it is not re-validated$/);
+  });
+
+  it("the shipped kratos.yml's schemas all read: no such note", async () => {
+    const { report } = await tryJSON("registration-after", "--example", "password-email");
+    expect(report.verdict.notes.join("\n")).not.toMatch(/^identity schema /m);
+  });
+});
+
 describe("try: a hand-written ctx without identity.id", () => {
   // The shipped login-after and settings-after templates read ctx.identity.id, which Kratos always sends.
   it.each([

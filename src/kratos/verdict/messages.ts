@@ -12,7 +12,9 @@ export function toNodeName(pointer: string): string | null {
       let decoded = key;
       try {
         decoded = decodeURIComponent(key);
-      } catch {}
+      } catch {
+        // Not an error dropped: a key that is not valid percent-encoding names itself, so it is kept as written.
+      }
       return decoded.replaceAll(".", "\\.");
     })
     .join(".");
