@@ -1,5 +1,5 @@
-// Node only (files): the backfill's report and checkpoint.
-import { chmodSync, closeSync, existsSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from "node:fs";
+// Node only (files): the backfill's report (its checkpoint: checkpoint.ts).
+import { chmodSync, closeSync, existsSync, openSync, readFileSync, writeSync } from "node:fs";
 import { isPlainObject } from "../core/json.js";
 
 export const STATUSES = ["updated", "would_update", "unchanged", "invalid", "collision", "denied", "failed"] as const;
@@ -76,44 +76,4 @@ export function readReport(path: string): { ids: Set<string>; counts: Map<Status
     counts.set(line.status as Status, (counts.get(line.status as Status) ?? 0) + 1);
   }
   return { ids, counts };
-}
-
-/** Where a run stands: written after each page, read by `--resume`. */
-export interface Checkpoint {
-  version: 1;
-  /** The report this run appends to. */
-  report: string;
-  adminUrl: string;
-  dryRun: boolean;
-  /** The last id such that it and every id before it are done (keyset order); null before the first page. */
-  after: string | null;
-}
-
-/** Written to a temporary file and renamed, so a crash leaves the old checkpoint or the new one, never half of one. */
-export function writeCheckpoint(path: string, checkpoint: Checkpoint): void {
-  const temporary = `${path}.tmp`;
-  writeFileSync(temporary, `${JSON.stringify(checkpoint, null, 2)}\n`, { mode: 0o600 });
-  renameSync(temporary, path);
-}
-
-export function readCheckpoint(path: string): Checkpoint {
-  let value: unknown;
-  try {
-    value = JSON.parse(readFileSync(path, "utf8"));
-  } catch (error) {
-    throw new ReportError(
-      `--resume ${path}: expected a checkpoint written by kratos-hooks backfill, found ${(error as NodeJS.ErrnoException).code ?? "no JSON"}`,
-    );
-  }
-  if (
-    !isPlainObject(value) ||
-    value.version !== 1 ||
-    typeof value.report !== "string" ||
-    typeof value.adminUrl !== "string" ||
-    typeof value.dryRun !== "boolean" ||
-    !(value.after === null || typeof value.after === "string")
-  ) {
-    throw new ReportError(`--resume ${path}: expected a checkpoint written by kratos-hooks backfill (version 1), found something else`);
-  }
-  return value as unknown as Checkpoint;
 }

@@ -1,7 +1,8 @@
 import { resolve } from "node:path";
 import { type AdminFailure, createAdminAPI } from "../backfill/admin.js";
+import { type Checkpoint, readCheckpoint } from "../backfill/checkpoint.js";
 import type { BackfillIO } from "../backfill/progress.js";
-import { type Checkpoint, ReportError, readCheckpoint } from "../backfill/report.js";
+import { ReportError } from "../backfill/report.js";
 import { BackfillStartError, runBackfill } from "../backfill/run.js";
 import { loadCliConfig } from "./cli-config.js";
 import { parseRegion } from "./region-option.js";

@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { classify, DEFAULT_RETRIES, mayRetry, nextPageToken } from "../../src/backfill/admin.js";
-import { Report, readCheckpoint, readReport, writeCheckpoint } from "../../src/backfill/report.js";
+import { readCheckpoint, writeCheckpoint } from "../../src/backfill/checkpoint.js";
+import { Report, readReport } from "../../src/backfill/report.js";
 
 const answer = (status: number, reason?: string, headers: Record<string, string> = {}) => ({
   response: { status, headers, data: reason === undefined ? {} : { error: { code: status, reason, message: "m" } } },
