@@ -1,5 +1,5 @@
 import { Configuration, IdentityApi, type JsonPatch } from "@ory/client";
-import { isPlainObject } from "../core/json.js";
+import { isJsonObject } from "../core/json.js";
 import { isStoredIdentity, type PatchOp, type StoredIdentity } from "./plan.js";
 
 /** Why a request to the admin API failed, as the backfill acts on it (contract §10). */
@@ -37,7 +37,7 @@ export function classify(error: unknown): AdminFailure {
   const e = error as AxiosLike;
   const response = e?.response;
   if (response === undefined) return { kind: "unreachable", reason: e?.code ?? e?.message ?? "network error" };
-  const body = isPlainObject(response.data) && isPlainObject(response.data.error) ? response.data.error : {};
+  const body = isJsonObject(response.data) && isJsonObject(response.data.error) ? response.data.error : {};
   const reason = String(body.reason ?? body.message ?? `HTTP ${response.status}`).slice(0, 300);
   const { status } = response;
   if (status === 409) return { kind: "conflict", status, reason };

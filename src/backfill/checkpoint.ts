@@ -1,6 +1,6 @@
 // Node only (files): the backfill's checkpoint, written after each page and read by `--resume`.
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
-import { isPlainObject } from "../core/json.js";
+import { isJsonObject } from "../core/json.js";
 import { ReportError } from "./report.js";
 
 /** Where a run stands: written after each page, read by `--resume`. */
@@ -36,7 +36,7 @@ export function readCheckpoint(path: string): Checkpoint {
     );
   }
   if (
-    !isPlainObject(value) ||
+    !isJsonObject(value) ||
     value.version !== 1 ||
     typeof value.report !== "string" ||
     typeof value.adminUrl !== "string" ||

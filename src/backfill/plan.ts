@@ -1,6 +1,6 @@
 import type { Denial, HookInput, IdentityView, JsonObject } from "../core/decision.js";
 import { type HookId, hooksWhere } from "../core/hooks.js";
-import { getPath, isBlank, isPlainObject, jsonEqual } from "../core/json.js";
+import { getPath, isBlank, isJsonObject, jsonEqual } from "../core/json.js";
 import { appendKeys, fieldPathOf } from "../core/json-pointer.js";
 import { MESSAGES } from "../core/messages.js";
 import { toE164 } from "../core/phone.js";
@@ -161,5 +161,5 @@ export function matches(identity: StoredIdentity, result: IdentityView): boolean
 }
 
 export function isStoredIdentity(value: unknown): value is StoredIdentity {
-  return isPlainObject(value) && typeof value.id === "string" && typeof value.schema_id === "string" && isPlainObject(value.traits);
+  return isJsonObject(value) && typeof value.id === "string" && typeof value.schema_id === "string" && isJsonObject(value.traits);
 }

@@ -1,6 +1,6 @@
 // Node only (files): the backfill's report (its checkpoint: checkpoint.ts).
 import { chmodSync, closeSync, existsSync, openSync, readFileSync, writeSync } from "node:fs";
-import { isPlainObject } from "../core/json.js";
+import { isJsonObject } from "../core/json.js";
 
 export const STATUSES = ["updated", "would_update", "unchanged", "invalid", "collision", "denied", "failed"] as const;
 export type Status = (typeof STATUSES)[number];
@@ -71,7 +71,7 @@ export function readReport(path: string): { ids: Set<string>; counts: Map<Status
       // A line cut short by a crash: its identity is done again.
       continue;
     }
-    if (!isPlainObject(line) || typeof line.id !== "string" || !(STATUSES as readonly unknown[]).includes(line.status)) continue;
+    if (!isJsonObject(line) || typeof line.id !== "string" || !(STATUSES as readonly unknown[]).includes(line.status)) continue;
     ids.add(line.id);
     counts.set(line.status as Status, (counts.get(line.status as Status) ?? 0) + 1);
   }

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { parseRuntimeSettings } from "../config/env.js";
 import { ConfigError } from "../config/parse.js";
-import { isPlainObject } from "../core/json.js";
+import { isJsonObject } from "../core/json.js";
 import { createAuthenticator, keyIdOf, presentedKey } from "../http/auth.js";
 import { finding, type YamlFinding } from "./doctor-finding.js";
 import { listHooks, routeOf } from "./kratos-config.js";
@@ -37,7 +37,7 @@ export function maskedKeyId(key: string): string {
  * Kratos sends, or an empty one (doctor-hooks.ts reports those as auth-missing/auth-mismatch).
  */
 export function sentKey(config: Record<string, unknown>): { key: string; at: string[] } | undefined {
-  const auth = isPlainObject(config.auth) ? config.auth : undefined;
+  const auth = isJsonObject(config.auth) ? config.auth : undefined;
   const key = presentedKey(kratosAuthorization(auth));
   if (key === undefined || key === "") return undefined;
   return { key, at: [auth?.type === "basic_auth" ? "password" : "value"] };

@@ -1,6 +1,6 @@
 import { DEV_API_KEY } from "../config/env.js";
 import { factsOf, HOOK_IDS, type HookId, hookAt } from "../core/hooks.js";
-import { isPlainObject } from "../core/json.js";
+import { isJsonObject } from "../core/json.js";
 import { presentedKey } from "../http/auth.js";
 import { sentKey } from "./doctor-auth.js";
 import { finding, type YamlFinding } from "./doctor-finding.js";
@@ -117,7 +117,7 @@ const ignored: Check<RoutedHook> = ({ at, response }) =>
 
 /** Why kratos-hooks (src/http/auth.ts: Bearer <key>, or Basic with the key as password) would answer 401. */
 function authMismatch(auth: Record<string, unknown>): string | undefined {
-  const settings = isPlainObject(auth.config) ? auth.config : {};
+  const settings = isJsonObject(auth.config) ? auth.config : {};
   // The key the server reads from the Authorization header Kratos builds (src/http/auth.ts `presentedKey`).
   const key = presentedKey(kratosAuthorization(auth));
   const readsKey = key !== undefined && key !== "";
@@ -137,7 +137,7 @@ function authMismatch(auth: Record<string, unknown>): string | undefined {
 
 const auth: Check<RoutedHook> = ({ config, at }) => {
   const where = [...at, "auth"];
-  if (!isPlainObject(config.auth)) {
+  if (!isJsonObject(config.auth)) {
     return finding({
       code: "auth-missing",
       effect: "fails_at_runtime",
@@ -165,7 +165,7 @@ const auth: Check<RoutedHook> = ({ config, at }) => {
 };
 
 const contentType: Check<RoutedHook> = ({ config, at }) => {
-  const value = isPlainObject(config.headers)
+  const value = isJsonObject(config.headers)
     ? Object.entries(config.headers).find(([k]) => k.toLowerCase() === "content-type")?.[1]
     : undefined;
   if (value === undefined || value === "application/json") return undefined;
@@ -221,7 +221,7 @@ function webHookFindings(entry: HookEntry, cwd: string): YamlFinding[] {
     entry,
     config,
     at: [...entry.path, "config"],
-    response: isPlainObject(config.response) ? config.response : {},
+    response: isJsonObject(config.response) ? config.response : {},
   };
   const out = WEB_HOOK_CHECKS.map((check) => check(hook, cwd));
   const route = routeOf(config.url);

@@ -1,5 +1,5 @@
 import { editDistance } from "../config/parse.js";
-import { isPlainObject } from "../core/json.js";
+import { isJsonObject } from "../core/json.js";
 import { SELF_SERVICE_FLOWS, type SelfServiceFlow } from "../kratos/self-service.js";
 import { finding, type YamlFinding } from "./doctor-finding.js";
 import { listHooks } from "./kratos-config.js";
@@ -50,7 +50,7 @@ function unknownKeys(
   out: YamlFinding[],
   later: Readonly<Record<string, string>> = {},
 ): void {
-  if (!isPlainObject(node)) return;
+  if (!isJsonObject(node)) return;
   for (const key of Object.keys(node)) {
     if (allowed.includes(key)) continue;
     const since = later[key];
@@ -84,15 +84,15 @@ function unknownKeys(
 export function findUnknownKeys(data: Record<string, unknown>): YamlFinding[] {
   const out: YamlFinding[] = [];
   unknownKeys(data.identity, KEYS.identity, ["identity"], out);
-  const flows = isPlainObject(data.selfservice) && isPlainObject(data.selfservice.flows) ? data.selfservice.flows : {};
+  const flows = isJsonObject(data.selfservice) && isJsonObject(data.selfservice.flows) ? data.selfservice.flows : {};
   for (const flow of SELF_SERVICE_FLOWS) {
     const section = flows[flow];
     const at = ["selfservice", "flows", flow];
     unknownKeys(section, FLOW_KEYS[flow], at, out);
-    if (!isPlainObject(section)) continue;
+    if (!isJsonObject(section)) continue;
     unknownKeys(section.before, KEYS.before, [...at, "before"], out);
     unknownKeys(section.after, ["default_browser_return_url", ...AFTER_METHODS[flow], "hooks"], [...at, "after"], out);
-    if (isPlainObject(section.after)) {
+    if (isJsonObject(section.after)) {
       for (const [method, list] of Object.entries(section.after)) {
         if (method !== "hooks" && method !== "default_browser_return_url") unknownKeys(list, KEYS.method, [...at, "after", method], out);
       }
@@ -107,7 +107,7 @@ export function findUnknownKeys(data: Record<string, unknown>): YamlFinding[] {
     unknownKeys(config, KEYS.webHookConfig, at, out, LATER_KEYS.webHookConfig);
     unknownKeys(config.response, KEYS.response, [...at, "response"], out);
     unknownKeys(config.auth, KEYS.auth, [...at, "auth"], out);
-    const auth = isPlainObject(config.auth) ? config.auth : {};
+    const auth = isJsonObject(config.auth) ? config.auth : {};
     if (auth.type === "api_key" || auth.type === "basic_auth") unknownKeys(auth.config, KEYS[auth.type], [...at, "auth", "config"], out);
   }
   return out;

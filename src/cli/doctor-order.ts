@@ -1,5 +1,5 @@
 import { factsOf, HOOK_IDS, type HookId } from "../core/hooks.js";
-import { isPlainObject } from "../core/json.js";
+import { isJsonObject } from "../core/json.js";
 import { finding, type YamlFinding } from "./doctor-finding.js";
 import { type HookEntry, isParse, pathText, routeOf } from "./kratos-config.js";
 
@@ -11,7 +11,7 @@ function sessionNotLast(entry: HookEntry): YamlFinding | undefined {
   // answer and aborts the list, so post-persist hooks after it never run for them. Parse
   // web_hooks run before persisting, wherever they are listed.
   const after = entry.list.slice(index + 1);
-  const onlyParse = after.every((h) => isPlainObject(h) && h.hook === "web_hook" && isPlainObject(h.config) && isParse(h.config));
+  const onlyParse = after.every((h) => isJsonObject(h) && h.hook === "web_hook" && isJsonObject(h.config) && isParse(h.config));
   return finding({
     code: "session-not-last",
     effect: onlyParse ? "warning" : "fails_at_runtime",
@@ -25,16 +25,16 @@ function sessionNotLast(entry: HookEntry): YamlFinding | undefined {
 
 /** The methods that create identities in a flow, as kratos.yml enables them. */
 function identityMethods(data: Record<string, unknown>): string[] {
-  const methods = isPlainObject(data.selfservice) && isPlainObject(data.selfservice.methods) ? data.selfservice.methods : {};
+  const methods = isJsonObject(data.selfservice) && isJsonObject(data.selfservice.methods) ? data.selfservice.methods : {};
   const on = (name: string) => {
     const m = methods[name];
-    return isPlainObject(m) && m.enabled === true;
+    return isJsonObject(m) && m.enabled === true;
   };
   const code = methods.code;
   const enabled: string[] = [];
   // password is enabled unless turned off; code registers only with passwordless_enabled.
-  if (!(isPlainObject(methods.password) && methods.password.enabled === false)) enabled.push("password");
-  if (on("code") && isPlainObject(code) && code.passwordless_enabled === true) enabled.push("code");
+  if (!(isJsonObject(methods.password) && methods.password.enabled === false)) enabled.push("password");
+  if (on("code") && isJsonObject(code) && code.passwordless_enabled === true) enabled.push("code");
   for (const name of ["oidc", "webauthn", "passkey"]) if (on(name)) enabled.push(name);
   return enabled;
 }

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { basename, extname, join } from "node:path";
 import { stringify } from "yaml";
 import { checkIdentitySchema } from "../core/identity-schema-rules.js";
-import { isPlainObject } from "../core/json.js";
+import { isJsonObject } from "../core/json.js";
 import { finding, type Problem } from "./doctor-finding.js";
 import { fetchKratosURL, type KratosConfig } from "./kratos-config.js";
 import { UsageError } from "./usage.js";
@@ -45,8 +45,8 @@ function checkSchemaText(text: string, file: string, label: string | undefined, 
 /** One entry of identity.schemas: its id and url, then the document the url points at. */
 function checkSchemaEntry(cwd: string, entry: unknown, i: number, declared: Map<string, unknown>, add: AddFinding) {
   const at = ["identity", "schemas", i];
-  if (!isPlainObject(entry) || typeof entry.id !== "string" || typeof entry.url !== "string") {
-    if (isPlainObject(entry) && typeof entry.id === "string") declared.set(entry.id, undefined);
+  if (!isJsonObject(entry) || typeof entry.id !== "string" || typeof entry.url !== "string") {
+    if (isJsonObject(entry) && typeof entry.id === "string") declared.set(entry.id, undefined);
     add(
       finding({
         code: "schema-entry-incomplete",
@@ -110,11 +110,11 @@ function identitySnippet(kratos: KratosConfig): string {
   const listed = Array.isArray(data.schemas) && data.schemas.length > 0 ? data.schemas : undefined;
   const url = typeof data.identity === "string" && data.identity !== "" ? data.identity : "file://<path>";
   const schemas = listed ?? [{ id: "default", url }];
-  const firstId = schemas.map((s) => (isPlainObject(s) ? s.id : undefined)).find((id) => typeof id === "string");
+  const firstId = schemas.map((s) => (isJsonObject(s) ? s.id : undefined)).find((id) => typeof id === "string");
   const identity = { default_schema_id: data.default_schema_id ?? firstId ?? "default", schemas };
   if (extname(kratos.file).toLowerCase() !== ".json") return stringify({ identity }).trimEnd();
   const entry = (s: unknown) =>
-    isPlainObject(s)
+    isJsonObject(s)
       ? `{ ${Object.entries(s)
           .map(([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v)}`)
           .join(", ")} }`
@@ -166,7 +166,7 @@ export function checkIdentity(kratos: KratosConfig, cwd: string, add: AddFinding
     });
     return declared;
   }
-  if (!isPlainObject(identity)) {
+  if (!isJsonObject(identity)) {
     add(
       finding({
         code: "identity-not-object",

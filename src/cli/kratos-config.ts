@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { LineCounter, parseDocument } from "yaml";
 import { type HookId, isHookId } from "../core/hooks.js";
-import { isPlainObject } from "../core/json.js";
+import { isJsonObject } from "../core/json.js";
 import { SELF_SERVICE_FLOWS, type SelfServiceFlow } from "../kratos/self-service.js";
 import { PACKAGE_ROOT, UsageError } from "./usage.js";
 
@@ -33,7 +33,7 @@ export function readKratosConfig(file: string): KratosConfig {
     throw new KratosConfigError(`${file} is not valid YAML: ${first?.message.split("\n")[0] ?? "parse error"}`);
   }
   const data = doc.toJS({ maxAliasCount: 1000 }) as unknown;
-  if (!isPlainObject(data)) throw new KratosConfigError(`${file}: expected a YAML mapping at the top level`);
+  if (!isJsonObject(data)) throw new KratosConfigError(`${file}: expected a YAML mapping at the top level`);
   return {
     file,
     data,
@@ -71,7 +71,7 @@ function get(root: unknown, path: readonly (string | number)[]): unknown {
   let node = root;
   for (const key of path) {
     if (Array.isArray(node) && typeof key === "number") node = node[key];
-    else if (isPlainObject(node) && typeof key === "string") node = node[key];
+    else if (isJsonObject(node) && typeof key === "string") node = node[key];
     else return undefined;
   }
   return node;
@@ -84,16 +84,16 @@ export function listHooks(config: Record<string, unknown>): HookEntry[] {
     for (const when of ["before", "after"] as const) {
       const base = ["selfservice", "flows", flow, when];
       const section = get(config, base);
-      if (!isPlainObject(section)) continue;
+      if (!isJsonObject(section)) continue;
       const lists: [string | null, unknown][] = Object.entries(section).map(([key, value]) =>
-        key === "hooks" ? [null, value] : [key, isPlainObject(value) ? value.hooks : undefined],
+        key === "hooks" ? [null, value] : [key, isJsonObject(value) ? value.hooks : undefined],
       );
       for (const [method, list] of lists) {
         if (!Array.isArray(list)) continue;
         list.forEach((entry, index) => {
           const path = [...base, ...(method === null ? [] : [method]), "hooks", index];
-          const hookConfig = isPlainObject(entry) && isPlainObject(entry.config) ? entry.config : undefined;
-          entries.push({ path, flow, when, method, name: isPlainObject(entry) ? entry.hook : undefined, config: hookConfig, list });
+          const hookConfig = isJsonObject(entry) && isJsonObject(entry.config) ? entry.config : undefined;
+          entries.push({ path, flow, when, method, name: isJsonObject(entry) ? entry.hook : undefined, config: hookConfig, list });
         });
       }
     }
@@ -117,7 +117,7 @@ export function routeOf(url: unknown): { id: HookId } | { unknown: string } | nu
 
 /** A web_hook whose answer Kratos reads (`response.parse: true`). */
 export function isParse(config: Record<string, unknown>): boolean {
-  return isPlainObject(config.response) && config.response.parse === true;
+  return isJsonObject(config.response) && config.response.parse === true;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { isPlainObject } from "../core/json.js";
+import { isJsonObject } from "../core/json.js";
 import { KRATOS_DEFAULT_HEADER_ALLOWLIST } from "../kratos/header-allowlist.js";
 import type { KratosFeatures } from "./kratos-version.js";
 
@@ -40,8 +40,8 @@ export interface ForwardedHeaders {
 
 /** `clients.web_hook.header_allowlist` of kratos.yml, when it is a list. */
 function configuredAllowlist(data: Record<string, unknown>): string[] | undefined {
-  const clients = isPlainObject(data.clients) ? data.clients : undefined;
-  const webHook = clients !== undefined && isPlainObject(clients.web_hook) ? clients.web_hook : undefined;
+  const clients = isJsonObject(data.clients) ? data.clients : undefined;
+  const webHook = clients !== undefined && isJsonObject(clients.web_hook) ? clients.web_hook : undefined;
   const list = webHook?.header_allowlist;
   return Array.isArray(list) ? list.filter((name): name is string => typeof name === "string") : undefined;
 }
@@ -69,8 +69,8 @@ const trimOWS = (value: string) => value.replace(/^[ \t]+|[ \t]+$/g, "");
  * Undefined when `auth` sends nothing (no auth, or an api_key without a name).
  */
 export function kratosAuthSent(auth: unknown): KratosAuthSent | undefined {
-  if (!isPlainObject(auth)) return undefined;
-  const settings = isPlainObject(auth.config) ? auth.config : {};
+  if (!isJsonObject(auth)) return undefined;
+  const settings = isJsonObject(auth.config) ? auth.config : {};
   const text = (v: unknown) => (typeof v === "string" ? v : "");
   if (auth.type === "basic_auth") {
     const credentials = Buffer.from(`${text(settings.user)}:${text(settings.password)}`, "utf8").toString("base64");

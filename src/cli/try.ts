@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { Config } from "../config/schema.js";
 import { factsOf, HOOK_IDS, type HookId, hookAt, isHookId } from "../core/hooks.js";
 import { createIdentitySchemaSet } from "../core/identity-schemas.js";
-import { isPlainObject } from "../core/json.js";
+import { isJsonObject } from "../core/json.js";
 import { createApp } from "../http/app.js";
 import { exitCodeOf, type HookOutcome, toVerdict, type Verdict } from "../kratos/verdict/index.js";
 import { loadCliConfig } from "./cli-config.js";
@@ -86,7 +86,7 @@ function completeCtx(ctx: Record<string, unknown>, hook: HookId): string[] {
     target[key] = value;
     filled.push(`${path} (${JSON.stringify(value)})`);
   };
-  if (!isPlainObject(ctx.flow)) fill(ctx, "flow", {}, "flow");
+  if (!isJsonObject(ctx.flow)) fill(ctx, "flow", {}, "flow");
   const flow = ctx.flow as Record<string, unknown>;
   fill(flow, "id", NIL_UUID, "flow.id");
   fill(flow, "type", "api", "flow.type");
@@ -95,7 +95,7 @@ function completeCtx(ctx: Record<string, unknown>, hook: HookId): string[] {
   fill(ctx, "request_url", "", "request_url");
   fill(ctx, "request_cookies", {}, "request_cookies");
   const facts = factsOf(hook);
-  if (facts.hasIdentity && isPlainObject(ctx.identity)) {
+  if (facts.hasIdentity && isJsonObject(ctx.identity)) {
     fill(ctx.identity, "id", facts.createsIdentity ? NIL_UUID : PLACEHOLDER_IDENTITY_ID, "identity.id");
     fill(ctx.identity, "metadata_public", null, "identity.metadata_public");
   }
@@ -129,15 +129,15 @@ function readCtx(options: TryOptions, hook: HookId): { ctx: Record<string, unkno
   }
   const notes: string[] = [];
   // A ctx copied from a log line or a capture is often wrapped as {"ctx": {…}}.
-  if (isPlainObject(ctx) && isPlainObject(ctx.ctx) && !("identity" in ctx) && !("flow" in ctx)) {
+  if (isJsonObject(ctx) && isJsonObject(ctx.ctx) && !("identity" in ctx) && !("flow" in ctx)) {
     ctx = ctx.ctx;
     notes.push(`the ctx file wraps the ctx as {"ctx": …}; try unwrapped it (Kratos's template gets the inner object as ctx)`);
   }
-  if (!isPlainObject(ctx))
+  if (!isJsonObject(ctx))
     throw new UsageError(
       `the ctx file ${file} must hold a JSON object (Kratos's ctx), found ${Array.isArray(ctx) ? "an array" : typeof ctx}`,
     );
-  if (factsOf(hook).hasIdentity && !isPlainObject(ctx.identity)) {
+  if (factsOf(hook).hasIdentity && !isJsonObject(ctx.identity)) {
     throw new UsageError(`the ctx file ${file} has no "identity" object, which Kratos always sends to ${hook}`);
   }
   const filled = completeCtx(ctx, hook);
@@ -168,7 +168,7 @@ function toJudgedCtx(ctx: Record<string, unknown>, hook: HookId, kratos: KratosC
       `Kratos ${judged.version} does not pass flow.transient_payload to settings hooks${measured}: try dropped it from the ctx, as Kratos would`,
     );
   }
-  if (isPlainObject(ctx.request_headers)) {
+  if (isJsonObject(ctx.request_headers)) {
     const forwarded = forwardedHeaders(kratos.data, features);
     const dropped = Object.keys(ctx.request_headers).filter((name) => !forwarded.names.has(canonicalHeaderKey(name)));
     for (const name of dropped) delete ctx.request_headers[name];
@@ -199,8 +199,8 @@ function findWiring(kratos: KratosConfig, hook: HookId) {
 }
 
 function schemasOf(kratos: KratosConfig, cwd: string) {
-  const identity = isPlainObject(kratos.data.identity) ? kratos.data.identity : {};
-  const list = Array.isArray(identity.schemas) ? identity.schemas.filter(isPlainObject) : [];
+  const identity = isJsonObject(kratos.data.identity) ? kratos.data.identity : {};
+  const list = Array.isArray(identity.schemas) ? identity.schemas.filter(isJsonObject) : [];
   const ids = list.map((s) => s.id).filter((id): id is string => typeof id === "string");
   const documents: Record<string, Record<string, unknown>> = {};
   // One note per schema try cannot read: the verdict then judges a save to it without re-validating it.
@@ -221,7 +221,7 @@ function schemasOf(kratos: KratosConfig, cwd: string) {
       unread(schema.id, schema.url, `not JSON (${(error as Error).message})`);
       continue;
     }
-    if (isPlainObject(parsed)) documents[schema.id] = parsed;
+    if (isJsonObject(parsed)) documents[schema.id] = parsed;
     else unread(schema.id, schema.url, "not a JSON object");
   }
   return { ids, schemas: createIdentitySchemaSet(documents), notes };
@@ -230,7 +230,7 @@ function schemasOf(kratos: KratosConfig, cwd: string) {
 /** The headers Kratos sends for a web_hook config (`request/builder.go`, `request/auth.go`). */
 function kratosHeaders(config: Record<string, unknown>): Record<string, string> {
   const headers: Record<string, string> = {};
-  if (isPlainObject(config.headers)) {
+  if (isJsonObject(config.headers)) {
     for (const [k, v] of Object.entries(config.headers)) if (typeof v === "string") headers[k] = v;
   }
   if (!Object.keys(headers).some((k) => k.toLowerCase() === "content-type")) headers["Content-Type"] = "application/json";
@@ -329,12 +329,12 @@ export async function runTry(options: TryOptions): Promise<TryReport> {
         ? await callInProcess(hook, config.config, keys.keys, kratosHeaders(wiring.config), rendered.value)
         : await callOver(target, method, kratosHeaders(wiring.config), rendered.value);
   }
-  const identity = isPlainObject(ctx.identity) ? ctx.identity : undefined;
-  const flow = isPlainObject(ctx.flow) ? ctx.flow : {};
-  const ui = isPlainObject(flow.ui) ? flow.ui : {};
+  const identity = isJsonObject(ctx.identity) ? ctx.identity : undefined;
+  const flow = isJsonObject(ctx.flow) ? ctx.flow : {};
+  const ui = isJsonObject(flow.ui) ? flow.ui : {};
   const formNodes = Array.isArray(ui.nodes)
     ? ui.nodes
-        .map((n) => (isPlainObject(n) && isPlainObject(n.attributes) ? n.attributes.name : undefined))
+        .map((n) => (isJsonObject(n) && isJsonObject(n.attributes) ? n.attributes.name : undefined))
         .filter((n): n is string => typeof n === "string")
     : undefined;
   const { ids, schemas, notes: schemaNotes } = schemasOf(kratos, cwd);

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { isPlainObject } from "../core/json.js";
+import { isJsonObject } from "../core/json.js";
 import { valueAtPath, withoutZodPrefix } from "../validation/zod-issues.js";
 import { type Config, configSchema } from "./schema.js";
 
@@ -85,7 +85,7 @@ export function parseConfig(raw: unknown, source: string): Config {
  * documents, not settings: each one is replaced whole.
  */
 export function mergeConfig(base: unknown, override: unknown, path = ""): unknown {
-  if (!isPlainObject(base) || !isPlainObject(override)) return override;
+  if (!isJsonObject(base) || !isJsonObject(override)) return override;
   if (path === "identitySchemas") return { ...base, ...override };
   const merged: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(override)) merged[key] = mergeConfig(base[key], value, path === "" ? key : `${path}.${key}`);
@@ -117,7 +117,7 @@ export interface ConfigSources {
  * Kratos's own `file://./x.json` form is read as the relative path `./x.json`.
  */
 function readSchemaFiles(raw: unknown, base: URL | undefined, sources: ConfigSources, source: string): unknown {
-  if (!isPlainObject(raw) || !isPlainObject(raw.identitySchemas)) return raw;
+  if (!isJsonObject(raw) || !isJsonObject(raw.identitySchemas)) return raw;
   const fail = (id: string, message: string) => new ConfigError(`Invalid configuration in ${source}:\n  identitySchemas.${id}: ${message}`);
   const schemas: Record<string, unknown> = {};
   for (const [id, value] of Object.entries(raw.identitySchemas)) {
@@ -167,7 +167,7 @@ export function loadConfig(sources: ConfigSources): Config {
     names.push("HOOKS_CONFIG");
     raw = mergeConfig(raw, readSchemaFiles(parseJSON(sources.inline, "HOOKS_CONFIG"), sources.cwd, sources, "HOOKS_CONFIG"));
   }
-  if (!isPlainObject(raw)) {
+  if (!isJsonObject(raw)) {
     throw new ConfigError(`Invalid configuration in ${names.join(" + ")}: expected a JSON object, found ${describe(raw)}`);
   }
   return parseConfig(raw, names.length === 0 ? "the defaults" : names.join(" + "));

@@ -1,6 +1,6 @@
 import type { Decision, Denial } from "./decision.js";
 import { canPatchIdentity, type HookId } from "./hooks.js";
-import { isPlainObject as isJsonObject } from "./json.js";
+import { isPlainObject } from "./json.js";
 import { customMessageIdProblem } from "./message-ids.js";
 import { MESSAGES } from "./messages.js";
 
@@ -22,13 +22,6 @@ const CUSTOM_KEY = /^[A-Z][A-Z0-9_]{0,63}$/;
 
 /** The longest text a message of your own may have; a form shows it under a field. */
 export const MAX_MESSAGE_TEXT = 1000;
-
-/** A JSON object (core/json.ts) that is also a plain one: not a Map, a Date or a class instance. */
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (!isJsonObject(value)) return false;
-  const proto = Object.getPrototypeOf(value) as unknown;
-  return proto === Object.prototype || proto === null;
-}
 
 /** What is wrong with a message of your own (`key`, `id`, `text`), or null. */
 export function customMessageProblem(message: { key: unknown; id: unknown; text: unknown }): string | null {

@@ -1,4 +1,4 @@
-import { isPlainObject } from "./json.js";
+import { isJsonObject } from "./json.js";
 import { appendKeys } from "./json-pointer.js";
 
 /**
@@ -56,7 +56,7 @@ function extensionKeyFindings(ext: unknown, pointer: string, out: IdentitySchema
   const walk = (node: unknown, path: string) => {
     const here = path === "" ? pointer : appendKeys(pointer, ...path.split("."));
     const name = `"ory.sh/kratos"${path === "" ? "" : `.${path}`}`;
-    if (!isPlainObject(node)) {
+    if (!isJsonObject(node)) {
       out.push({
         code: "schema-extension-type",
         effect: "refuses_to_start",
@@ -95,8 +95,8 @@ function extensionFindings(property: Record<string, unknown>, pointer: string, t
   const ext = property["ory.sh/kratos"];
   const at = appendKeys(pointer, "ory.sh/kratos");
   extensionKeyFindings(ext, at, out);
-  if (!isPlainObject(ext)) return;
-  const verification = isPlainObject(ext.verification) ? ext.verification : undefined;
+  if (!isJsonObject(ext)) return;
+  const verification = isJsonObject(ext.verification) ? ext.verification : undefined;
   const via = verification?.via;
   if (via !== undefined && via !== "email" && via !== "sms") {
     out.push({
@@ -128,7 +128,7 @@ function extensionFindings(property: Record<string, unknown>, pointer: string, t
       fix: `set "format" to one of: ${VERIFIABLE_FORMATS.join(", ")}`,
     });
   }
-  const recovery = isPlainObject(ext.recovery) ? ext.recovery : undefined;
+  const recovery = isJsonObject(ext.recovery) ? ext.recovery : undefined;
   if (recovery !== undefined && recovery.via !== undefined && recovery.via !== "email") {
     out.push({
       code: "schema-recovery-via",
@@ -139,8 +139,8 @@ function extensionFindings(property: Record<string, unknown>, pointer: string, t
       ...(recovery.via === "sms" ? { acceptedFrom: "v25.4.0" } : {}),
     });
   }
-  const credentials = isPlainObject(ext.credentials) ? ext.credentials : {};
-  const code = isPlainObject(credentials.code) ? credentials.code : undefined;
+  const credentials = isJsonObject(ext.credentials) ? ext.credentials : {};
+  const code = isJsonObject(credentials.code) ? credentials.code : undefined;
   if (code?.identifier === true && code.via !== "email" && code.via !== "sms") {
     out.push({
       code: "schema-code-via",
@@ -156,9 +156,9 @@ function extensionFindings(property: Record<string, unknown>, pointer: string, t
 function propertyFindings(properties: Record<string, unknown>, pointer: string, topLevel: boolean, out: IdentitySchemaFinding[]): void {
   for (const [name, property] of Object.entries(properties)) {
     const here = appendKeys(pointer, name);
-    if (!isPlainObject(property)) continue;
+    if (!isJsonObject(property)) continue;
     if ("ory.sh/kratos" in property) extensionFindings(property, here, topLevel, out);
-    if (isPlainObject(property.properties)) propertyFindings(property.properties, `${here}/properties`, false, out);
+    if (isJsonObject(property.properties)) propertyFindings(property.properties, `${here}/properties`, false, out);
   }
 }
 
@@ -169,7 +169,7 @@ function propertyFindings(properties: Record<string, unknown>, pointer: string, 
  * for the server's config, the doctor and the tests.
  */
 export function checkIdentitySchema(schema: unknown): IdentitySchemaFinding[] {
-  if (!isPlainObject(schema)) {
+  if (!isJsonObject(schema)) {
     return [
       {
         code: "schema-not-object",
@@ -180,7 +180,7 @@ export function checkIdentitySchema(schema: unknown): IdentitySchemaFinding[] {
       },
     ];
   }
-  if (!isPlainObject(schema.properties)) {
+  if (!isJsonObject(schema.properties)) {
     const topLevelTraits = Object.keys(schema).filter(
       (k) => !k.startsWith("$") && !["type", "title", "description", "required", "additionalProperties"].includes(k),
     );
@@ -197,7 +197,7 @@ export function checkIdentitySchema(schema: unknown): IdentitySchemaFinding[] {
     ];
   }
   const traits = schema.properties.traits;
-  if (!isPlainObject(traits)) {
+  if (!isJsonObject(traits)) {
     return [
       {
         code: "schema-no-traits",
@@ -219,7 +219,7 @@ export function checkIdentitySchema(schema: unknown): IdentitySchemaFinding[] {
       fix: 'set "type": "object" on traits',
     });
   }
-  if (!isPlainObject(traits.properties) || Object.keys(traits.properties).length === 0) {
+  if (!isJsonObject(traits.properties) || Object.keys(traits.properties).length === 0) {
     out.push({
       code: "schema-no-trait-properties",
       effect: "refuses_to_start",

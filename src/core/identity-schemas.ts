@@ -1,6 +1,6 @@
 import { type OutputUnit, Validator } from "@cfworker/json-schema";
 import type { JsonObject } from "./decision.js";
-import { isPlainObject } from "./json.js";
+import { isJsonObject } from "./json.js";
 import { toE164 } from "./phone.js";
 
 export interface SchemaProblem {
@@ -18,8 +18,8 @@ export interface IdentitySchemaSet {
 }
 
 function traitProperties(schema: JsonObject): JsonObject | undefined {
-  const traits = isPlainObject(schema.properties) ? schema.properties.traits : undefined;
-  return isPlainObject(traits) && isPlainObject(traits.properties) ? traits.properties : undefined;
+  const traits = isJsonObject(schema.properties) ? schema.properties.traits : undefined;
+  return isJsonObject(traits) && isJsonObject(traits.properties) ? traits.properties : undefined;
 }
 
 function toProblem(unit: OutputUnit): SchemaProblem {
@@ -60,7 +60,7 @@ export function createIdentitySchemaSet(schemas: Readonly<Record<string, JsonObj
       const properties = traitProperties(schema) ?? {};
       const telTraits = Object.keys(properties).filter((k) => {
         const p = properties[k];
-        return isPlainObject(p) && p.format === "tel";
+        return isJsonObject(p) && p.format === "tel";
       });
       const validator = new Validator(schema, draftOf(schema), false);
       return [id, { validator, declared: new Set(Object.keys(properties)), telTraits }];

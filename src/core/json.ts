@@ -1,7 +1,18 @@
 import type { JsonObject } from "./decision.js";
 
-export function isPlainObject(value: unknown): value is JsonObject {
+/** An object as JSON has them: not null, not an array (what `JSON.parse` gives for `{…}`). */
+export function isJsonObject(value: unknown): value is JsonObject {
   return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * A JSON object that is also a plain one: not a Map, a Date or a class instance. What a policy's
+ * decision must be made of, since the answer is its JSON.
+ */
+export function isPlainObject(value: unknown): value is JsonObject {
+  if (!isJsonObject(value)) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
 }
 
 /**

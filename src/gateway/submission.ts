@@ -1,5 +1,5 @@
 import type { CountryCode } from "libphonenumber-js/max";
-import { isPlainObject } from "../core/json.js";
+import { isJsonObject } from "../core/json.js";
 import { toE164 } from "../core/phone.js";
 import type { ResolvedRegion } from "../core/phone-region.js";
 import type { SelfServiceFlow } from "../kratos/self-service.js";
@@ -159,14 +159,14 @@ function oneObject(text: string): Record<string, unknown> | undefined {
   } catch {
     return undefined;
   }
-  return isPlainObject(parsed) ? parsed : undefined;
+  return isJsonObject(parsed) ? parsed : undefined;
 }
 
 /** The value at a dotted path inside an object, or undefined. */
 function at(object: Record<string, unknown>, path: string): unknown {
   let node: unknown = object;
   for (const key of path.split(".")) {
-    if (!isPlainObject(node)) return undefined;
+    if (!isJsonObject(node)) return undefined;
     node = node[key];
   }
   return node;

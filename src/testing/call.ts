@@ -3,7 +3,7 @@ import type { Decision, JsonObject } from "../core/decision.js";
 import { decisionProblem, PolicyBugError } from "../core/decision-check.js";
 import type { HookId } from "../core/hooks.js";
 import { createIdentitySchemaSet } from "../core/identity-schemas.js";
-import { isPlainObject } from "../core/json.js";
+import { isJsonObject } from "../core/json.js";
 import type { Logger } from "../core/logger.js";
 import { createPolicies } from "../core/policies/index.js";
 import { isBuiltInPolicy, type Policy } from "../core/policy.js";
@@ -82,7 +82,7 @@ function hookOf(caller: string, ctx: unknown): HookId {
   const hook = hookOfCtx(ctx);
   if (hook === undefined) {
     throw new TypeError(
-      `${caller}: expected a ctx from hookCtx or exampleCtx (it carries the hook), found ${isPlainObject(ctx) ? "an object without one" : typeof ctx}`,
+      `${caller}: expected a ctx from hookCtx or exampleCtx (it carries the hook), found ${isJsonObject(ctx) ? "an object without one" : typeof ctx}`,
     );
   }
   return hook;
@@ -191,7 +191,7 @@ function watched(policy: Policy, failures: Failure[]): Policy {
 }
 
 function isPolicy(value: unknown): value is Policy {
-  return isPlainObject(value) && typeof value.name === "string" && value.hooks instanceof Set && typeof value.decide === "function";
+  return isJsonObject(value) && typeof value.name === "string" && value.hooks instanceof Set && typeof value.decide === "function";
 }
 
 /**

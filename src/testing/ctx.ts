@@ -1,6 +1,6 @@
 import type { JsonObject } from "../core/decision.js";
 import { type AfterHookId, factsOf, HOOK_IDS, type HookId, isHookId } from "../core/hooks.js";
-import { isPlainObject } from "../core/json.js";
+import { isJsonObject } from "../core/json.js";
 import { KRATOS_DEFAULT_HEADER_ALLOWLIST } from "../kratos/header-allowlist.js";
 import { EXAMPLE_TEXTS } from "./examples.js";
 
@@ -177,7 +177,7 @@ function tag<H extends HookId>(hook: H, ctx: KratosCtx): HookCtx<H> {
 
 /** The hook a ctx was built for, or undefined for an untagged object. */
 export function hookOfCtx(ctx: unknown): HookId | undefined {
-  if (!isPlainObject(ctx)) return undefined;
+  if (!isJsonObject(ctx)) return undefined;
   const hook = (ctx as { [HOOK]?: unknown })[HOOK];
   return typeof hook === "string" && isHookId(hook) ? hook : undefined;
 }
@@ -188,15 +188,15 @@ export function hookOfCtx(ctx: unknown): HookId | undefined {
  */
 function completed(hook: HookId, value: JsonObject, caller: string): KratosCtx {
   const ctx = value as KratosCtx;
-  if (!isPlainObject(ctx.flow)) ctx.flow = {};
+  if (!isJsonObject(ctx.flow)) ctx.flow = {};
   ctx.flow.id ??= "00000000-0000-0000-0000-000000000000";
   ctx.flow.type ??= "api";
-  if (!isPlainObject(ctx.request_headers)) ctx.request_headers = {};
+  if (!isJsonObject(ctx.request_headers)) ctx.request_headers = {};
   ctx.request_method ??= "POST";
   ctx.request_url ??= "";
-  if (!isPlainObject(ctx.request_cookies)) ctx.request_cookies = {};
+  if (!isJsonObject(ctx.request_cookies)) ctx.request_cookies = {};
   if (factsOf(hook).hasIdentity) {
-    if (!isPlainObject(ctx.identity))
+    if (!isJsonObject(ctx.identity))
       throw new TypeError(`${caller}: the ctx has no "identity" object, which Kratos always sends to ${hook}`);
     ctx.identity.metadata_public ??= null;
   }
@@ -236,15 +236,15 @@ function canonicalHeader(name: string): string {
 /** The dotted paths of a traits object's leaves (`address.mobile`), as Kratos names their form inputs. */
 function leafPaths(value: JsonObject, prefix: string): string[] {
   return Object.entries(value).flatMap(([key, child]) =>
-    isPlainObject(child) && Object.keys(child).length > 0 ? leafPaths(child, `${prefix}${key}.`) : [`${prefix}${key}`],
+    isJsonObject(child) && Object.keys(child).length > 0 ? leafPaths(child, `${prefix}${key}.`) : [`${prefix}${key}`],
   );
 }
 
 /** Adds a text input for each submitted trait the form lacks: a person submits only what the form has. */
 function addTraitInputs(flow: JsonObject, traits: JsonObject): void {
   const ui = flow.ui;
-  if (!isPlainObject(ui) || !Array.isArray(ui.nodes)) return;
-  const names = new Set(ui.nodes.map((n) => (isPlainObject(n) && isPlainObject(n.attributes) ? n.attributes.name : undefined)));
+  if (!isJsonObject(ui) || !Array.isArray(ui.nodes)) return;
+  const names = new Set(ui.nodes.map((n) => (isJsonObject(n) && isJsonObject(n.attributes) ? n.attributes.name : undefined)));
   for (const path of leafPaths(traits, "traits.")) {
     if (names.has(path)) continue;
     ui.nodes.push({
@@ -258,7 +258,7 @@ function addTraitInputs(flow: JsonObject, traits: JsonObject): void {
 }
 
 type Check = (value: unknown) => boolean;
-const isObject: Check = isPlainObject;
+const isObject: Check = isJsonObject;
 const orNull =
   (check: Check): Check =>
   (value) =>
@@ -289,7 +289,7 @@ function startingCtx(hook: HookId, from: unknown, caller: string): KratosCtx {
     }
     return exampleCtx(name);
   }
-  if (!isPlainObject(from)) throw new TypeError(`${caller}: from: expected an example's name or a ctx object, found ${kindOf(from)}`);
+  if (!isJsonObject(from)) throw new TypeError(`${caller}: from: expected an example's name or a ctx object, found ${kindOf(from)}`);
   return completed(hook, JSON.parse(JSON.stringify(from)), caller);
 }
 
@@ -354,7 +354,7 @@ export function hookCtx(hook: HookId, input: CtxInput = {}): HookCtx {
   const caller = `hookCtx(${id})`;
   // Checked through `unknown`: narrowing `input` itself would widen its fields' types.
   const raw: unknown = input;
-  if (!isPlainObject(raw)) {
+  if (!isJsonObject(raw)) {
     throw new TypeError(`${caller}: expected an object of ctx fields such as { traits, schemaId, headers }, found ${kindOf(raw)}`);
   }
   for (const key of Object.keys(input)) {

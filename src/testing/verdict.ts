@@ -1,5 +1,5 @@
 import type { IdentitySchemaSet } from "../core/identity-schemas.js";
-import { isPlainObject } from "../core/json.js";
+import { isJsonObject } from "../core/json.js";
 import { toVerdict } from "../kratos/verdict/index.js";
 import { type HookCtx, hookOfCtx, type KratosIdentity } from "./ctx.js";
 
@@ -105,9 +105,9 @@ export interface VerdictSchemas {
 
 function formNodesOf(ctx: HookCtx): string[] | undefined {
   const ui = ctx.flow.ui;
-  if (!isPlainObject(ui) || !Array.isArray(ui.nodes)) return undefined;
+  if (!isJsonObject(ui) || !Array.isArray(ui.nodes)) return undefined;
   return ui.nodes
-    .map((n) => (isPlainObject(n) && isPlainObject(n.attributes) ? n.attributes.name : undefined))
+    .map((n) => (isJsonObject(n) && isJsonObject(n.attributes) ? n.attributes.name : undefined))
     .filter((n): n is string => typeof n === "string");
 }
 
@@ -147,7 +147,7 @@ export function toTestingVerdict(ctx: HookCtx, answer: { status: number; text: s
     ...(engine.kind === "save" ? { identity: savedIdentity(ctx, engine.identity, changes) } : {}),
     messages: (engine.messages ?? []).map(({ node, id, text, context }) => {
       const message: VerdictMessage = { field: node, id, text };
-      if (context !== undefined && !(isPlainObject(context) && Object.keys(context).length === 0)) message.context = context;
+      if (context !== undefined && !(isJsonObject(context) && Object.keys(context).length === 0)) message.context = context;
       return message;
     }),
     changes,

@@ -6,7 +6,7 @@
 import { type AdminAPI, AdminError, type AdminFailure, classify, type RetryOptions, withRetries } from "../../src/backfill/admin.js";
 import type { PatchOp, StoredAddress, StoredIdentity } from "../../src/backfill/plan.js";
 import type { JsonObject } from "../../src/core/decision.js";
-import { isPlainObject } from "../../src/core/json.js";
+import { isJsonObject } from "../../src/core/json.js";
 
 /** An address as Kratos keeps it: the backfill reads `value` and `via`, Kratos also keeps whether it was verified. */
 export interface FakeAddress extends StoredAddress {
@@ -68,14 +68,14 @@ function replace(doc: JsonObject, pointer: string, value: unknown): void {
   const last = tokens.pop() as string;
   let parent: unknown = doc;
   for (const token of tokens) {
-    parent = Array.isArray(parent) ? parent[Number(token)] : isPlainObject(parent) ? parent[token] : undefined;
+    parent = Array.isArray(parent) ? parent[Number(token)] : isJsonObject(parent) ? parent[token] : undefined;
   }
   if (Array.isArray(parent)) {
     const index = Number(last);
     if (!Number.isInteger(index) || index < 0 || index >= parent.length)
       throw new AdminError(failure(400, `replace operation does not apply: ${pointer}`));
     parent[index] = structuredClone(value);
-  } else if (isPlainObject(parent) && Object.hasOwn(parent, last)) {
+  } else if (isJsonObject(parent) && Object.hasOwn(parent, last)) {
     parent[last] = structuredClone(value) as JsonObject[string];
   } else {
     throw new AdminError(failure(400, `replace operation does not apply: doc is missing path ${pointer}`));
@@ -209,7 +209,7 @@ export class FakeKratos implements AdminAPI {
       replace(next, op.path, op.value);
     }
     const identity = next as unknown as FakeIdentity;
-    if (typeof identity.schema_id !== "string" || !isPlainObject(identity.traits))
+    if (typeof identity.schema_id !== "string" || !isJsonObject(identity.traits))
       throw new AdminError(failure(400, "the identity is not valid"));
     this.derive(identity);
     this.store.set(id, identity);

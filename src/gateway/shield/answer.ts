@@ -1,4 +1,4 @@
-import { isPlainObject } from "../../core/json.js";
+import { isJsonObject } from "../../core/json.js";
 import { MESSAGES } from "../../core/messages.js";
 import { kratosErrorResponse } from "../kratos-error.js";
 import type { Attempt } from "./attempt.js";
@@ -53,7 +53,7 @@ export function shieldMessage(refusal: ShieldRefusal, now: number): UiMessage {
  * a failed submit holds that submit's messages only; undefined when it is not a flow.
  */
 export function flowWithMessage(flow: unknown, message: UiMessage): Record<string, unknown> | undefined {
-  if (!isPlainObject(flow) || !isPlainObject(flow.ui)) return undefined;
+  if (!isJsonObject(flow) || !isJsonObject(flow.ui)) return undefined;
   return { ...flow, ui: { ...flow.ui, messages: [message] } };
 }
 

@@ -1,4 +1,4 @@
-import { isPlainObject } from "../../core/json.js";
+import { isJsonObject } from "../../core/json.js";
 
 /**
  * What Kratos's answer to a submission means, for API (JSON) and browser (JSON or form) flows:
@@ -38,13 +38,13 @@ export const CODE_SENT_IDS: ReadonlySet<number> = new Set([1010014, 1040005, 106
 export function messageIdsOf(flow: Record<string, unknown>): number[] {
   const ids: number[] = [];
   const ui = flow.ui;
-  if (!isPlainObject(ui)) return ids;
+  if (!isJsonObject(ui)) return ids;
   const collect = (messages: unknown) => {
     if (!Array.isArray(messages)) return;
-    for (const message of messages) if (isPlainObject(message) && typeof message.id === "number") ids.push(message.id);
+    for (const message of messages) if (isJsonObject(message) && typeof message.id === "number") ids.push(message.id);
   };
   collect(ui.messages);
-  if (Array.isArray(ui.nodes)) for (const node of ui.nodes) if (isPlainObject(node)) collect(node.messages);
+  if (Array.isArray(ui.nodes)) for (const node of ui.nodes) if (isJsonObject(node)) collect(node.messages);
   return ids;
 }
 
@@ -60,8 +60,8 @@ export function outcomeOfFlow(flow: Record<string, unknown>, status: number): Ou
 
 /** The outcome of a JSON answer: a 200 with a session (token), or a flow. */
 export function outcomeOfJson(status: number, body: unknown): Outcome {
-  if (!isPlainObject(body)) return { kind: "other", status };
-  if (status === 200 && (typeof body.session_token === "string" || isPlainObject(body.session))) return { kind: "success" };
+  if (!isJsonObject(body)) return { kind: "other", status };
+  if (status === 200 && (typeof body.session_token === "string" || isJsonObject(body.session))) return { kind: "success" };
   if (status === 400 && body.ui !== undefined) return outcomeOfFlow(body, status);
   return { kind: "other", status };
 }

@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { ShieldConfig } from "../../config/schema.js";
-import { isPlainObject } from "../../core/json.js";
+import { isJsonObject } from "../../core/json.js";
 import type { Logger } from "../../core/logger.js";
 import type { Metrics } from "../../core/metrics.js";
 import type { GatewayEnv } from "../app.js";
@@ -83,7 +83,7 @@ export async function classifyAnswer(response: Response, attempt: Attempt, upstr
     const redirect = redirectOutcome(status, location, cookies, attempt.flowId);
     if (redirect !== "fetch_flow") return redirect;
     const flow = await fetchFlow(attempt, upstream);
-    return isPlainObject(flow) ? outcomeOfFlow(flow, status) : { kind: "other", status };
+    return isJsonObject(flow) ? outcomeOfFlow(flow, status) : { kind: "other", status };
   }
   if (raw !== undefined) {
     const type = first(raw.headers["content-type"]) ?? "";

@@ -1,13 +1,13 @@
 import type { JsonObject } from "../../core/decision.js";
 import { factsOf, type HookId } from "../../core/hooks.js";
 import type { IdentitySchemaSet } from "../../core/identity-schemas.js";
-import { isPlainObject, jsonEqual } from "../../core/json.js";
+import { isJsonObject, jsonEqual } from "../../core/json.js";
 import { type Change, fail, type Verdict, type VerdictContext } from "./model.js";
 
 /** Every leaf that differs between two JSON values, by dotted path. */
 function diff(path: string, before: unknown, after: unknown, out: Change[]): void {
   if (jsonEqual(before, after)) return;
-  if (isPlainObject(before) && isPlainObject(after)) {
+  if (isJsonObject(before) && isJsonObject(after)) {
     for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) diff(`${path}.${key}`, before[key], after[key], out);
     return;
   }
@@ -20,7 +20,7 @@ function diff(path: string, before: unknown, after: unknown, out: Change[]): voi
  */
 export function toIdentityChangeVerdict(hook: HookId, value: JsonObject, context: VerdictContext): Verdict {
   const facts = factsOf(hook);
-  const current = isPlainObject(context.identity) ? context.identity : {};
+  const current = isJsonObject(context.identity) ? context.identity : {};
   const notes: string[] = [];
   // Which fields Kratos applies (parseWebhookResponse): raw length > 0 or non-empty.
   const applied = {
@@ -61,7 +61,7 @@ export function toIdentityChangeVerdict(hook: HookId, value: JsonObject, context
       notes,
     );
   }
-  if (applied.traits && !isPlainObject(value.traits)) {
+  if (applied.traits && !isJsonObject(value.traits)) {
     return fail(
       `identity.traits is ${value.traits === null ? "null" : `a JSON ${Array.isArray(value.traits) ? "array" : typeof value.traits}`}`,
       "Kratos replaces the traits with it and the identity then fails validation",
@@ -115,7 +115,7 @@ export function toIdentityChangeVerdict(hook: HookId, value: JsonObject, context
       notes,
     );
   }
-  if (context.schemas !== undefined && isPlainObject(next.traits)) {
+  if (context.schemas !== undefined && isJsonObject(next.traits)) {
     let problems: ReturnType<IdentitySchemaSet["validate"]> = [];
     try {
       problems = context.schemas.validate(schemaId, next.traits);

@@ -1,5 +1,5 @@
 import type { HookId } from "../../core/hooks.js";
-import { isPlainObject } from "../../core/json.js";
+import { isJsonObject } from "../../core/json.js";
 import { toIdentityChangeVerdict } from "./identity-change.js";
 import { toDenialVerdict } from "./messages.js";
 import { fail, type HookOutcome, parseJSON, type Verdict, type VerdictContext } from "./model.js";
@@ -40,7 +40,7 @@ export function toVerdict(hook: HookId, outcome: HookOutcome, context: VerdictCo
   if (status === 429 || (status >= 500 && status !== 501)) {
     const parsed = parseJSON(body);
     const notes =
-      parsed.ok && isPlainObject(parsed.value) && Array.isArray(parsed.value.messages)
+      parsed.ok && isJsonObject(parsed.value) && Array.isArray(parsed.value.messages)
         ? [`the messages in this ${status} body are never shown: send them with a 4xx such as 422`]
         : [];
     return fail(`the hook answered ${status}`, RETRIED, notes);
@@ -72,7 +72,7 @@ export function toVerdict(hook: HookId, outcome: HookOutcome, context: VerdictCo
       'with response.parse, a 200 body must be JSON: "webhook response could not be unmarshalled properly from JSON" (500)',
     );
   }
-  if (parsed.value !== null && !isPlainObject(parsed.value)) {
+  if (parsed.value !== null && !isJsonObject(parsed.value)) {
     return fail(
       `the 200 body is a JSON ${Array.isArray(parsed.value) ? "array" : typeof parsed.value}`,
       "Kratos decodes a 200 body into an object and fails on anything else (500)",
@@ -82,7 +82,7 @@ export function toVerdict(hook: HookId, outcome: HookOutcome, context: VerdictCo
   if (identity === null) {
     return { kind: "continue", headline: "Kratos continues unchanged", reason: 'a 200 without "identity" changes nothing', notes: [] };
   }
-  if (!isPlainObject(identity)) {
+  if (!isJsonObject(identity)) {
     return fail('"identity" in the 200 body is not an object', "Kratos cannot decode the identity and ends the flow with a 500");
   }
   return toIdentityChangeVerdict(hook, identity, context);

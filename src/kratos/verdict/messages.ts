@@ -1,5 +1,5 @@
 import { type DenialEffect, factsOf, type HOOKS, type HookId } from "../../core/hooks.js";
-import { isPlainObject } from "../../core/json.js";
+import { isJsonObject } from "../../core/json.js";
 import { pointerKeys } from "../../core/json-pointer.js";
 import { isKratosMessageId } from "../../core/message-ids.js";
 import { fail, parseJSON, type ShownMessage, type Verdict, type VerdictContext } from "./model.js";
@@ -29,7 +29,7 @@ type Decoded = { ok: true; entries: number; messages: ShownMessage[]; notes: str
 function decodeMessages(value: unknown, formNodes: readonly string[] | undefined): Decoded {
   // Go decodes JSON null as the zero value: a null body, list or entry is empty, not an error.
   if (value === null) return { ok: true, entries: 0, messages: [], notes: [] };
-  if (!isPlainObject(value)) return { ok: false, why: `the body is JSON ${Array.isArray(value) ? "array" : typeof value}, not an object` };
+  if (!isJsonObject(value)) return { ok: false, why: `the body is JSON ${Array.isArray(value) ? "array" : typeof value}, not an object` };
   const entries = value.messages ?? null;
   if (entries === null) return { ok: true, entries: 0, messages: [], notes: [] };
   if (!Array.isArray(entries)) return { ok: false, why: '"messages" is not an array' };
@@ -37,7 +37,7 @@ function decodeMessages(value: unknown, formNodes: readonly string[] | undefined
   const notes: string[] = [];
   for (const [i, raw] of entries.entries()) {
     const entry = raw ?? {};
-    if (!isPlainObject(entry)) return { ok: false, why: `messages[${i}] is not an object` };
+    if (!isJsonObject(entry)) return { ok: false, why: `messages[${i}] is not an object` };
     const pointer = entry.instance_ptr ?? "";
     if (typeof pointer !== "string") return { ok: false, why: `messages[${i}].instance_ptr is not a string` };
     const details = entry.messages ?? [];
@@ -54,7 +54,7 @@ function decodeMessages(value: unknown, formNodes: readonly string[] | undefined
     for (const [j, raw] of details.entries()) {
       const detail = raw ?? {};
       const where = `messages[${i}].messages[${j}]`;
-      if (!isPlainObject(detail)) return { ok: false, why: `${where} is not an object` };
+      if (!isJsonObject(detail)) return { ok: false, why: `${where} is not an object` };
       const id = detail.id ?? 0;
       if (typeof id !== "number" || !Number.isInteger(id) || Math.abs(id) >= MAX_INT64) {
         return { ok: false, why: `${where}.id is ${JSON.stringify(detail.id)}, not an integer` };
