@@ -2,42 +2,21 @@
 // `npx kratos-hooks init app` (and `--worker`), then `npm install`, `npm test`, `npm run
 // typecheck` and `npm start` in the project it wrote, with nothing read from src/. The one change
 // a user of the registry would not make: the project's kratos-hooks comes from the tarball.
-import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { OFFLINE, run } from "../support/package-run.js";
 import { freePort } from "../support/ports.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const VERSION = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }).version;
 const KEY = "init-package-test-key-0123456789";
-/** Keep wrangler, Miniflare and npm's update check off the network, and the output plain. */
-const OFFLINE = {
-  WRANGLER_SEND_METRICS: "false",
-  WRANGLER_SEND_ERROR_REPORTS: "false",
-  WRANGLER_HIDE_BANNER: "true",
-  DO_NOT_TRACK: "1",
-  CLOUDFLARE_CF_FETCH_ENABLED: "false",
-  NO_UPDATE_NOTIFIER: "1",
-  NO_COLOR: "1",
-  FORCE_COLOR: "0",
-};
-
 let work = "";
 let tarball = "";
-
-function run(command: string, args: string[], cwd: string, env: Record<string, string> = {}): { code: number | null; output: string } {
-  const result = spawnSync(command, args, {
-    cwd,
-    encoding: "utf8",
-    env: { ...process.env, ...OFFLINE, ...env },
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  return { code: result.status, output: `${result.stdout}\n${result.stderr}` };
-}
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), "kratos-hooks-init-package-"));
@@ -171,6 +150,29 @@ async function stop({ child, closed }: Started): Promise<void> {
   clearTimeout(timer);
 }
 
+/**
+ * Starts `npm run <script>` in the project on a free port, posts a registration-after, expects
+ * the tag in the answer, and stops it (SIGTERM); the process, for its log.
+ */
+async function servesTheTag(app: string, env: Record<string, string>, script: string): Promise<Started> {
+  const port = await freePort();
+  const started = npmStart(app, { PORT: String(port), HOOKS_API_KEYS: KEY, SHUTDOWN_DRAIN_MS: "0", ...env }, script);
+  try {
+    await untilReady(`http://127.0.0.1:${port}/health`, started);
+    const res = await fetch(`http://127.0.0.1:${port}/hooks/registration-after`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
+      body: JSON.stringify(REGISTRATION),
+    });
+    const body = (await res.json()) as { identity?: { metadata_public?: Record<string, unknown> } };
+    expect(res.status, JSON.stringify(body)).toBe(200);
+    expect(body.identity?.metadata_public).toEqual({ signup_source: "my-app" });
+  } finally {
+    await stop(started);
+  }
+  return started;
+}
+
 describe("npx kratos-hooks init app: a Node project", () => {
   let app = "";
   beforeAll(() => {
@@ -187,21 +189,7 @@ describe("npx kratos-hooks init app: a Node project", () => {
   });
 
   it("npm start serves: a registration-after is answered with the tag", async () => {
-    const port = await freePort();
-    const started = npmStart(app, { PORT: String(port), HOST: "127.0.0.1", HOOKS_API_KEYS: KEY, SHUTDOWN_DRAIN_MS: "0" });
-    try {
-      await untilReady(`http://127.0.0.1:${port}/health`, started);
-      const res = await fetch(`http://127.0.0.1:${port}/hooks/registration-after`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
-        body: JSON.stringify(REGISTRATION),
-      });
-      const body = (await res.json()) as { identity?: { metadata_public?: Record<string, unknown> } };
-      expect(res.status, JSON.stringify(body)).toBe(200);
-      expect(body.identity?.metadata_public).toEqual({ signup_source: "my-app" });
-    } finally {
-      await stop(started);
-    }
+    const started = await servesTheTag(app, { HOST: "127.0.0.1" }, "start");
     // handleSignals: true, as src/server.ts asks: SIGTERM drains, the listeners close in time.
     expect(started.log()).toMatch(/"clean":true,"msg":"stopped"/);
   });
@@ -209,22 +197,7 @@ describe("npx kratos-hooks init app: a Node project", () => {
   it("npm run build, then npm run start:prod serves the compiled JavaScript (no tsx)", async () => {
     const built = run("npm", ["run", "build"], app);
     expect(built.code, built.output).toBe(0);
-    const port = await freePort();
-    const started = npmStart(app, { PORT: String(port), HOOKS_API_KEYS: KEY, SHUTDOWN_DRAIN_MS: "0" }, "start:prod");
-    try {
-      await untilReady(`http://127.0.0.1:${port}/health`, started);
-      const res = await fetch(`http://127.0.0.1:${port}/hooks/registration-after`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
-        body: JSON.stringify(REGISTRATION),
-      });
-      expect(res.status).toBe(200);
-      expect(((await res.json()) as { identity?: { metadata_public?: unknown } }).identity?.metadata_public).toEqual({
-        signup_source: "my-app",
-      });
-    } finally {
-      await stop(started);
-    }
+    const started = await servesTheTag(app, {}, "start:prod");
     // HOST unset: the scaffold's server listens on loopback only.
     expect(started.log()).toMatch(/"listener":"hooks","host":"127\.0\.0\.1"/);
   });

@@ -2,37 +2,20 @@
 // (an npm workspace holding both examples and the docs' TypeScript snippets), nothing read from
 // src/. Each example builds and runs its own tests there: on Node against real processes, and in
 // workerd through @cloudflare/vitest-pool-workers.
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { run } from "../support/package-run.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const EXAMPLES = ["node-invite-only", "worker-signup-country"];
-/** Keep wrangler, Miniflare and npm's update check off the network. */
-const OFFLINE = {
-  WRANGLER_SEND_METRICS: "false",
-  WRANGLER_SEND_ERROR_REPORTS: "false",
-  WRANGLER_HIDE_BANNER: "true",
-  DO_NOT_TRACK: "1",
-  CLOUDFLARE_CF_FETCH_ENABLED: "false",
-  NO_UPDATE_NOTIFIER: "1",
-  // Plain output, so that the reporters' summaries can be read.
-  NO_COLOR: "1",
-  FORCE_COLOR: "0",
-};
-
 let work = "";
 let tarball = "";
 let consumer = "";
-
-function run(command: string, args: string[], cwd: string): { code: number | null; output: string } {
-  const result = spawnSync(command, args, { cwd, encoding: "utf8", env: { ...process.env, ...OFFLINE }, maxBuffer: 64 * 1024 * 1024 });
-  return { code: result.status, output: `${result.stdout}\n${result.stderr}` };
-}
 
 /** The TypeScript blocks of docs/library.md marked `<!-- typechecked -->`, each a module of its own. */
 function typecheckedSnippets(markdown: string): string[] {
