@@ -40,8 +40,8 @@ const JSON_TYPE = /^application\/json\s*(;|$)/i;
 
 type AdminInput = { ok: true; identifier: string; region: CountryCode | undefined } | { ok: false; code: ErrorCode; response: Response };
 
-function refuse(status: number, code: ErrorCode, message: string, path: string | null = null): AdminInput {
-  return { ok: false, code, response: errorResponse(status, code, message, path) };
+function refuse(code: ErrorCode, message: string, path: string | null = null): AdminInput {
+  return { ok: false, code, response: errorResponse(code, message, path) };
 }
 
 const kindOf = (value: unknown) => (value === null ? "null" : Array.isArray(value) ? "an array" : `a ${typeof value}`);
@@ -53,36 +53,32 @@ const kindOf = (value: unknown) => (value === null ? "null" : Array.isArray(valu
 async function readAdminRequest(request: Request): Promise<AdminInput> {
   const contentType = request.headers.get("content-type") ?? "";
   if (!JSON_TYPE.test(contentType)) {
-    return refuse(
-      400,
-      "unsupported_content_type",
-      `expected Content-Type: application/json, found ${JSON.stringify(contentType.slice(0, 64))}`,
-    );
+    return refuse("unsupported_content_type", `expected Content-Type: application/json, found ${JSON.stringify(contentType.slice(0, 64))}`);
   }
   const body = await readBody(request, MAX_BODY);
-  if (!body.ok) return refuse(413, "payload_too_large", `request body exceeds ${MAX_BODY} bytes`);
+  if (!body.ok) return refuse("payload_too_large", `request body exceeds ${MAX_BODY} bytes`);
   let json: unknown;
   try {
     json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body.bytes));
   } catch {
-    return refuse(400, "invalid_json", "body is not valid UTF-8 JSON");
+    return refuse("invalid_json", "body is not valid UTF-8 JSON");
   }
   if (json === null || typeof json !== "object" || Array.isArray(json)) {
-    return refuse(400, "invalid_payload", `expected an object {"identifier": "…"}, found ${kindOf(json)}`);
+    return refuse("invalid_payload", `expected an object {"identifier": "…"}, found ${kindOf(json)}`);
   }
   const { identifier, region, ...rest } = json as Record<string, unknown>;
   const unknown = Object.keys(rest)[0];
   if (unknown !== undefined)
-    return refuse(400, "invalid_payload", "expected identifier and region only, found an unknown key", unknown.slice(0, 64));
-  if (typeof identifier !== "string") return refuse(400, "invalid_payload", `expected a string, found ${kindOf(identifier)}`, "identifier");
-  if (identifier.trim() === "") return refuse(400, "invalid_payload", "expected a login identifier, found an empty string", "identifier");
+    return refuse("invalid_payload", "expected identifier and region only, found an unknown key", unknown.slice(0, 64));
+  if (typeof identifier !== "string") return refuse("invalid_payload", `expected a string, found ${kindOf(identifier)}`, "identifier");
+  if (identifier.trim() === "") return refuse("invalid_payload", "expected a login identifier, found an empty string", "identifier");
   if (identifier.length > MAX_IDENTIFIER) {
-    return refuse(400, "invalid_payload", `expected at most ${MAX_IDENTIFIER} characters, found ${identifier.length}`, "identifier");
+    return refuse("invalid_payload", `expected at most ${MAX_IDENTIFIER} characters, found ${identifier.length}`, "identifier");
   }
   if (region === undefined) return { ok: true, identifier, region: undefined };
   if (typeof region === "string" && isPhoneRegion(region)) return { ok: true, identifier, region };
   const found = typeof region === "string" ? JSON.stringify(region.slice(0, 8)) : kindOf(region);
-  return refuse(400, "invalid_payload", `expected an ISO 3166-1 alpha-2 region such as DE, found ${found}`, "region");
+  return refuse("invalid_payload", `expected an ISO 3166-1 alpha-2 region such as DE, found ${found}`, "region");
 }
 
 /**
@@ -111,15 +107,9 @@ export function createShieldAdmin(options: ShieldAdminOptions): Hono {
       if (!authenticate(authorization)) {
         const sent = presentedKey(authorization);
         log({ status: 401, error: "unauthorized", ...(sent !== undefined && { keyId: await maskedKeyId(sent) }) }, "warn");
-        return errorResponse(
-          401,
-          "unauthorized",
-          "missing or wrong credentials: send Authorization: Bearer <one of HOOKS_API_KEYS>",
-          null,
-          {
-            "www-authenticate": 'Bearer realm="kratos-hooks"',
-          },
-        );
+        return errorResponse("unauthorized", "missing or wrong credentials: send Authorization: Bearer <one of HOOKS_API_KEYS>", null, {
+          "www-authenticate": 'Bearer realm="kratos-hooks"',
+        });
       }
       const input = await readAdminRequest(c.req.raw);
       if (!input.ok) {
@@ -145,19 +135,19 @@ export function createShieldAdmin(options: ShieldAdminOptions): Hono {
       } catch (error) {
         // The store (Redis) did not answer: the operator may retry; never a 500.
         log({ status: 503, error: "unavailable", subject, store: shield.store.kind, err: { type: (error as Error).name } }, "warn");
-        return errorResponse(503, "unavailable", `the shield's store (${shield.store.kind}) did not answer; try again`);
+        return errorResponse("unavailable", `the shield's store (${shield.store.kind}) did not answer; try again`);
       }
       log({ status: 200, subject, kind: folded.kind, ...("failures" in body && { failures: body.failures, locked: body.locked }) });
       return c.json(body, 200, { "cache-control": "no-store" });
     });
-    app.all(path, () => errorResponse(405, "method_not_allowed", `use POST for ${path}`, null, { allow: "POST" }));
+    app.all(path, () => errorResponse("method_not_allowed", `use POST for ${path}`, null, { allow: "POST" }));
   }
   // As the hooks app answers a path it does not know, and an error of its own (src/http/app.ts).
-  app.notFound((c) => errorResponse(404, "not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname.slice(0, 128)}`));
+  app.notFound((c) => errorResponse("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname.slice(0, 128)}`));
   app.onError((error) => {
     const requestId = crypto.randomUUID();
     logger.error({ requestId, shield: "admin", status: 500, err: { type: error.name } }, "internal error");
-    return errorResponse(500, "internal_error", `internal error (request ${requestId})`);
+    return errorResponse("internal_error", `internal error (request ${requestId})`);
   });
   return app;
 }

@@ -115,7 +115,7 @@ function build<E extends Env>(env: E, inlineConfig: string | undefined, options:
     if (!(error instanceof ConfigError)) throw error;
     // LOG_LEVEL may be what is wrong, so this line is always written.
     createConsoleLogger("info").error({ error: error.message }, "invalid configuration: answering 503 until it is fixed");
-    return () => errorResponse(503, "misconfigured", "the service is not configured; see its logs", null);
+    return () => errorResponse("misconfigured", "the service is not configured; see its logs", null);
   }
 }
 

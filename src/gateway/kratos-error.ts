@@ -1,33 +1,20 @@
+import { reasonPhrase, STATUS, type Status } from "../core/http-status.js";
 import { REFUSALS, type Refusal } from "./refusals.js";
 
-const STATUS_TEXT: Record<number, string> = {
-  400: "Bad Request",
-  401: "Unauthorized",
-  403: "Forbidden",
-  404: "Not Found",
-  408: "Request Timeout",
-  409: "Conflict",
-  410: "Gone",
-  413: "Payload Too Large",
-  422: "Unprocessable Entity",
-  429: "Too Many Requests",
-  431: "Request Header Fields Too Large",
-  500: "Internal Server Error",
-  502: "Bad Gateway",
-  503: "Service Unavailable",
-  504: "Gateway Timeout",
-  508: "Loop Detected",
-};
+/** The statuses `kratosErrorResponse` answers with: the client and server errors Kratos's clients know. */
+const KRATOS_ERROR_STATUSES = [400, 401, 403, 404, 409, 410, 413, 422, 429, 500, 502, 503, 504, 508] as const satisfies readonly Status[];
 
 /** The statuses `kratosErrorResponse` answers with: the client and server errors Kratos's clients know. */
-export type KratosErrorStatus = 400 | 401 | 403 | 404 | 409 | 410 | 413 | 422 | 429 | 500 | 502 | 503 | 504 | 508;
+export type KratosErrorStatus = (typeof KRATOS_ERROR_STATUSES)[number];
 
 /** The gateway's own answers among them, each a status Kratos itself uses for the same situation. */
 export type GatewayErrorStatus = Extract<KratosErrorStatus, 413 | 500 | 502 | 504 | 508>;
 
 /** `{"error":{"code","status","reason"?,"message"}}`: herodot's shape, as Kratos writes every error. */
 export function kratosErrorBody(status: number, message: string, reason?: string): string {
-  return JSON.stringify({ error: { code: status, status: STATUS_TEXT[status], ...(reason === undefined ? {} : { reason }), message } });
+  return JSON.stringify({
+    error: { code: status, status: reasonPhrase(status) ?? "Error", ...(reason === undefined ? {} : { reason }), message },
+  });
 }
 
 const NO_STORE = "private, no-cache, no-store, must-revalidate";
@@ -51,8 +38,8 @@ const BAD_REQUEST = "The request was malformed or contained invalid parameters";
  * in `reason`, and `Connection: close`, so that nothing else on the connection is read after it.
  */
 export function kratosRefusal(refusal: Refusal): Response {
-  return new Response(kratosErrorBody(400, BAD_REQUEST, REFUSALS[refusal]), {
-    status: 400,
+  return new Response(kratosErrorBody(STATUS.badRequest, BAD_REQUEST, REFUSALS[refusal]), {
+    status: STATUS.badRequest,
     headers: { "content-type": "application/json; charset=utf-8", "cache-control": NO_STORE, connection: "close" },
   });
 }
@@ -75,8 +62,8 @@ export function kratosErrorResponse(
   message: string,
   options: { reason?: string; headers?: Record<string, string> } = {},
 ): Response {
-  if (STATUS_TEXT[status] === undefined)
-    throw new TypeError(`kratosErrorResponse: status ${status} is not one of ${Object.keys(STATUS_TEXT).join(", ")}`);
+  if (!isKratosErrorStatus(status))
+    throw new TypeError(`kratosErrorResponse: status ${status} is not one of ${KRATOS_ERROR_STATUSES.join(", ")}`);
   if (typeof message !== "string" || message.trim() === "") throw new TypeError("kratosErrorResponse: expected a message for the client");
   return new Response(kratosErrorBody(status, message, options.reason), {
     status,
@@ -127,10 +114,10 @@ export class KratosHTTPException extends Error {
 
 /** The status's name as Kratos writes it (`Unauthorized`). */
 export function statusText(status: KratosErrorStatus): string {
-  return STATUS_TEXT[status] ?? "Error";
+  return reasonPhrase(status) ?? "Error";
 }
 
 /** A Hono `HTTPException`'s status, when it is one `kratosErrorResponse` answers with. */
 export function isKratosErrorStatus(status: number): status is KratosErrorStatus {
-  return STATUS_TEXT[status] !== undefined && status >= 400;
+  return (KRATOS_ERROR_STATUSES as readonly number[]).includes(status);
 }

@@ -81,9 +81,9 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   app.all("/hooks/:hook", async (c) => {
     const started = performance.now();
     const hook = c.req.param("hook");
-    if (!isHookId(hook)) return errorResponse(404, "not_found", `unknown hook "${hook.slice(0, 64)}"`, null);
+    if (!isHookId(hook)) return errorResponse("not_found", `unknown hook "${hook.slice(0, 64)}"`, null);
     if (c.req.method !== "POST") {
-      return errorResponse(405, "method_not_allowed", `use POST for /hooks/${hook}`, null, { allow: "POST" });
+      return errorResponse("method_not_allowed", `use POST for /hooks/${hook}`, null, { allow: "POST" });
     }
     const requestId = requestIdOf(c.req.raw);
     c.set("requestId", requestId);
@@ -137,7 +137,6 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
         "warn",
       );
       return errorResponse(
-        401,
         "unauthorized",
         "missing or wrong credentials: send Authorization: Bearer <key>, or Basic auth with the key as password",
         null,
@@ -197,8 +196,8 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
     return response;
   });
 
-  app.all("/health", () => errorResponse(405, "method_not_allowed", "use GET for /health", null, { allow: "GET, HEAD" }));
-  app.notFound((c) => errorResponse(404, "not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname.slice(0, 128)}`));
+  app.all("/health", () => errorResponse("method_not_allowed", "use GET for /health", null, { allow: "GET, HEAD" }));
+  app.notFound((c) => errorResponse("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname.slice(0, 128)}`));
   app.onError((error, c) => {
     const requestId = c.get("requestId") ?? requestIdOf(c.req.raw);
     logger.error(
@@ -211,7 +210,7 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
       },
       "internal error",
     );
-    return errorResponse(500, "internal_error", `internal error (request ${requestId})`);
+    return errorResponse("internal_error", `internal error (request ${requestId})`);
   });
   return app;
 }

@@ -8,8 +8,8 @@ const JSON_TYPE = /^application\/json\s*(;|$)/i;
 
 export type HookRequest = { ok: true; input: HookInput } | { ok: false; code: ErrorCode; response: Response };
 
-function refuse(status: number, code: ErrorCode, message: string, path: string | null = null): HookRequest {
-  return { ok: false, code, response: errorResponse(status, code, message, path) };
+function refuse(code: ErrorCode, message: string, path: string | null = null): HookRequest {
+  return { ok: false, code, response: errorResponse(code, message, path) };
 }
 
 /**
@@ -20,18 +20,18 @@ export async function readHookRequest(hook: HookId, request: Request): Promise<H
   const contentType = request.headers.get("content-type") ?? "";
   if (!JSON_TYPE.test(contentType)) {
     const found = JSON.stringify(contentType.slice(0, 64));
-    return refuse(400, "unsupported_content_type", `expected Content-Type: application/json, found ${found}`);
+    return refuse("unsupported_content_type", `expected Content-Type: application/json, found ${found}`);
   }
   const body = await readBody(request, MAX_BODY_BYTES);
-  if (!body.ok) return refuse(413, "payload_too_large", `request body exceeds ${MAX_BODY_BYTES} bytes`);
+  if (!body.ok) return refuse("payload_too_large", `request body exceeds ${MAX_BODY_BYTES} bytes`);
   let json: unknown;
   try {
     json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body.bytes));
   } catch {
     // The parser's own message quotes the input, which may hold personal data: not repeated.
-    return refuse(400, "invalid_json", "body is not valid UTF-8 JSON");
+    return refuse("invalid_json", "body is not valid UTF-8 JSON");
   }
   const parsed = parseHookPayload(hook, json);
-  if (!parsed.ok) return refuse(400, "invalid_payload", parsed.problem.message, parsed.problem.path);
+  if (!parsed.ok) return refuse("invalid_payload", parsed.problem.message, parsed.problem.path);
   return { ok: true, input: parsed.input };
 }

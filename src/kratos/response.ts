@@ -1,11 +1,12 @@
 import { type Denial, GLOBAL_POINTER, type IdentityView } from "../core/decision.js";
 import { canPatchIdentity, type HookId } from "../core/hooks.js";
+import { STATUS } from "../core/http-status.js";
 import { MESSAGES } from "../core/messages.js";
 import type { IdentityField, PipelineResult } from "../core/pipeline.js";
 
 /** An answer exactly as Kratos's `web_hook` with `response.parse: true` reads it. */
 export interface KratosAnswer {
-  status: 200 | 204 | 422;
+  status: typeof STATUS.ok | typeof STATUS.noContent | typeof STATUS.unprocessable;
   /** JSON text, or null for an empty body. */
   body: string | null;
   /** The message keys in the body (ours, and your own policies'), for the log line and metrics. */
@@ -20,7 +21,7 @@ export interface AnswerOptions {
 }
 
 /** The status for policy denials: a 4xx other than 429, so Kratos parses messages instead of retrying. */
-const DENY_STATUS = 422;
+const DENY_STATUS = STATUS.unprocessable;
 
 // Our field names → Kratos's identity JSON keys (`identity/identity.go`).
 const WIRE_KEYS: Record<IdentityField, string> = {
@@ -58,7 +59,7 @@ function toMessagesBody(denials: readonly Denial[]): string {
   });
 }
 
-const CONTINUE_ANSWER: KratosAnswer = { status: 204, body: null, messages: [], changes: [] };
+const CONTINUE_ANSWER: KratosAnswer = { status: STATUS.noContent, body: null, messages: [], changes: [] };
 
 const TIMEOUT_DENIAL: Denial = { key: "HOOK_TIMEOUT", pointer: GLOBAL_POINTER, context: { reason: "timeout" } };
 const FAILED_DENIAL: Denial = { key: "HOOK_FAILED", pointer: GLOBAL_POINTER, context: { reason: "error" } };
@@ -98,7 +99,7 @@ export function toKratosResponse(hook: HookId, result: PipelineResult, options: 
       const identity: Record<string, unknown> = {};
       const changes = result.changed.map((field) => WIRE_KEYS[field]);
       for (const field of result.changed) identity[WIRE_KEYS[field]] = wireValue(result.identity, field);
-      return { status: 200, body: JSON.stringify({ identity }), messages: [], changes };
+      return { status: STATUS.ok, body: JSON.stringify({ identity }), messages: [], changes };
     }
   }
 }
