@@ -1,6 +1,6 @@
 import type { CountryCode } from "libphonenumber-js/max";
 import { z } from "zod";
-import { DEV_API_KEY } from "../config/env.js";
+import { DEV_API_KEY, hasBearerPrefix, splitApiKeys } from "../config/env.js";
 import { ConfigError } from "../config/parse.js";
 import { foldIdentifier } from "../gateway/shield/attempt.js";
 import { createShield } from "../gateway/shield/shield.js";
@@ -71,13 +71,8 @@ function parseHooksUrl(raw: string, insecure: boolean): URL {
 
 /** The key to send: HOOKS_API_KEY, else the first of HOOKS_API_KEYS, else the development key the service then accepts. */
 function apiKeyOf(env: Env): string {
-  const key =
-    env.HOOKS_API_KEY?.trim() ||
-    env.HOOKS_API_KEYS?.split(",")
-      .find((k) => k.trim() !== "")
-      ?.trim() ||
-    DEV_API_KEY;
-  if (/^bearer\s/i.test(key))
+  const key = env.HOOKS_API_KEY?.trim() || splitApiKeys(env.HOOKS_API_KEYS ?? "").find((k) => k !== "") || DEV_API_KEY;
+  if (hasBearerPrefix(key))
     throw new UsageError('HOOKS_API_KEY: the key starts with "Bearer ": drop the Bearer prefix (its value is not shown)');
   return key;
 }

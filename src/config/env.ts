@@ -57,8 +57,8 @@ export function parseRuntimeSettings(
     }
     return { apiKeys: [DEV_API_KEY], usingDevKey: true, logLevel: logLevel as LogLevel };
   }
-  const keys = raw.split(",").map((k) => k.trim());
-  const prefixed = keys.findIndex((k) => /^bearer\s/i.test(k));
+  const keys = splitApiKeys(raw);
+  const prefixed = keys.findIndex(hasBearerPrefix);
   if (prefixed >= 0) {
     throw new ConfigError(
       `HOOKS_API_KEYS: key #${prefixed + 1} starts with "Bearer ": drop the Bearer prefix here and set the key alone ` +
@@ -107,4 +107,17 @@ export function parseGatewayUpstream(value: string | undefined): URL | undefined
     );
   }
   return url;
+}
+
+/** HOOKS_API_KEYS as a list: comma-separated, each key trimmed (an empty entry stays, for the length check). */
+export function splitApiKeys(raw: string): string[] {
+  return raw.split(",").map((k) => k.trim());
+}
+
+/**
+ * A key written with the scheme kratos.yml sends before it (`Bearer abc…`): the key is what follows
+ * the scheme, so such a value is refused, wherever a key is read.
+ */
+export function hasBearerPrefix(key: string): boolean {
+  return /^bearer\s/i.test(key);
 }

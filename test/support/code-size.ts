@@ -1,12 +1,11 @@
 /**
- * `npm run code-size`: the longest source file and the longest function in src/, in lines.
- * docs/design.md sets the limits (300 per file, 80 per function); test/architecture/code-size.test.ts
+ * `npm run code-size`: the longest source file and the longest function in src/, in lines, with
+ * the limits docs/design.md sets (300 per file, 80 per function); test/architecture/code-size.test.ts
  * holds src/ to them. A function's length is its whole span, first line to last, nested functions
- * included; a file's is its line count. `--all` lists everything over the limits.
+ * included; a file's is its line count. `--all` also lists everything over a limit. The embedded
+ * example contexts (src/testing/examples.ts, generated data) count as a file like any other.
  */
-import { readdirSync, readFileSync } from "node:fs";
-import { join, relative } from "node:path";
-import { parse } from "@babel/parser";
+import { type AstNode, sourceFiles, walk } from "./source-ast.js";
 
 export const FILE_LIMIT = 300;
 export const FUNCTION_LIMIT = 80;
@@ -17,23 +16,10 @@ export interface Measure {
 }
 
 export interface CodeSize {
+  /** Longest first. */
   readonly files: readonly Measure[];
+  /** Longest first. */
   readonly functions: readonly Measure[];
-}
-
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) return sourceFiles(path);
-    return entry.name.endsWith(".ts") ? [path] : [];
-  });
-}
-
-interface Node {
-  readonly type: string;
-  readonly loc?: { readonly start: { readonly line: number }; readonly end: { readonly line: number } };
-  readonly id?: { readonly name?: string } | null;
-  readonly key?: { readonly name?: string; readonly value?: unknown } | null;
 }
 
 const FUNCTIONS = new Set([
@@ -43,48 +29,39 @@ const FUNCTIONS = new Set([
   "ClassMethod",
   "ClassPrivateMethod",
   "ObjectMethod",
-  "TSDeclareMethod",
 ]);
 
-function isNode(value: unknown): value is Node {
-  return typeof value === "object" && value !== null && typeof (value as { type?: unknown }).type === "string";
-}
+type Named = { id?: { name?: string } | null; key?: { name?: string; value?: unknown } | null };
 
 /** The name a reader would search for: the function's own, else what it is assigned to. */
-function nameOf(node: Node, parent: Node | undefined): string {
-  const own = node.id?.name ?? node.key?.name ?? (typeof node.key?.value === "string" ? node.key.value : undefined);
-  if (own !== undefined) return own;
-  const holder = parent as { id?: { name?: string }; key?: { name?: string } } | undefined;
-  return holder?.id?.name ?? holder?.key?.name ?? "(anonymous)";
+function nameOf(node: AstNode, parent: AstNode | undefined): string {
+  const own = node as Named;
+  const holder = (parent ?? {}) as Named;
+  for (const named of [own, holder]) {
+    const name = named.id?.name ?? named.key?.name ?? named.key?.value;
+    if (typeof name === "string") return name;
+  }
+  return "(anonymous)";
 }
 
-/** Every file and function in `root` (a folder of .ts files), longest first. */
-export function measure(root: string): CodeSize {
+/** Every file and function in src/, longest first. */
+export function measure(root = "src"): CodeSize {
   const files: Measure[] = [];
   const functions: Measure[] = [];
-  for (const path of sourceFiles(root)) {
-    const text = readFileSync(path, "utf8");
-    const rel = relative(process.cwd(), path);
-    files.push({ where: rel, lines: text.split("\n").length - (text.endsWith("\n") ? 1 : 0) });
-    const ast = parse(text, { sourceType: "module", plugins: ["typescript"] });
-    const visit = (node: Node, parent: Node | undefined): void => {
-      if (FUNCTIONS.has(node.type) && node.loc !== undefined && node.type !== "TSDeclareMethod") {
-        const { start, end } = node.loc;
-        functions.push({ where: `${rel}:${start.line} ${nameOf(node, parent)}`, lines: end.line - start.line + 1 });
-      }
-      for (const [key, child] of Object.entries(node)) {
-        if (key === "loc" || key === "leadingComments" || key === "trailingComments") continue;
-        for (const item of Array.isArray(child) ? child : [child]) if (isNode(item)) visit(item, node);
-      }
-    };
-    visit(ast.program as unknown as Node, undefined);
+  for (const file of sourceFiles(root, { withGenerated: true })) {
+    files.push({ where: file.path, lines: file.text.split("\n").length - (file.text.endsWith("\n") ? 1 : 0) });
+    walk(file.program, (node, parent) => {
+      if (!FUNCTIONS.has(node.type)) return;
+      const { start, end } = node.loc;
+      functions.push({ where: `${file.path}:${start.line} ${nameOf(node, parent)}`, lines: end.line - start.line + 1 });
+    });
   }
   const longestFirst = (a: Measure, b: Measure) => b.lines - a.lines;
   return { files: files.sort(longestFirst), functions: functions.sort(longestFirst) };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { files, functions } = measure("src");
+  const { files, functions } = measure();
   const [file, fn] = [files[0], functions[0]];
   if (file === undefined || fn === undefined) throw new Error("no source files under src/");
   console.log(`longest file:     ${file.lines} lines (limit ${FILE_LIMIT})  ${file.where}`);
