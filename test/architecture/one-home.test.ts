@@ -43,7 +43,10 @@ function flowsListed({ file, node, parent }: Place): string[] {
   else if (node.type === "ObjectExpression" || node.type === "TSTypeLiteral") {
     // An object typed by a flow type (`Record<SelfServiceFlow, …>`) is checked by the compiler against its home.
     const typed = parent?.type === "VariableDeclarator" && /Flow\b/.test(textOf(file, parent));
-    if (!typed) names = ((node.properties ?? node.members) as AstNode[]).map((p) => (p.key as { name?: string; value?: string } | undefined)?.name ?? (p.key as { value?: string } | undefined)?.value);
+    if (!typed)
+      names = ((node.properties ?? node.members) as AstNode[]).map(
+        (p) => (p.key as { name?: string; value?: string } | undefined)?.name ?? (p.key as { value?: string } | undefined)?.value,
+      );
   } else {
     const text = regexPattern(node) ?? stringValue(node);
     if (text !== undefined) names = FLOWS.filter((flow) => new RegExp(`(^|[|(])${flow}([|)]|$)`).test(text));

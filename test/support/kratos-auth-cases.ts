@@ -13,6 +13,8 @@ export interface KratosAuthCase {
   authorization: string;
   /** Whether the service (keys: TEST_KEY) accepts it. */
   accepted: boolean;
+  /** The doctor's finding when refused: a key it does not know (the default), or no key it can read. */
+  finding?: "auth-key-unknown" | "auth-mismatch";
 }
 
 const apiKey = (value: string) => ({ type: "api_key", config: { name: "Authorization", value, in: "header" } });
@@ -22,6 +24,18 @@ export const KRATOS_AUTH_CASES: readonly KratosAuthCase[] = [
   { name: "Bearer <key>", auth: apiKey(`Bearer ${TEST_KEY}`), authorization: `Bearer ${TEST_KEY}`, accepted: true },
   { name: "lower-case bearer <key>", auth: apiKey(`bearer ${TEST_KEY}`), authorization: `bearer ${TEST_KEY}`, accepted: true },
   { name: "BEARER <key>", auth: apiKey(`BEARER ${TEST_KEY}`), authorization: `BEARER ${TEST_KEY}`, accepted: true },
+  { name: "Bearer, two spaces, <key>", auth: apiKey(`Bearer  ${TEST_KEY}`), authorization: `Bearer  ${TEST_KEY}`, accepted: true },
+  { name: "Bearer, a tab, <key>", auth: apiKey(`Bearer\t${TEST_KEY}`), authorization: `Bearer\t${TEST_KEY}`, accepted: true },
+  // Go's http.Header.Write trims a value, so Kratos sends it without the trailing space.
+  { name: "Bearer <key> and a trailing space", auth: apiKey(`Bearer ${TEST_KEY} `), authorization: `Bearer ${TEST_KEY}`, accepted: true },
+  {
+    name: "Bearer <key> <more>",
+    auth: apiKey(`Bearer ${TEST_KEY} extra`),
+    authorization: `Bearer ${TEST_KEY} extra`,
+    accepted: false,
+    finding: "auth-mismatch",
+  },
+  { name: "the key without a scheme", auth: apiKey(TEST_KEY), authorization: TEST_KEY, accepted: false, finding: "auth-mismatch" },
   {
     name: "basic_auth, the key as password",
     auth: basicAuth("kratos", TEST_KEY),
