@@ -26,7 +26,7 @@ function places(match: (place: Place) => boolean): string[] {
 
 const stringValue = (node: AstNode): string | undefined => {
   if (node.type === "StringLiteral") return node.value as string;
-  if (node.type === "TemplateLiteral") return (node.quasis as { value: { cooked: string } }[]).map((q) => q.value.cooked).join("${}");
+  if (node.type === "TemplateLiteral") return (node.quasis as { value: { cooked: string } }[]).map((q) => q.value.cooked).join("\u0000");
   return undefined;
 };
 
