@@ -11,19 +11,15 @@ import { fileURLToPath } from "node:url";
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const target = "src/testing/examples.ts";
 
-/** A template literal holding `text` unchanged. */
-function templateLiteral(text: string): string {
-  return `\`${text.replaceAll("\\", "\\\\").replaceAll("`", "\\`").replaceAll("${", "\\${")}\``;
-}
-
 const names = readdirSync(`${root}kratos/examples`)
   .filter((f) => f.endsWith(".json"))
   .map((f) => f.slice(0, -".json".length))
   .sort();
 const entries = names.map((name) => {
-  const text = readFileSync(`${root}kratos/examples/${name}.json`, "utf8").trim();
-  JSON.parse(text); // a broken example fails here, not in a user's test
-  return `  ${JSON.stringify(name)}: ${templateLiteral(text)},\n`;
+  // A broken example fails here, not in a user's test. Minified, one line each: the values are the
+  // file's (the tests compare them), the layout is not.
+  const text = JSON.stringify(JSON.parse(readFileSync(`${root}kratos/examples/${name}.json`, "utf8")));
+  return `  ${JSON.stringify(name)}:\n    ${JSON.stringify(text)},\n`;
 });
 
 writeFileSync(
@@ -32,7 +28,7 @@ writeFileSync(
 // edit the JSON files, then run it. Embedded as text so that kratos-hooks/testing reads the
 // examples on any runtime (no node:fs in workerd) and every read parses a fresh copy.
 
-/** The shipped example contexts, \`<hook>.<scenario>\` → the JSON text of kratos/examples/<hook>.<scenario>.json. */
+/** The shipped example contexts, \`<hook>.<scenario>\` → the JSON text of kratos/examples/<hook>.<scenario>.json, minified. */
 export const EXAMPLE_TEXTS: Readonly<Record<string, string>> = {
 ${entries.join("")}};
 `,
