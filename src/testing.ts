@@ -14,14 +14,7 @@
  * @module
  */
 export { type CallHookOptions, callHook, type HookApp, type RunPolicyOptions, runPolicy } from "./testing/call.js";
-export {
-  type CtxInput,
-  DEFAULT_EXAMPLES,
-  exampleCtx,
-  exampleNames,
-  type HookCtx,
-  hookCtx,
-  type KratosCtx,
-  type KratosIdentity,
-} from "./testing/ctx.js";
+export { hookCtx } from "./testing/ctx.js";
+export type { CtxInput, HookCtx, KratosCtx, KratosIdentity } from "./testing/ctx-types.js";
+export { DEFAULT_EXAMPLES, exampleCtx, exampleNames } from "./testing/example-ctx.js";
 export type { Verdict, VerdictChange, VerdictFailure, VerdictKind, VerdictMessage } from "./testing/verdict.js";

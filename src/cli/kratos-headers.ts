@@ -1,28 +1,9 @@
 import { isJsonObject } from "../core/json.js";
-import { KRATOS_DEFAULT_HEADER_ALLOWLIST } from "../kratos/header-allowlist.js";
+import { canonicalHeaderKey, KRATOS_DEFAULT_HEADER_ALLOWLIST } from "../kratos/header-allowlist.js";
 import type { KratosFeatures } from "./kratos-version.js";
 
-// Shared with kratos-hooks/testing (src/testing/ctx.ts), which may not import the CLI.
-export { KRATOS_DEFAULT_HEADER_ALLOWLIST };
-
-/** An RFC 9110 token: the characters a header name may have. */
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-
-/**
- * A header name as Go's `textproto.CanonicalMIMEHeaderKey` writes it, which is how Kratos
- * compares names with its allowlist: upper case after each hyphen and at the start, lower case
- * elsewhere; a name with a character outside a token is left as it is.
- */
-export function canonicalHeaderKey(name: string): string {
-  if (!TOKEN.test(name)) return name;
-  let upper = true;
-  let out = "";
-  for (const c of name) {
-    out += upper ? c.toUpperCase() : c.toLowerCase();
-    upper = c === "-";
-  }
-  return out;
-}
+// Shared with kratos-hooks/testing, which may not import the CLI: src/kratos/header-allowlist.ts.
+export { canonicalHeaderKey, KRATOS_DEFAULT_HEADER_ALLOWLIST };
 
 /** The headers that reach a web_hook under one release, and where that list comes from. */
 export interface ForwardedHeaders {

@@ -23,3 +23,23 @@ export const KRATOS_DEFAULT_HEADER_ALLOWLIST = [
   "True-Client-Ip",
   "User-Agent",
 ] as const;
+
+/** An RFC 9110 token: the characters a header name may have. */
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/**
+ * A header name as Go's `textproto.CanonicalMIMEHeaderKey` writes it, which is how Kratos names
+ * `ctx.request_headers` and compares names with its allowlist: upper case after each hyphen and
+ * at the start, lower case elsewhere (`user-agent` → `User-Agent`); a name with a character
+ * outside a token is left as it is.
+ */
+export function canonicalHeaderKey(name: string): string {
+  if (!TOKEN.test(name)) return name;
+  let upper = true;
+  let out = "";
+  for (const c of name) {
+    out += upper ? c.toUpperCase() : c.toLowerCase();
+    upper = c === "-";
+  }
+  return out;
+}

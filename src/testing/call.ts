@@ -8,7 +8,8 @@ import type { Logger } from "../core/logger.js";
 import { createPolicies } from "../core/policies/index.js";
 import { isBuiltInPolicy, type Policy } from "../core/policy.js";
 import { createApp } from "../http/app.js";
-import { type CtxInput, type HookCtx, hookCtx, hookOfCtx } from "./ctx.js";
+import { hookCtx } from "./ctx.js";
+import { type CtxInput, type HookCtx, hookOfCtx } from "./ctx-types.js";
 import { toTestingVerdict, type Verdict } from "./verdict.js";
 
 /**

@@ -1,7 +1,7 @@
 import type { IdentitySchemaSet } from "../core/identity-schemas.js";
 import { isJsonObject } from "../core/json.js";
 import { toVerdict } from "../kratos/verdict/index.js";
-import { type HookCtx, hookOfCtx, type KratosIdentity } from "./ctx.js";
+import { type HookCtx, hookOfCtx, type KratosIdentity } from "./ctx-types.js";
 
 /**
  * What Kratos does with the answer: `continue` unchanged (204, or a change it does not save),
