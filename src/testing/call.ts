@@ -1,6 +1,6 @@
 import { parseConfig } from "../config/parse.js";
-import type { Decision, JsonObject } from "../core/decision.js";
-import { decisionProblem, PolicyBugError } from "../core/decision-check.js";
+import type { JsonObject } from "../core/decision.js";
+import { PolicyBugError } from "../core/decision-check.js";
 import type { HookId } from "../core/hooks.js";
 import { createIdentitySchemaSet } from "../core/identity-schemas.js";
 import { isJsonObject } from "../core/json.js";
@@ -11,6 +11,7 @@ import { createApp } from "../http/app.js";
 import { hookCtx } from "./ctx.js";
 import { type CtxInput, type HookCtx, hookOfCtx } from "./ctx-types.js";
 import { toTestingVerdict, type Verdict } from "./verdict.js";
+import { type Failure, isPolicy, watched } from "./watch.js";
 
 /**
  * What `callHook` calls: a Hono app (`createApp(…)`, or anything with `request(path, init)`),
@@ -133,66 +134,6 @@ export async function callHook(app: HookApp, ctx: HookCtx, options: CallHookOpti
     );
   }
   return verdict;
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function";
-}
-
-/** A failure `watched` saw: the policy, what is wrong, and what it threw or returned. */
-interface Failure {
-  policy: string;
-  message: string;
-  cause: unknown;
-}
-
-/**
- * `policy` with its `decide` watched: what it throws, or a decision the service refuses
- * (`decisionProblem`, or one that is not JSON), is recorded in `failures` as the pipeline would
- * name it, then handed on unchanged, so that the app answers it as it answers any policy's bug.
- * What fails after the time budget fired is the budget's, not a bug (the pipeline's rule).
- */
-function watched(policy: Policy, failures: Failure[]): Policy {
-  const decide: Policy["decide"] = (input, context) => {
-    const threw = (error: unknown) => {
-      if (context.signal.aborted) return;
-      const message = error instanceof Error ? error.message : String(error);
-      failures.push({ policy: policy.name, message: `policy ${policy.name} on ${input.hook} threw: ${message}`, cause: error });
-    };
-    const check = (decision: Decision) => {
-      if (context.signal.aborted) return decision;
-      let problem: string | null;
-      try {
-        problem = decisionProblem(decision, input.hook);
-        if (problem === null) JSON.stringify(decision);
-      } catch (error) {
-        problem = `the decision cannot be written as JSON (${error instanceof Error ? error.message : String(error)})`;
-      }
-      if (problem !== null) {
-        const message = `policy ${policy.name} on ${input.hook} returned a decision the service refuses: ${problem}`;
-        failures.push({ policy: policy.name, message, cause: decision });
-      }
-      return decision;
-    };
-    let decision: Decision | Promise<Decision>;
-    try {
-      decision = policy.decide(input, context);
-    } catch (error) {
-      threw(error);
-      throw error;
-    }
-    if (!isThenable(decision)) return check(decision);
-    return Promise.resolve(decision).then(check, (error: unknown) => {
-      threw(error);
-      throw error;
-    });
-  };
-  // A copy, so that everything else the policy carries (its own failMode) still holds.
-  return { ...policy, decide };
-}
-
-function isPolicy(value: unknown): value is Policy {
-  return isJsonObject(value) && typeof value.name === "string" && value.hooks instanceof Set && typeof value.decide === "function";
 }
 
 /**
