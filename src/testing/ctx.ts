@@ -31,6 +31,7 @@ function addTraitInputs(flow: JsonObject, traits: JsonObject): void {
   }
 }
 
+/** The ctx `hookCtx` starts from: the default example, the one `from` names, or a copy of `from`, filled in (`completed`). */
 function startingCtx(hook: HookId, from: unknown, caller: string): KratosCtx {
   if (from === undefined) return exampleCtx(`${hook}.${DEFAULT_EXAMPLES[hook]}`);
   if (typeof from === "string") {
