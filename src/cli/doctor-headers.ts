@@ -1,9 +1,10 @@
 import type { Config } from "../config/schema.js";
 import { type HookId, hooksWhere } from "../core/hooks.js";
 import { normalizePhonePolicy } from "../core/policies/index.js";
+import { canonicalHeaderKey, KRATOS_DEFAULT_HEADER_ALLOWLIST } from "../kratos/header-allowlist.js";
 import { finding, type Problem } from "./doctor-finding.js";
 import { listHooks, routeOf } from "./kratos-config.js";
-import { canonicalHeaderKey, forwardedHeaders, KRATOS_DEFAULT_HEADER_ALLOWLIST } from "./kratos-headers.js";
+import { forwardedHeaders } from "./kratos-headers.js";
 import { featuresOf, type JudgedKratos } from "./kratos-version.js";
 
 /** A request header our config makes the hooks read from `ctx.request_headers`. */

@@ -2,9 +2,6 @@ import { isJsonObject } from "../core/json.js";
 import { canonicalHeaderKey, KRATOS_DEFAULT_HEADER_ALLOWLIST } from "../kratos/header-allowlist.js";
 import type { KratosFeatures } from "./kratos-version.js";
 
-// Shared with kratos-hooks/testing, which may not import the CLI: src/kratos/header-allowlist.ts.
-export { canonicalHeaderKey, KRATOS_DEFAULT_HEADER_ALLOWLIST };
-
 /** The headers that reach a web_hook under one release, and where that list comes from. */
 export interface ForwardedHeaders {
   /** Canonical names. */
