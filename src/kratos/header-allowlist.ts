@@ -1,3 +1,4 @@
+import { HTTP_TOKEN } from "../core/http-token.js";
 /**
  * The request headers Kratos puts in a web_hook's `ctx.request_headers` unless told otherwise:
  * v1.3.1's fixed `RequestHeaderAllowList` (`selfservice/hook/web_hook.go@v1.3.1`), and the
@@ -24,9 +25,6 @@ export const KRATOS_DEFAULT_HEADER_ALLOWLIST = [
   "User-Agent",
 ] as const;
 
-/** An RFC 9110 token: the characters a header name may have. */
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-
 /**
  * A header name as Go's `textproto.CanonicalMIMEHeaderKey` writes it, which is how Kratos names
  * `ctx.request_headers` and compares names with its allowlist: upper case after each hyphen and
@@ -34,7 +32,7 @@ const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
  * outside a token is left as it is.
  */
 export function canonicalHeaderKey(name: string): string {
-  if (!TOKEN.test(name)) return name;
+  if (!HTTP_TOKEN.test(name)) return name;
   let upper = true;
   let out = "";
   for (const c of name) {
