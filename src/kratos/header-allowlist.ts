@@ -1,4 +1,5 @@
 import { HTTP_TOKEN } from "../core/http-token.js";
+
 /**
  * The request headers Kratos puts in a web_hook's `ctx.request_headers` unless told otherwise:
  * v1.3.1's fixed `RequestHeaderAllowList` (`selfservice/hook/web_hook.go@v1.3.1`), and the
