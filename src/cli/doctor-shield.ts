@@ -1,7 +1,6 @@
 import type { Config } from "../config/schema.js";
+import { SHIELD_FORM_FLOWS } from "../core/shield-flows.js";
 import { finding, type YamlFinding } from "./doctor-finding.js";
-
-const FLOWS = ["login", "registration", "settings", "recovery"] as const;
 
 function at(data: unknown, path: readonly string[]): unknown {
   let node = data;
@@ -22,7 +21,7 @@ export function shieldFindings(kratos: unknown, config: Config, options: { gatew
   const shield = config.gateway.shield;
   if (!shield.enabled) return [];
   const findings: YamlFinding[] = [];
-  for (const flow of FLOWS) {
+  for (const flow of SHIELD_FORM_FLOWS) {
     const path = ["selfservice", "flows", flow, "ui_url"];
     const uiUrl = at(kratos, path);
     if (typeof uiUrl !== "string" || shield.uiUrls[flow] === uiUrl) continue;
