@@ -1,3 +1,4 @@
+import { STATUS } from "../../core/http-status.js";
 import { isJsonObject } from "../../core/json.js";
 import { MESSAGES } from "../../core/messages.js";
 import { kratosErrorResponse } from "../kratos-error.js";
@@ -73,10 +74,10 @@ function retryAfter(message: UiMessage): Record<string, string> {
 export function jsonRefusal(flow: unknown, message: UiMessage): Response {
   const withMessage = flowWithMessage(flow, message);
   if (withMessage === undefined) {
-    return kratosErrorResponse(429, message.text, { reason: message.context.reason, headers: retryAfter(message) });
+    return kratosErrorResponse(STATUS.tooManyRequests, message.text, { reason: message.context.reason, headers: retryAfter(message) });
   }
   return new Response(JSON.stringify(withMessage), {
-    status: 400,
+    status: STATUS.badRequest,
     headers: { "content-type": "application/json; charset=utf-8", "cache-control": NO_STORE, ...retryAfter(message) },
   });
 }
@@ -90,12 +91,13 @@ export function formRefusal(uiUrl: string | null, attempt: Attempt, message: UiM
   if (uiUrl !== null && attempt.flowId !== undefined) {
     const location = new URL(uiUrl);
     location.searchParams.set("flow", attempt.flowId);
+    // 303 See Other: what Kratos answers a form post (STATUS names no redirect yet).
     return new Response(null, { status: 303, headers: { location: location.href, "cache-control": NO_STORE } });
   }
   const escaped = message.text.replace(/[&<>"]/g, (ch) => `&#${ch.charCodeAt(0)};`);
   const page = `<!doctype html><html lang="en"><meta charset="utf-8"><title>Please wait</title><p>${escaped}</p></html>\n`;
   return new Response(page, {
-    status: 429,
+    status: STATUS.tooManyRequests,
     headers: { "content-type": "text/html; charset=utf-8", "cache-control": NO_STORE, ...retryAfter(message) },
   });
 }

@@ -1,3 +1,4 @@
+import { STATUS } from "../../core/http-status.js";
 import { isJsonObject } from "../../core/json.js";
 
 /**
@@ -61,8 +62,8 @@ export function outcomeOfFlow(flow: Record<string, unknown>, status: number): Ou
 /** The outcome of a JSON answer: a 200 with a session (token), or a flow. */
 export function outcomeOfJson(status: number, body: unknown): Outcome {
   if (!isJsonObject(body)) return { kind: "other", status };
-  if (status === 200 && (typeof body.session_token === "string" || isJsonObject(body.session))) return { kind: "success" };
-  if (status === 400 && body.ui !== undefined) return outcomeOfFlow(body, status);
+  if (status === STATUS.ok && (typeof body.session_token === "string" || isJsonObject(body.session))) return { kind: "success" };
+  if (status === STATUS.badRequest && body.ui !== undefined) return outcomeOfFlow(body, status);
   return { kind: "other", status };
 }
 
