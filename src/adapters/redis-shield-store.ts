@@ -1,6 +1,9 @@
-import { Redis, type RedisOptions } from "ioredis";
-import { ConfigError } from "../config/parse.js";
+import { Redis } from "ioredis";
 import type { Counter, CounterHit, ShieldStore, StoreBatch, StoreBatchResult } from "../gateway/shield/store.js";
+import { BATCH, batchCall, batchResult } from "./redis-shield-batch.js";
+import { parseRedisUrl, toRedisTarget } from "./redis-url.js";
+
+export { parseRedisUrl, toRedisTarget } from "./redis-url.js";
 
 // The client is ioredis: it fails fast as configured below (no offline queue, a command timeout, a
 // socket timeout, no resend after a reconnect), reconnects in the background, and runs a script
@@ -8,79 +11,8 @@ import type { Counter, CounterHit, ShieldStore, StoreBatch, StoreBatchResult } f
 // Not rate-limiter-flexible: its Redis limiter counts one key per call (a hit here is several keys
 // in one round trip), keeps no notes and no lastAt, and has no Durable Object twin; its points,
 // block durations and insurance limiters are semantics of its own that memory, Redis and Durable
-// Objects would then all have to copy. The one script below is the whole of what the shield needs; every operation but DEL, SET and GET goes through it.
-
-/**
- * DEL, FORGIVE, HIT, PEEK and GET in one round trip: KEYS are the resets', the forgives', the
- * hits', the peeks', then the notes'; ARGV: now, the number of resets, forgives, hits and peeks,
- * then each hit's window. Returns a triple per hit, a quadruple per peek, then each note or false.
- * - forgive: one more forgiven hit (`f`) of a live counter, in its own window; a missing key or a
- *   note is left alone;
- * - hit: add one, remember the caller's `now`, and start the window at the first hit only (a new
- *   hash has no TTL yet, nor has one whose TTL something else removed: it gets one). The window's
- *   end is kept in the hash (`r`, the first hit's `now` plus the window), so that every hit and
- *   peek of one window names the same end;
- * - peek: count, the window's end (the TTL, negated, for a hash written before `r` was kept),
- *   lastAt, forgiven; zeros where there is no counter (none, or a note).
- */
-const BATCH = `
-local now = tonumber(ARGV[1])
-local resets = tonumber(ARGV[2])
-local forgives = tonumber(ARGV[3])
-local hits = tonumber(ARGV[4])
-local peeks = tonumber(ARGV[5])
-local out = {}
-for i = 1, resets do
-  redis.call('DEL', KEYS[i])
-end
-for i = resets + 1, resets + forgives do
-  if redis.call('TYPE', KEYS[i]).ok == 'hash' then
-    redis.call('HINCRBY', KEYS[i], 'f', 1)
-  end
-end
-local first = resets + forgives
-for i = 1, hits do
-  local key = KEYS[first + i]
-  local count = redis.call('HINCRBY', key, 'c', 1)
-  redis.call('HSET', key, 'l', ARGV[1])
-  local ttl = redis.call('PTTL', key)
-  local reset = tonumber(redis.call('HGET', key, 'r'))
-  if ttl < 0 or reset == nil then
-    if ttl < 0 then
-      ttl = tonumber(ARGV[5 + i])
-      redis.call('PEXPIRE', key, ttl)
-    end
-    reset = now + ttl
-    redis.call('HSET', key, 'r', string.format('%.0f', reset))
-  end
-  out[#out + 1] = count
-  out[#out + 1] = reset
-  out[#out + 1] = tonumber(redis.call('HGET', key, 'f')) or 0
-end
-for i = first + hits + 1, first + hits + peeks do
-  local key = KEYS[i]
-  local ttl = redis.call('PTTL', key)
-  if ttl > 0 and redis.call('TYPE', key).ok == 'hash' then
-    local v = redis.call('HMGET', key, 'c', 'l', 'r', 'f')
-    out[#out + 1] = tonumber(v[1]) or 0
-    out[#out + 1] = tonumber(v[3]) or -ttl
-    out[#out + 1] = tonumber(v[2]) or 0
-    out[#out + 1] = tonumber(v[4]) or 0
-  else
-    out[#out + 1] = 0
-    out[#out + 1] = 0
-    out[#out + 1] = 0
-    out[#out + 1] = 0
-  end
-end
-for i = first + hits + peeks + 1, #KEYS do
-  if redis.call('TYPE', KEYS[i]).ok == 'string' then
-    out[#out + 1] = redis.call('GET', KEYS[i])
-  else
-    out[#out + 1] = false
-  end
-end
-return out`;
+// Objects would then all have to copy. One script (redis-shield-batch.ts) is the whole of what the
+// shield needs; every operation but DEL, SET and GET goes through it.
 
 type ScriptArgs = [numberOfKeys: number, ...keysThenArgs: (string | number)[]];
 interface ShieldRedis extends Redis {
@@ -106,32 +38,6 @@ export interface RedisShieldStoreOptions {
 /** A call the Redis store could not answer: Redis down, slow, or refusing the command. `cause` is the client's error. */
 export class RedisStoreError extends Error {
   override name = "RedisStoreError";
-}
-
-/** `redis://user:secret@host:6379/2` → `redis://host:6379/2`: the URL to log, without its credentials. */
-export function toRedisTarget(url: URL): string {
-  return `${url.protocol}//${url.host}${url.pathname === "/" ? "" : url.pathname}`;
-}
-
-/** Reads `redis://[user:password@]host[:port][/db]` (or `rediss://`, TLS) into the client's options. */
-export function parseRedisUrl(raw: string): { url: URL; options: RedisOptions } {
-  const url = URL.canParse(raw) ? new URL(raw) : undefined;
-  // The messages never repeat the URL: it may hold a password.
-  if (url === undefined || (url.protocol !== "redis:" && url.protocol !== "rediss:") || url.hostname === "") {
-    throw new ConfigError("The shield's Redis URL must look like redis://[user:password@]host[:port][/db] (or rediss:// for TLS).");
-  }
-  const db = url.pathname.replace(/^\//, "");
-  if (db !== "" && !/^\d+$/.test(db)) throw new ConfigError(`The shield's Redis URL names database "${db}": expected a number, like /0.`);
-  if (url.search !== "") throw new ConfigError("The shield's Redis URL has a query string: options are not read from it.");
-  const options: RedisOptions = {
-    host: url.hostname.replace(/^\[|\]$/g, ""),
-    port: url.port === "" ? 6379 : Number(url.port),
-    db: db === "" ? 0 : Number(db),
-  };
-  if (url.username !== "") options.username = decodeURIComponent(url.username);
-  if (url.password !== "") options.password = decodeURIComponent(url.password);
-  if (url.protocol === "rediss:") options.tls = { servername: options.host };
-  return { url, options };
 }
 
 /**
@@ -228,30 +134,10 @@ export class RedisShieldStore implements ShieldStore {
   }
 
   async batch(batch: StoreBatch, now: number): Promise<StoreBatchResult> {
-    const hits = batch.hits ?? [];
-    const peeks = batch.peeks ?? [];
-    const gets = batch.gets ?? [];
-    const resets = batch.resets ?? [];
-    const forgives = batch.forgives ?? [];
-    const keys = [...resets, ...forgives, ...hits.map((h) => h.key), ...peeks, ...gets].map((k) => this.#prefix + k);
+    const { keys, args } = batchCall(batch, this.#prefix, now);
     if (keys.length === 0) return { hits: [], peeks: [], gets: [] };
-    const windows = hits.map((h) => Math.max(1, Math.ceil(h.windowMs)));
-    const counts = [resets.length, forgives.length, hits.length, peeks.length];
-    const out = await this.#call((c) => c.shieldBatch(keys.length, ...keys, now, ...counts, ...windows));
-    const num = (i: number) => Number(out[i] ?? 0);
-    const p = 3 * hits.length;
-    const g = p + 4 * peeks.length;
-    return {
-      hits: hits.map((_, i) => ({ count: num(3 * i), resetAt: num(3 * i + 1) || now, forgiven: num(3 * i + 2), lastAt: now })),
-      peeks: peeks.map((_, i) => {
-        const [count, reset, lastAt, forgiven] = [num(p + 4 * i), num(p + 4 * i + 1), num(p + 4 * i + 2), num(p + 4 * i + 3)];
-        return count > 0 ? { count, forgiven, resetAt: reset < 0 ? now - reset : reset, lastAt } : undefined;
-      }),
-      gets: gets.map((_, i) => {
-        const note = out[g + i];
-        return typeof note === "string" ? note : undefined;
-      }),
-    };
+    const out = await this.#call((c) => c.shieldBatch(keys.length, ...keys, ...args));
+    return batchResult(batch, out, now);
   }
 
   async forgive(keys: readonly string[], now: number): Promise<void> {
