@@ -64,9 +64,10 @@ export type { Policy, PolicyContext } from "./core/policy.js";
 export { createGateway, type GatewayEnv, type GatewayOptions, type GatewayRule } from "./gateway/app.js";
 export { type KratosErrorStatus, KratosHTTPException, kratosErrorResponse } from "./gateway/kratos-error.js";
 export type { Attempt, ClientKind, CodeDestination } from "./gateway/shield/attempt.js";
+export type { ShieldReason } from "./gateway/shield/check.js";
 export { MemoryStore } from "./gateway/shield/memory-store.js";
 export type { Outcome } from "./gateway/shield/outcome.js";
-export { createShield, type Shield, type ShieldOptions, type ShieldReason } from "./gateway/shield/shield.js";
+export { createShield, type Shield, type ShieldOptions } from "./gateway/shield/shield.js";
 export type { Counter, CounterHit, ShieldStore } from "./gateway/shield/store.js";
 export { type AppEnv, type AppOptions, createApp } from "./http/app.js";
 

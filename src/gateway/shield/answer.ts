@@ -3,7 +3,7 @@ import { isJsonObject } from "../../core/json.js";
 import { MESSAGES } from "../../core/messages.js";
 import { kratosErrorResponse } from "../kratos-error.js";
 import type { Attempt } from "./attempt.js";
-import type { ShieldReason, ShieldRefusal } from "./shield.js";
+import type { ShieldReason, ShieldRefusal } from "./check.js";
 
 /** A message in Kratos's UI shape (`ui.messages[]`), as Kratos's UIs render any message. */
 export interface UiMessage {

@@ -8,11 +8,12 @@ import { type HeaderRecord, toUpstreamHeaders } from "../headers.js";
 import type { GatewayRuntime } from "../transport.js";
 import { formRefusal, jsonRefusal, shieldMessage } from "./answer.js";
 import type { Attempt } from "./attempt.js";
+import type { ShieldCheck, ShieldRefusal } from "./check.js";
 import { fetchFlow } from "./classify.js";
 import { deviceOf, issueDevice } from "./device-cookie.js";
 import { keepNote, showNote } from "./flow-note.js";
 import { isPrivateAddress } from "./keys.js";
-import type { Shield, ShieldCheck, ShieldRefusal } from "./shield.js";
+import type { Shield } from "./shield.js";
 
 // What the gateway's app uses beside the rule, where it has always found it.
 export { classifyAnswer } from "./classify.js";

@@ -8,8 +8,6 @@ import { checkLogin, type LoginDeps } from "./login-check.js";
 import { checkSms, type SmsDeps } from "./sms-check.js";
 import type { ShieldStore } from "./store.js";
 
-export type { AfterAnswer, ShieldCheck, ShieldReason, ShieldRefusal } from "./check.js";
-
 /** What `createShield` takes: the `gateway.shield` config, a store and the secret of its pseudonyms. */
 export interface ShieldOptions {
   config: ShieldConfig;
