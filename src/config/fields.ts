@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { HTTP_TOKEN } from "../core/http-token.js";
 import { isPhoneRegion } from "../core/phone.js";
 
 // The value types several config keys share, each with the message an operator reads when a value
@@ -12,7 +13,7 @@ export const domain = z.string().regex(/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61
   error: 'expected a lower-case domain name such as "example.com"',
 });
 export const schemaId = z.string().regex(/^[A-Za-z0-9_.-]+$/, { error: 'expected a schema id such as "phone"' });
-export const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, { error: "expected an HTTP header name" });
+export const headerName = z.string().regex(HTTP_TOKEN, { error: "expected an HTTP header name" });
 export const regexSource = z.string().refine(
   (source) => {
     try {

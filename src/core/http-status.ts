@@ -6,6 +6,7 @@
 export const STATUS = {
   ok: 200,
   noContent: 204,
+  seeOther: 303,
   badRequest: 400,
   unauthorized: 401,
   forbidden: 403,
@@ -33,6 +34,7 @@ export type Status = (typeof STATUS)[keyof typeof STATUS];
 const REASON_PHRASES: Readonly<Record<Status, string>> = {
   200: "OK",
   204: "No Content",
+  303: "See Other",
   400: "Bad Request",
   401: "Unauthorized",
   403: "Forbidden",

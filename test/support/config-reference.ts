@@ -58,7 +58,7 @@ function valueAt(root: unknown, path: string[]): unknown {
 /**
  * Every configuration key, in schema order: its dotted path, its type as an operator writes it,
  * its default (taken from parsing `{}`, so it is the value the service really uses) and its
- * description (`.describe()` in src/config/schema.ts). Throws when a key has no description.
+ * description (`.describe()` in src/config/). Throws when a key has no description.
  */
 export function toConfigKeyRows(schema: z.ZodType = configSchema): ConfigKeyRow[] {
   const root = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as JsonSchemaNode;
@@ -72,7 +72,7 @@ export function toConfigKeyRows(schema: z.ZodType = configSchema): ConfigKeyRow[
         continue;
       }
       if (child.description === undefined || child.description.trim() === "") {
-        throw new Error(`config key ${at.join(".")} has no description: add .describe("…") to it in src/config/schema.ts`);
+        throw new Error(`config key ${at.join(".")} has no description: add .describe("…") to it in src/config/`);
       }
       rows.push({ path: at.join("."), type: toTypeName(child), default: valueAt(defaults, at), description: child.description });
     }

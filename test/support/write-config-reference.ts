@@ -1,7 +1,7 @@
 /**
  * `npm run docs:config`: regenerates the key table of docs/configuration.md from the config
  * schema (test/support/config-reference.ts), then formats the page as `npm run lint` expects.
- * test/docs.test.ts fails until this has run after a change to src/config/schema.ts.
+ * test/docs.test.ts fails until this has run after a change to the schema in src/config/.
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";

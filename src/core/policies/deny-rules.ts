@@ -5,7 +5,7 @@ import { factsOf, HOOK_IDS } from "../hooks.js";
 import { getPath } from "../json.js";
 import type { Policy } from "../policy.js";
 
-/** The deny rules' options; `config/schema.ts` validates them and is checked against this type. */
+/** The deny rules' options; `config/policy-schemas.ts` validates them and is checked against this type. */
 export interface DenyRulesOptions {
   /** Trait paths that hold an email address. */
   emailTraits: readonly string[];

@@ -28,7 +28,7 @@ export interface Condition {
   transientPayloadEquals?: Readonly<Record<string, string | number | boolean | null>> | undefined;
 }
 
-/** Schema routing's options; `config/schema.ts` validates them and is checked against this type. */
+/** Schema routing's options; `config/policy-schemas.ts` validates them and is checked against this type. */
 export interface RouteSchemaOptions {
   emailTrait: string;
   phoneTrait: string;

@@ -91,8 +91,8 @@ export function formRefusal(uiUrl: string | null, attempt: Attempt, message: UiM
   if (uiUrl !== null && attempt.flowId !== undefined) {
     const location = new URL(uiUrl);
     location.searchParams.set("flow", attempt.flowId);
-    // 303 See Other: what Kratos answers a form post (STATUS names no redirect yet).
-    return new Response(null, { status: 303, headers: { location: location.href, "cache-control": NO_STORE } });
+    // 303 See Other: what Kratos answers a form post.
+    return new Response(null, { status: STATUS.seeOther, headers: { location: location.href, "cache-control": NO_STORE } });
   }
   const escaped = message.text.replace(/[&<>"]/g, (ch) => `&#${ch.charCodeAt(0)};`);
   const page = `<!doctype html><html lang="en"><meta charset="utf-8"><title>Please wait</title><p>${escaped}</p></html>\n`;
