@@ -4,9 +4,11 @@ import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { Readable } from "node:stream";
 import type { HttpBindings } from "@hono/node-server";
 import type { Context } from "hono";
+import { STATUS } from "../core/http-status.js";
+import type { ConnInfo } from "../gateway/conn-info.js";
 import { toClientHeaders } from "../gateway/headers.js";
 import type { Refusal } from "../gateway/refusals.js";
-import { type GatewayRuntime, UpstreamError, type UpstreamRequest } from "../gateway/transport.js";
+import { type GatewayTransport, UpstreamError, type UpstreamRequest } from "../gateway/transport.js";
 
 /** The shield's HMAC on Node: node:crypto's, synchronous (Web Crypto's goes through the thread pool). */
 export function nodeHmac(secret: string, text: string): Uint8Array {
@@ -35,7 +37,7 @@ const received = new WeakMap<Response, { headers: Record<string, string | string
 
 function toResponse(status: number, headers: Record<string, string | string[]>, body: Uint8Array | ReadableStream | null): Response {
   // A 204 has no body and so no framing (RFC 9110 §8.6): a Content-Length from upstream is dropped.
-  if (status === 204) delete headers["content-length"];
+  if (status === STATUS.noContent) delete headers["content-length"];
   // A streamed answer's headers, if read as a Headers object (the shield reads an answer it cannot
   // `inspect`), must keep several values of one header (Set-Cookie) apart: [name, value] pairs. A
   // buffered answer keeps the record, which @hono/node-server writes as it is (the fast path).
@@ -93,12 +95,27 @@ function read(res: IncomingMessage): Promise<Uint8Array> {
 }
 
 /**
- * The gateway's runtime on Node: forwards with `node:http` (or `node:https`) over a keep-alive
+ * The client's connection on Node, from the request's socket (what Hono's `getConnInfo` for
+ * @hono/node-server reads): its address in plain form, its port, `https` when TLS, and the Host
+ * the client asked for.
+ */
+export function getNodeConnInfo(c: Context): ConnInfo {
+  const { incoming } = bindings(c);
+  const socket = incoming.socket as typeof incoming.socket & { encrypted?: boolean };
+  return {
+    remote: { address: plainAddress(socket.remoteAddress), port: socket.remotePort },
+    proto: socket.encrypted ? "https" : "http",
+    host: incoming.headers.host,
+  };
+}
+
+/**
+ * The gateway's transport on Node: forwards with `node:http` (or `node:https`) over a keep-alive
  * agent, streaming the client's body straight from the socket when the gateway did not read it.
  * Measured against Hono with `fetch` in test/bench (docs/performance.md): the web-stream and
  * Headers conversions of `fetch` cost more than the forwarding itself.
  */
-export function createNodeGatewayRuntime(upstream: URL): GatewayRuntime & { close(): void } {
+export function createNodeGatewayRuntime(upstream: URL): GatewayTransport & { close(): void } {
   const https = upstream.protocol === "https:";
   const agent = https ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
   const send = https ? httpsRequest : httpRequest;
@@ -148,7 +165,7 @@ export function createNodeGatewayRuntime(upstream: URL): GatewayRuntime & { clos
         out.once("response", (res) => {
           clearTimeout(timer);
           const headers = toClientHeaders(res.headers);
-          const status = res.statusCode ?? 502;
+          const status = res.statusCode ?? STATUS.badGateway;
           const length = Number(res.headers["content-length"] ?? Number.NaN);
           if (Number.isInteger(length) && length <= BUFFERED_BYTES) {
             read(res).then(
@@ -167,10 +184,5 @@ export function createNodeGatewayRuntime(upstream: URL): GatewayRuntime & { clos
     headers: (c) => bindings(c).incoming.headers,
     inspect: (response) => received.get(response),
     framingRefusal: (c) => framingRefusal(bindings(c).incoming),
-    peer(c) {
-      const { incoming } = bindings(c);
-      const socket = incoming.socket as typeof incoming.socket & { encrypted?: boolean };
-      return { address: plainAddress(socket.remoteAddress), proto: socket.encrypted ? "https" : "http", host: incoming.headers.host };
-    },
   };
 }

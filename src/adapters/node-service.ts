@@ -11,7 +11,7 @@ import { createShield } from "../gateway/shield/shield.js";
 import type { ShieldStore } from "../gateway/shield/store.js";
 import { createApp } from "../http/app.js";
 import { errorBody } from "../http/errors.js";
-import { createNodeGatewayRuntime, nodeHmac } from "./node-gateway.js";
+import { createNodeGatewayRuntime, getNodeConnInfo, nodeHmac } from "./node-gateway.js";
 import { createPinoLogger } from "./node-logger.js";
 import { createMetricsApp, createPrometheusMetrics } from "./node-metrics.js";
 import { type DrainState, drainAndClose, type ErrorAnswer, type Listener, listen, stopOnSignals } from "./node-server.js";
@@ -228,6 +228,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningService>
         upstream: settings.gateway.upstream,
         logger,
         runtime,
+        connInfo: getNodeConnInfo,
         shield,
         ...(metrics && { metrics }),
         ...(options.gatewayRules && { rules: options.gatewayRules }),

@@ -4,7 +4,7 @@ import { ConfigError, loadConfig } from "../config/parse.js";
 import type { Config } from "../config/schema.js";
 import type { Policy } from "../core/policy.js";
 import { createGateway, type GatewayRule } from "../gateway/app.js";
-import { createFetchRuntime } from "../gateway/fetch-runtime.js";
+import { createFetchRuntime, getWorkersConnInfo } from "../gateway/fetch-runtime.js";
 import { randomSecret } from "../gateway/shield/keys.js";
 import { MemoryStore } from "../gateway/shield/memory-store.js";
 import { createShield, type Shield } from "../gateway/shield/shield.js";
@@ -107,6 +107,7 @@ function build<E extends Env>(env: E, inlineConfig: string | undefined, options:
       upstream,
       logger: appLogger,
       runtime: createFetchRuntime(),
+      connInfo: getWorkersConnInfo,
       shield: workerShield(env, config, appLogger),
       ...(rules && { rules }),
     });

@@ -1,6 +1,7 @@
 import type { Context } from "hono";
+import type { ConnInfo } from "./conn-info.js";
 import { type HeaderRecord, toClientHeaders } from "./headers.js";
-import { type GatewayRuntime, UpstreamError } from "./transport.js";
+import { type GatewayTransport, UpstreamError } from "./transport.js";
 
 function toRecord(headers: Headers): HeaderRecord {
   const record: HeaderRecord = {};
@@ -20,11 +21,10 @@ function toHeaders(record: Record<string, string | string[]>): Headers {
 }
 
 /**
- * The gateway's runtime on Cloudflare Workers (and any runtime with `fetch`): forwards with
- * `fetch`, `redirect: "manual"`. The client is Cloudflare's `CF-Connecting-IP`, its country
- * `request.cf.country`.
+ * The gateway's transport on Cloudflare Workers (and any runtime with `fetch`): forwards with
+ * `fetch`, `redirect: "manual"`. Who the client is: `getWorkersConnInfo`.
  */
-export function createFetchRuntime(send: typeof fetch = (input, init) => fetch(input, init)): GatewayRuntime {
+export function createFetchRuntime(send: typeof fetch = (input, init) => fetch(input, init)): GatewayTransport {
   return {
     async forward(request, c) {
       const signal = AbortSignal.timeout(request.timeoutMs);
@@ -57,10 +57,20 @@ export function createFetchRuntime(send: typeof fetch = (input, init) => fetch(i
       });
     },
     headers: (c: Context) => toRecord(c.req.raw.headers),
-    peer(c: Context) {
-      const url = new URL(c.req.url);
-      return { address: c.req.header("cf-connecting-ip"), proto: url.protocol.slice(0, -1), host: url.host };
-    },
-    clientCountry: (c: Context) => (c.req.raw as Request & { cf?: { country?: unknown } }).cf?.country as string | undefined,
+  };
+}
+
+/**
+ * The client's connection on Cloudflare Workers (Hono's `getConnInfo` there reads the same
+ * header): Cloudflare's `CF-Connecting-IP`, the URL's scheme and host, and `request.cf.country`.
+ * Also `createGateway`'s default, beside the `fetch` transport.
+ */
+export function getWorkersConnInfo(c: Context): ConnInfo {
+  const url = new URL(c.req.url);
+  return {
+    remote: { address: c.req.header("cf-connecting-ip") },
+    proto: url.protocol.slice(0, -1),
+    host: url.host,
+    country: (c.req.raw as Request & { cf?: { country?: unknown } }).cf?.country as string | undefined,
   };
 }

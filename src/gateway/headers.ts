@@ -37,7 +37,7 @@ const CLIENT_IDENTITY = [
   "x-real-ip",
 ];
 
-/** The connection a request arrived on, as the runtime sees it. */
+/** The connection a request arrived on, as the adapter's `GetConnInfo` reports it (`peerOf` in ./conn-info.ts). */
 export interface Peer {
   /** The client's IP address (on Workers, Cloudflare's `CF-Connecting-IP`). */
   address: string | undefined;
@@ -45,6 +45,11 @@ export interface Peer {
   proto: string;
   /** The Host the client asked for. */
   host: string | undefined;
+}
+
+/** A header's first value (of several lines: the first), or null when the client sent none. */
+export function firstHeader(value: string | string[] | undefined): string | null {
+  return (Array.isArray(value) ? value[0] : value) ?? null;
 }
 
 const NONE: ReadonlySet<string> = new Set();

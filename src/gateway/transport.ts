@@ -33,10 +33,11 @@ export class UpstreamError extends Error {
 }
 
 /**
- * What the gateway needs from the runtime it runs on. Node forwards with `node:http` and a
- * keep-alive agent (src/adapters/node-gateway.ts); Workers with `fetch` (./fetch-runtime.ts).
+ * How the gateway reaches Kratos on the runtime it runs on. Node forwards with `node:http` and a
+ * keep-alive agent (src/adapters/node-gateway.ts); Workers with `fetch` (./fetch-runtime.ts). Who
+ * the client is comes apart from this, from the adapter's `GetConnInfo` (./conn-info.ts).
  */
-export interface GatewayRuntime {
+export interface GatewayTransport {
   /**
    * Sends the request to Kratos and returns Kratos's answer for the client: status, headers
    * (hop-by-hop ones removed; Set-Cookie and Location untouched) and body, redirects not followed.
@@ -45,10 +46,6 @@ export interface GatewayRuntime {
   forward(request: UpstreamRequest, c: Context): Promise<Response>;
   /** The client's request headers, lower-case names. */
   headers(c: Context): HeaderRecord;
-  /** The connection the request arrived on. */
-  peer(c: Context): Peer;
-  /** The client's country where the platform knows it (Cloudflare's `request.cf.country`). */
-  clientCountry?(c: Context): string | undefined;
   /**
    * Kratos's answer as the runtime received it, when it holds it whole (Node: a body up to 64 KiB,
    * read before it was handed over): what the shield reads of an answer without turning the
@@ -60,4 +57,13 @@ export interface GatewayRuntime {
    * the runtime reads the bytes itself (Node); undefined when it can. Workers never see framing.
    */
   framingRefusal?(c: Context): Refusal | undefined;
+}
+
+/**
+ * The transport together with the client's connection (`peer`), as the shield's rule reads them
+ * (./shield/rule.ts); `createGateway` puts the two together (`withConnInfo` in ./conn-info.ts).
+ */
+export interface GatewayRuntime extends GatewayTransport {
+  /** The connection the request arrived on. */
+  peer(c: Context): Peer;
 }
