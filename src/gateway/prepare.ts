@@ -44,6 +44,7 @@ export async function prepare(deps: GatewayDeps, c: Context<GatewayEnv>, since: 
   return prepared;
 }
 
+/** A submission to a flow's route: its body read (up to the limit), its phone fields rewritten, the shield's attempt. */
 async function readFlowSubmission(
   deps: GatewayDeps,
   c: Context<GatewayEnv>,
@@ -78,16 +79,22 @@ async function readFlowSubmission(
   return { query: query === undefined ? undefined : submission.query, body: submission.body, rewritten: submission.rewritten, attempt };
 }
 
+/** How a submission's national numbers find their region, and the last region found. */
+interface RegionReader {
+  read: RegionOf;
+  last: ReturnType<RegionOf> | undefined;
+}
+
 /**
  * The phone region of a national number in the submission (the number's own pick, the region
  * header, the client's country when `gateway.regionFromClientCountry`, then `defaultRegion`),
  * keeping the last one resolved for the attempt.
  */
-function regionReader(deps: GatewayDeps, c: Context, incoming: HeaderRecord): { read: RegionOf; last: ReturnType<RegionOf> | undefined } {
+function regionReader(deps: GatewayDeps, c: Context, incoming: HeaderRecord): RegionReader {
   const { regionHeader, config } = deps;
   const header = regionHeader === null ? undefined : (firstHeader(incoming[regionHeader]) ?? undefined);
   const clientCountry = config.gateway.regionFromClientCountry ? deps.connInfo(c).country : undefined;
-  const reader: { read: RegionOf; last: ReturnType<RegionOf> | undefined } = {
+  const reader: RegionReader = {
     last: undefined,
     read: (picked) => {
       reader.last = resolvePhoneRegion({ picked, header, clientCountry }, config.normalizePhone);
@@ -106,7 +113,7 @@ function attemptOf(
     flow: SelfServiceFlow;
     query: string | undefined;
     submission: Extract<Submission, { ok: true }>;
-    regionOf: ReturnType<typeof regionReader>;
+    regionOf: RegionReader;
   },
 ): Attempt {
   const { flow, query, submission, regionOf } = read;
