@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import type { Peer } from "./headers.js";
-import type { GatewayRuntime, GatewayTransport } from "./transport.js";
+import type { GatewayTransport } from "./transport.js";
 
 /**
  * The client's connection as the platform reports it: `remote` in the shape of Hono's `ConnInfo`,
@@ -32,11 +32,6 @@ export type GetConnInfo = (c: Context) => ConnInfo;
 /** The connection as the forwarding headers (`toUpstreamHeaders`) and the shield read it. */
 export function peerOf(info: ConnInfo): Peer {
   return { address: info.remote.address, proto: info.proto, host: info.host };
-}
-
-/** The transport with the client's connection beside it: what the shield's rule reads (`GatewayRuntime`). */
-export function withConnInfo(transport: GatewayTransport, connInfo: GetConnInfo): GatewayRuntime {
-  return { ...transport, peer: (c) => peerOf(connInfo(c)) };
 }
 
 /** The last address of `X-Forwarded-For` (every header line, comma lists), or undefined. */

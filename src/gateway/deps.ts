@@ -3,7 +3,7 @@ import { MAX_BODY_BYTES } from "../core/body.js";
 import { NO_METRICS } from "../core/metrics.js";
 import { SELF_SERVICE_FLOWS, type SelfServiceFlow } from "../kratos/self-service.js";
 import type { GatewayOptions } from "./app.js";
-import { type GetConnInfo, withConnInfo } from "./conn-info.js";
+import type { GetConnInfo } from "./conn-info.js";
 import { createFetchRuntime, getWorkersConnInfo } from "./fetch-runtime.js";
 import { bodyLimit, loopCheck, requestRefusal } from "./request-checks.js";
 import type { RequestLogDeps } from "./request-log.js";
@@ -11,7 +11,7 @@ import { randomSecret } from "./shield/keys.js";
 import { MemoryStore } from "./shield/memory-store.js";
 import { createShield, type Shield } from "./shield/shield.js";
 import { phoneFieldsOf } from "./submission.js";
-import type { GatewayRuntime, GatewayTransport } from "./transport.js";
+import type { GatewayTransport } from "./transport.js";
 
 /** What every step of a gateway request reads: made once per gateway, from its options. */
 export interface GatewayDeps extends RequestLogDeps {
@@ -20,8 +20,6 @@ export interface GatewayDeps extends RequestLogDeps {
   transport: GatewayTransport;
   /** Who the client is. */
   connInfo: GetConnInfo;
-  /** The two together, as the shield reads them. */
-  runtime: GatewayRuntime;
   /** Kratos's public origin, no trailing slash. */
   base: string;
   shield: Shield | undefined;
@@ -66,7 +64,6 @@ export function gatewayDeps(options: GatewayOptions): GatewayDeps {
     metrics: options.metrics ?? NO_METRICS,
     transport,
     connInfo,
-    runtime: withConnInfo(transport, connInfo),
     base: options.upstream.href.replace(/\/$/, ""),
     shield,
     reading: config.normalizePhone.enabled || shield !== undefined,

@@ -58,7 +58,7 @@ function offerOutcome(
   const timeoutMs = deps.config.gateway.upstreamTimeoutMs;
   let outcome: Promise<Outcome> | undefined;
   c.set("outcome", () => {
-    outcome ??= classifyAnswer(response, attempt, { runtime: deps.runtime, base: deps.base, headers, timeoutMs, c });
+    outcome ??= classifyAnswer(response, attempt, { transport: deps.transport, base: deps.base, headers, timeoutMs, c });
     return outcome;
   });
 }

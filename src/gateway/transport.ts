@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import type { HeaderRecord, Peer } from "./headers.js";
+import type { HeaderRecord } from "./headers.js";
 import type { Refusal } from "./refusals.js";
 
 /** One request to Kratos, as the gateway prepared it. */
@@ -57,13 +57,4 @@ export interface GatewayTransport {
    * the runtime reads the bytes itself (Node); undefined when it can. Workers never see framing.
    */
   framingRefusal?(c: Context): Refusal | undefined;
-}
-
-/**
- * The transport together with the client's connection (`peer`), as the shield's rule reads them
- * (./shield/rule.ts); `createGateway` puts the two together (`withConnInfo` in ./conn-info.ts).
- */
-export interface GatewayRuntime extends GatewayTransport {
-  /** The connection the request arrived on. */
-  peer(c: Context): Peer;
 }

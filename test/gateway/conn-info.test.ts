@@ -1,6 +1,6 @@
 import { type Context, Hono } from "hono";
 import { describe, expect, it } from "vitest";
-import { type ConnInfo, clientAddressOf, withConnInfo } from "../../src/gateway/conn-info.js";
+import { type ConnInfo, clientAddressOf, peerOf } from "../../src/gateway/conn-info.js";
 import { createFetchRuntime, getWorkersConnInfo } from "../../src/gateway/fetch-runtime.js";
 
 /** Runs `read` on a Hono context for `request` and returns what it gave. */
@@ -55,15 +55,9 @@ describe("clientAddressOf", () => {
   });
 });
 
-describe("withConnInfo", () => {
-  it("gives the shield the transport and the connection as its peer", async () => {
-    const transport = createFetchRuntime();
-    const runtime = withConnInfo(transport, () => ({ remote: { address: "192.0.2.9", port: 50000 }, proto: "https", host: "a.test" }));
-    expect(runtime.forward).toBe(transport.forward);
-    expect(await inContext(new Request("http://gateway.test/"), (c) => runtime.peer(c))).toEqual({
-      address: "192.0.2.9",
-      proto: "https",
-      host: "a.test",
-    });
+describe("peerOf", () => {
+  it("gives the forwarding headers the connection's address, scheme and Host", () => {
+    const info: ConnInfo = { remote: { address: "192.0.2.9", port: 50000 }, proto: "https", host: "a.test" };
+    expect(peerOf(info)).toEqual({ address: "192.0.2.9", proto: "https", host: "a.test" });
   });
 });

@@ -2,14 +2,14 @@ import type { Context } from "hono";
 import { isRedirect, STATUS } from "../../core/http-status.js";
 import { isJsonObject } from "../../core/json.js";
 import { GATEWAY_MARKER } from "../headers.js";
-import type { GatewayRuntime } from "../transport.js";
+import type { GatewayTransport } from "../transport.js";
 import type { Attempt } from "./attempt.js";
 import { type Outcome, outcomeOfFlow, outcomeOfJson, redirectOutcome } from "./outcome.js";
 import { first, utf8 } from "./response-parts.js";
 
 /** Where the shield fetches a flow from: Kratos, as the client's submission was forwarded to it. */
 export interface Upstream {
-  runtime: GatewayRuntime;
+  transport: GatewayTransport;
   /** Kratos's public origin, no trailing slash. */
   base: string;
   /** The headers the submission was forwarded with (the client's cookies among them). */
@@ -36,7 +36,7 @@ export async function fetchFlow(attempt: Attempt, upstream: Upstream): Promise<u
   }
   const url = `${upstream.base}/self-service/${attempt.flow}/flows?id=${encodeURIComponent(attempt.flowId)}`;
   try {
-    const response = await upstream.runtime.forward(
+    const response = await upstream.transport.forward(
       { method: "GET", url, headers, body: new Uint8Array(0), timeoutMs: upstream.timeoutMs },
       upstream.c,
     );
@@ -65,7 +65,7 @@ export async function classifyAnswer(response: Response, attempt: Attempt, upstr
   const status = response.status;
   // The parts as the runtime received them where it holds them (Node): reading the Response
   // itself would turn the runtime's cheap one into a web Response, streamed to the client.
-  const raw = upstream.runtime.inspect?.(response);
+  const raw = upstream.transport.inspect?.(response);
   if (isRedirect(status)) {
     const location = raw === undefined ? (response.headers.get("location") ?? undefined) : first(raw.headers.location);
     const cookies = raw === undefined ? response.headers.getSetCookie() : [raw.headers["set-cookie"] ?? []].flat();

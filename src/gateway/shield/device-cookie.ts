@@ -1,6 +1,7 @@
 import type { Context } from "hono";
+import type { GetConnInfo } from "../conn-info.js";
 import { DEVICE_HEADER, type HeaderRecord } from "../headers.js";
-import type { GatewayRuntime } from "../transport.js";
+import type { GatewayTransport } from "../transport.js";
 import { first, replace, withHeaders } from "./response-parts.js";
 
 // The device marker on the wire: a browser keeps it in a cookie, a native app (no cookies) gets it
@@ -18,9 +19,10 @@ export function deviceOf(headers: HeaderRecord): string | undefined {
   return match?.[1]?.trim();
 }
 
-/** What handing out a marker needs besides the marker: the runtime, whether to trust `X-Forwarded-Proto`, how long it lasts. */
+/** What handing out a marker needs besides the marker: the transport, the client's connection, whether to trust `X-Forwarded-Proto`, how long it lasts. */
 export interface DeviceIssue {
-  runtime: GatewayRuntime;
+  transport: GatewayTransport;
+  connInfo: GetConnInfo;
   trustForwardedHeaders: boolean;
   deviceDays: number;
 }
@@ -30,13 +32,14 @@ export interface DeviceIssue {
  * over HTTPS), else in the header.
  */
 export async function issueDevice(c: Context, headers: HeaderRecord, device: string, issue: DeviceIssue): Promise<void> {
-  const { runtime } = issue;
+  const { transport } = issue;
   if (headers.cookie === undefined) {
-    replace(c, await withHeaders(runtime, c.res, { [DEVICE_HEADER]: device }));
+    replace(c, await withHeaders(transport, c.res, { [DEVICE_HEADER]: device }));
     return;
   }
-  const proto = issue.trustForwardedHeaders ? (first(headers["x-forwarded-proto"]) ?? runtime.peer(c).proto) : runtime.peer(c).proto;
+  const connected = issue.connInfo(c).proto;
+  const proto = issue.trustForwardedHeaders ? (first(headers["x-forwarded-proto"]) ?? connected) : connected;
   const secure = proto === "https" ? "; Secure" : "";
   const cookie = `${DEVICE_COOKIE}=${device}; Path=/; Max-Age=${issue.deviceDays * 86_400}; HttpOnly; SameSite=Lax${secure}`;
-  replace(c, await withHeaders(runtime, c.res, {}, cookie));
+  replace(c, await withHeaders(transport, c.res, {}, cookie));
 }

@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import { STATUS } from "../../core/http-status.js";
 import { SHIELD_FORM_FLOWS } from "../../core/shield-flows.js";
 import type { SelfServiceFlow } from "../../kratos/self-service.js";
-import type { GatewayRuntime } from "../transport.js";
+import type { GatewayTransport } from "../transport.js";
 import { flowWithMessage, type UiMessage } from "./answer.js";
 import { first, pairsOf, partsOf, replace, utf8 } from "./response-parts.js";
 import type { ShieldStore } from "./store.js";
@@ -35,7 +35,7 @@ export async function keepNote(store: ShieldStore, flowId: string | undefined, m
 }
 
 /** After Kratos answered a flow fetch (`FLOWS_FETCH`) with the flow: the flow with the note's message, if there is a note. */
-export async function showNote(c: Context, store: ShieldStore, runtime: GatewayRuntime): Promise<void> {
+export async function showNote(c: Context, store: ShieldStore, transport: GatewayTransport): Promise<void> {
   const match = c.req.method === "GET" ? FLOWS_FETCH.exec(c.req.path) : null;
   const id = match === null ? undefined : (c.req.query("id") ?? undefined);
   if (id === undefined || c.res.status !== STATUS.ok) return;
@@ -48,7 +48,7 @@ export async function showNote(c: Context, store: ShieldStore, runtime: GatewayR
     return;
   }
   if (note === undefined) return;
-  const parts = await partsOf(runtime, c.res);
+  const parts = await partsOf(transport, c.res);
   const type = first(parts.headers["content-type"]) ?? "";
   if (parts.body === null || !type.toLowerCase().includes("json")) return;
   let flow: unknown;

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import type { HeaderRecord } from "../headers.js";
-import type { GatewayRuntime } from "../transport.js";
+import type { GatewayTransport } from "../transport.js";
 
 // The shield's edits of an answer on its way back (a message added to a flow, a device marker
 // handed out), on the parts as the runtime holds them.
@@ -25,8 +25,11 @@ export function replace(c: Context, response: Response): void {
  * An answer's headers and body: as the runtime holds them (Node: no web Headers or stream made
  * from its cheap Response), else read from the Response (Set-Cookie kept apart).
  */
-export async function partsOf(runtime: GatewayRuntime, response: Response): Promise<{ headers: HeaderRecord; body: Uint8Array | null }> {
-  const raw = runtime.inspect?.(response);
+export async function partsOf(
+  transport: Pick<GatewayTransport, "inspect">,
+  response: Response,
+): Promise<{ headers: HeaderRecord; body: Uint8Array | null }> {
+  const raw = transport.inspect?.(response);
   if (raw !== undefined) return raw;
   const headers: HeaderRecord = {};
   for (const [name, value] of response.headers) if (name !== "set-cookie") headers[name] = value;
@@ -48,12 +51,12 @@ export function pairsOf(headers: HeaderRecord, change: Record<string, string | u
 
 /** A response with headers added (Set-Cookie appended, others set), status and body as they were. */
 export async function withHeaders(
-  runtime: GatewayRuntime,
+  transport: Pick<GatewayTransport, "inspect">,
   response: Response,
   add: Record<string, string>,
   cookie?: string,
 ): Promise<Response> {
-  const parts = await partsOf(runtime, response);
+  const parts = await partsOf(transport, response);
   const pairs = pairsOf(parts.headers, add);
   if (cookie !== undefined) pairs.push(["set-cookie", cookie]);
   return new Response(parts.body, { status: response.status, headers: pairs });

@@ -4,8 +4,9 @@ import type { Logger } from "../../core/logger.js";
 import type { Metrics } from "../../core/metrics.js";
 import { isShieldFormFlow } from "../../core/shield-flows.js";
 import type { GatewayEnv } from "../app.js";
+import { type GetConnInfo, peerOf } from "../conn-info.js";
 import { type HeaderRecord, toUpstreamHeaders } from "../headers.js";
-import type { GatewayRuntime } from "../transport.js";
+import type { GatewayTransport } from "../transport.js";
 import { formRefusal, jsonRefusal, shieldMessage } from "./answer.js";
 import type { Attempt } from "./attempt.js";
 import type { ShieldCheck, ShieldRefusal } from "./check.js";
@@ -23,7 +24,10 @@ export interface ShieldRuleOptions {
   shield: Shield;
   config: ShieldConfig;
   trustForwardedHeaders: boolean;
-  runtime: GatewayRuntime;
+  /** How requests reach Kratos (the shield fetches a flow to show its message). */
+  transport: GatewayTransport;
+  /** Who the client is. */
+  connInfo: GetConnInfo;
   base: string;
   logger: Logger;
   metrics: Metrics;
@@ -36,9 +40,9 @@ interface RuleState {
 }
 
 function countsPerClient(state: RuleState, c: Context<GatewayEnv>): boolean {
-  const { config, runtime, logger } = state.options;
+  const { config, connInfo, logger } = state.options;
   if (config.perClient !== "auto") return config.perClient === "on";
-  if (state.options.trustForwardedHeaders || !isPrivateAddress(runtime.peer(c).address)) return true;
+  if (state.options.trustForwardedHeaders || !isPrivateAddress(connInfo(c).remote.address)) return true;
   if (!state.warnedPrivate) {
     state.warnedPrivate = true;
     logger.warn(
@@ -100,7 +104,7 @@ async function recordAnswer(
   check: ShieldCheck,
   headers: HeaderRecord,
 ): Promise<void> {
-  const { shield, config, runtime, logger, metrics } = options;
+  const { shield, config, transport, logger, metrics } = options;
   const outcome = c.get("outcome");
   if (check.after === undefined || outcome === undefined) return;
   const storeError = (error: unknown) => {
@@ -124,7 +128,12 @@ async function recordAnswer(
       );
     }
     if (result.device !== undefined) {
-      const issue = { runtime, trustForwardedHeaders: options.trustForwardedHeaders, deviceDays: config.login.deviceDays };
+      const issue = {
+        transport,
+        connInfo: options.connInfo,
+        trustForwardedHeaders: options.trustForwardedHeaders,
+        deviceDays: config.login.deviceDays,
+      };
       await issueDevice(c, headers, result.device, issue);
     }
   } catch (error) {
@@ -143,7 +152,7 @@ async function refuse(
   refusal: ShieldRefusal,
   check: ShieldCheck,
 ): Promise<Response> {
-  const { shield, config, runtime, logger, metrics } = options;
+  const { shield, config, transport, logger, metrics } = options;
   const now = Date.now();
   const message = shieldMessage(refusal, now);
   metrics.shield({ event: "refused", flow: attempt.flow, reason: refusal.reason });
@@ -158,8 +167,8 @@ async function refuse(
     "shield: refused",
   );
   if (attempt.clientKind === "json") {
-    const headers = toUpstreamHeaders(runtime.headers(c), runtime.peer(c), options.trustForwardedHeaders);
-    return jsonRefusal(await fetchFlow(attempt, { runtime, base: options.base, headers, timeoutMs: 10_000, c }), message);
+    const headers = toUpstreamHeaders(transport.headers(c), peerOf(options.connInfo(c)), options.trustForwardedHeaders);
+    return jsonRefusal(await fetchFlow(attempt, { transport, base: options.base, headers, timeoutMs: 10_000, c }), message);
   }
   const uiUrl = isShieldFormFlow(attempt.flow) ? (config.uiUrls[attempt.flow] ?? null) : null;
   if (uiUrl !== null) await keepNote(shield.store, attempt.flowId, message, now);
@@ -177,13 +186,13 @@ export function shieldRule(options: ShieldRuleOptions): MiddlewareHandler<Gatewa
     const attempt = c.get("attempt");
     if (attempt === undefined) {
       await next();
-      await showNote(c, options.shield.store, options.runtime);
+      await showNote(c, options.shield.store, options.transport);
       return;
     }
     const relevant = (attempt.flow === "login" && attempt.identifier !== undefined) || attempt.sends !== undefined;
     if (!relevant) return next();
     options.metrics.shield({ event: "attempt", flow: attempt.flow });
-    const headers = options.runtime.headers(c);
+    const headers = options.transport.headers(c);
     const check = await checkAttempt(state, c, attempt, headers);
     if (check === undefined) return next();
     if (check.refusal !== undefined) return refuse(options, c, attempt, check.refusal, check);
