@@ -32,3 +32,17 @@ export const REFUSALS = {
 
 /** A reason the gateway refuses a request (a key of `REFUSALS`). */
 export type Refusal = keyof typeof REFUSALS;
+
+/**
+ * A refusal thrown from deep inside the reading of a submission, where returning it would thread
+ * a result through every step; `readSubmission` catches it and answers with the refusal as a value.
+ */
+export class Refused extends Error {
+  constructor(readonly refusal: Refusal) {
+    super(refusal);
+  }
+}
+
+export function refuse(refusal: Refusal): never {
+  throw new Refused(refusal);
+}

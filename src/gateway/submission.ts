@@ -1,11 +1,10 @@
 import type { CountryCode } from "libphonenumber-js/max";
-import { isJsonObject } from "../core/json.js";
 import { toE164 } from "../core/phone.js";
 import type { ResolvedRegion } from "../core/phone-region.js";
 import type { SelfServiceFlow } from "../kratos/self-service.js";
-import { type FormPair, parseFormPairs } from "./form-pairs.js";
-import { type JsonMember, scanJsonObject } from "./json-members.js";
-import type { Refusal } from "./refusals.js";
+import { type Refusal, Refused } from "./refusals.js";
+import { findPhones, type Phone } from "./submission-phones.js";
+import { type BodyFormat, type Entry, forwardedBytes, readBody, readForm, type Source, spliced, textOf } from "./submission-sources.js";
 
 /**
  * The fields that can hold a phone number, per flow (contract §9.1):
@@ -29,8 +28,6 @@ export function phoneFieldsOf(flow: SelfServiceFlow, phoneTraits: readonly strin
       return new Set();
   }
 }
-
-export type BodyFormat = "json" | "form";
 
 /**
  * How Kratos reads a submission's body by its Content-Type (ory/x `httpx.HasContentType` and
@@ -82,109 +79,6 @@ export type Submission =
     }
   | { ok: false; refusal: Refusal };
 
-/** Where a source's text came from, and how a value in it is written. */
-interface Source {
-  encoding: BodyFormat;
-  text: string;
-  splices: Splice[];
-}
-
-interface Splice {
-  start: number;
-  end: number;
-  value: string;
-  field: string;
-}
-
-/** A field as Kratos's decoder lists it: a top-level key of a JSON body, or a pair of a form or query. */
-interface Entry {
-  key: string;
-  /** The value, for a string: a form value as decoded, or (`undefined` until read) a JSON string's literal. */
-  text: string | undefined;
-  kind: JsonMember["kind"];
-  source: Source;
-  start: number;
-  end: number;
-}
-
-/** An entry's string value (a JSON literal is decoded only when a rule needs it), or undefined for another kind. */
-function textOf(entry: Entry): string | undefined {
-  if (entry.kind !== "string") return undefined;
-  entry.text ??= JSON.parse(entry.source.text.slice(entry.start, entry.end)) as string;
-  return entry.text;
-}
-
-/**
- * Fields whose schema type is, or may be, an object: Kratos's decoder inserts a text given for
- * such a field into the document it rebuilds as raw JSON, unchecked (ory/x decoderx
- * `decodeURLValues`, `sjson.SetRawBytes`). So `transient_payload: "{}, \"identifier\": \"…\""`
- * adds an `identifier` the body never had. Traits are the identity schema's, so every `traits.*`
- * field may be an object.
- */
-function mayBeObject(key: string): boolean {
-  return key === "transient_payload" || key === "traits" || key.startsWith("traits.") || key === "upstream_parameters";
-}
-
-class Refused extends Error {
-  constructor(readonly refusal: Refusal) {
-    super(refusal);
-  }
-}
-
-function refuse(refusal: Refusal): never {
-  throw new Refused(refusal);
-}
-
-const fatalUTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-const encoder = new TextEncoder();
-
-/** One byte per character, so that a form's offsets are byte offsets and its bytes come back unchanged. */
-function latin1(bytes: Uint8Array): string {
-  let text = "";
-  for (let i = 0; i < bytes.length; i += 8192) text += String.fromCharCode(...bytes.subarray(i, i + 8192));
-  return text;
-}
-
-function fromLatin1(text: string): Uint8Array {
-  const bytes = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-  return bytes;
-}
-
-/** The object a JSON text holds, when it is exactly one object; undefined when it is no JSON at all. */
-function oneObject(text: string): Record<string, unknown> | undefined {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  return isJsonObject(parsed) ? parsed : undefined;
-}
-
-/** The value at a dotted path inside an object, or undefined. */
-function at(object: Record<string, unknown>, path: string): unknown {
-  let node: unknown = object;
-  for (const key of path.split(".")) {
-    if (!isJsonObject(node)) return undefined;
-    node = node[key];
-  }
-  return node;
-}
-
-function formEntries(text: string, source: Source): Entry[] {
-  const parsed = parseFormPairs(text);
-  if (!parsed.ok) refuse(parsed.problem);
-  return parsed.pairs.map((pair: FormPair) => ({
-    key: pair.key,
-    text: pair.value,
-    kind: "string" as const,
-    source,
-    start: pair.valueStart,
-    end: pair.valueEnd,
-  }));
-}
-
 /**
  * Reads a self-service submission as Kratos's decoder does, and rewrites the phone fields to
  * E.164 where they normalize in the region, changing nothing else: every other byte of the
@@ -209,98 +103,33 @@ export function readSubmission(input: SubmissionInput, regionOf: RegionOf): Subm
 }
 
 function read(input: SubmissionInput, regionOf: RegionOf): Submission {
-  const { fields } = input;
-  const entries: Entry[] = [];
-  const query: Source = { encoding: "form", text: input.query, splices: [] };
-  entries.push(...formEntries(input.query, query));
-  let body: Source | undefined;
-  const nested: JsonMember[] = [];
-  if (input.body !== undefined) {
-    const { format, bytes } = input.body;
-    if (format === "form") {
-      body = { encoding: "form", text: latin1(bytes), splices: [] };
-      entries.push(...formEntries(body.text, body));
-    } else {
-      let text: string;
-      try {
-        text = fatalUTF8.decode(bytes);
-      } catch {
-        refuse("json_not_utf8");
-      }
-      body = { encoding: "json", text, splices: [] };
-      const scanned = scanJsonObject(text);
-      if (!scanned.ok) refuse(scanned.problem);
-      for (const member of scanned.members) {
-        if (member.depth === 1) {
-          entries.push({ key: member.path, text: undefined, kind: member.kind, source: body, start: member.start, end: member.end });
-        } else nested.push(member);
-      }
-    }
-  }
+  const query = readForm(input.query);
+  const body = input.body === undefined ? undefined : readBody(input.body);
+  const entries = [...query.entries, ...(body?.entries ?? [])];
+  const { phones, picked } = findPhones(entries, body, input.fields);
+  if (phones.length > 0) rewritePhones(phones, regionOf(picked));
+  const rewritten = [...new Set([...query.source.splices, ...(body?.source.splices ?? [])].map((s) => s.field))];
+  return {
+    ok: true,
+    query: query.source.splices.length === 0 ? input.query : spliced(query.source),
+    body: input.body === undefined || body === undefined ? undefined : forwardedBytes(body.source, input.body.bytes),
+    rewritten,
+    fields: fieldValues(entries, phones, body?.source),
+  };
+}
 
-  // Each phone field once, in one place; its value as Kratos will read it.
-  const phones: { field: string; value: string; source: Source; start: number; end: number }[] = [];
-  const objects = new Set<string>();
-  let picked: unknown;
-  for (const entry of entries) {
-    if (fields.has(entry.key)) {
-      const value = textOf(entry);
-      if (value === undefined) refuse("phone_field_not_string");
-      phones.push({ field: entry.key, value, source: entry.source, start: entry.start, end: entry.end });
-      continue;
-    }
-    if (!mayBeObject(entry.key)) continue;
-    if (objects.has(entry.key)) refuse("object_field_repeated");
-    objects.add(entry.key);
-    let object: Record<string, unknown> | undefined;
-    const text = textOf(entry);
-    if (text?.trimStart().startsWith("{")) {
-      object = oneObject(text);
-      if (object === undefined) refuse("object_text_not_one_object");
-      for (const field of fields) {
-        if (field.startsWith(`${entry.key}.`) && at(object, field.slice(entry.key.length + 1)) !== undefined)
-          refuse("phone_field_in_json_text");
-      }
-    }
-    if (entry.key === "transient_payload") {
-      if (object !== undefined) picked = object.phone_region;
-      else if (entry.kind === "object" && body !== undefined) {
-        // The object as Go reads it: the last of duplicate keys.
-        const region = nested.findLast(
-          (m) => m.topKey === "transient_payload" && m.depth === 2 && m.path === "transient_payload.phone_region",
-        );
-        if (region !== undefined) picked = JSON.parse(body.text.slice(region.start, region.end));
-      }
-    }
-  }
-  // Inside the top-level objects of a JSON body (`{"traits":{"phone":…}}`): Kratos copies them as they came.
-  for (const member of nested) {
-    if (!fields.has(member.path) || body === undefined) continue;
-    if (member.kind !== "string") refuse("phone_field_not_string");
-    phones.push({
-      field: member.path,
-      value: JSON.parse(body.text.slice(member.start, member.end)) as string,
-      source: body,
-      start: member.start,
-      end: member.end,
-    });
-  }
-  const seen = new Set<string>();
+/** Splices each phone field's international form into its source, written as that source writes a value. */
+function rewritePhones(phones: readonly Phone[], region: ResolvedRegion): void {
   for (const phone of phones) {
-    if (seen.has(phone.field)) refuse("phone_field_repeated");
-    seen.add(phone.field);
+    const written = internationalForm(phone.value, region.region, phone.field.startsWith("traits."));
+    if (written === undefined || written === phone.value) continue;
+    const value = phone.source.encoding === "json" ? JSON.stringify(written) : encodeURIComponent(written);
+    phone.source.splices.push({ start: phone.start, end: phone.end, value, field: phone.field });
   }
+}
 
-  if (phones.length > 0) {
-    const region = regionOf(picked);
-    for (const phone of phones) {
-      const written = internationalForm(phone.value, region.region, phone.field.startsWith("traits."));
-      if (written === undefined || written === phone.value) continue;
-      const value = phone.source.encoding === "json" ? JSON.stringify(written) : encodeURIComponent(written);
-      phone.source.splices.push({ start: phone.start, end: phone.end, value, field: phone.field });
-    }
-  }
-  const rewritten = [...new Set([...query.splices, ...(body?.splices ?? [])].map((s) => s.field))];
+/** The submission's fields as Kratos reads them after the rewriting (`Submission.fields`). */
+function fieldValues(entries: readonly Entry[], phones: readonly Phone[], body: Source | undefined): Map<string, string> {
   const values = new Map<string, string>();
   for (const entry of entries) {
     // Kratos decodes the body of a POST (the query only for GET, and merged for recovery and
@@ -320,13 +149,7 @@ function read(input: SubmissionInput, regionOf: RegionOf): Submission {
           : decodeURIComponent(splice.value),
     );
   }
-  const bodyBytes =
-    body === undefined || body.splices.length === 0
-      ? input.body?.bytes
-      : body.encoding === "json"
-        ? encoder.encode(apply(body))
-        : fromLatin1(apply(body));
-  return { ok: true, query: query.splices.length === 0 ? input.query : apply(query), body: bodyBytes, rewritten, fields: values };
+  return values;
 }
 
 /**
@@ -340,15 +163,4 @@ function internationalForm(raw: string, region: CountryCode | undefined, trait: 
   const result = toE164(raw, region);
   if (result.ok) return result.e164;
   return trait ? result.international : undefined;
-}
-
-function apply(source: Source): string {
-  const splices = [...source.splices].sort((a, b) => a.start - b.start);
-  let out = "";
-  let at = 0;
-  for (const splice of splices) {
-    out += source.text.slice(at, splice.start) + splice.value;
-    at = splice.end;
-  }
-  return out + source.text.slice(at);
 }
