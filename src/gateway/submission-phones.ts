@@ -119,7 +119,8 @@ export function findPhones(entries: readonly Entry[], body: ReadSource | undefin
     // Given once (a second one is refused above), so this is the region Kratos reads.
     if (entry.key === "transient_payload") picked = regionPicked(entry, object, body);
   }
-  if (body !== undefined) phones.push(...nestedPhones(body, fields));
+  // One by one: a spread would pass every nested duplicate as an argument, and enough of them overflow the stack.
+  if (body !== undefined) for (const phone of nestedPhones(body, fields)) phones.push(phone);
   const seen = new Set<string>();
   for (const phone of phones) {
     if (seen.has(phone.field)) refuse("phone_field_repeated");

@@ -98,6 +98,10 @@ describe("findPhones: the phone fields as Kratos reads them", () => {
   ] as const)("refuses %s", (_, fields, query, body, refusal) => {
     expect(refusalOf(fields, query, body)).toBe(refusal);
   });
+  it("a phone field repeated inside a nested object more often than a call takes arguments is refused, not a crash", () => {
+    const text = `{"traits":{${Array.from({ length: 300_000 }, () => '"phone":"1"').join(",")}}}`;
+    expect(refusalOf(REGISTRATION, "", { format: "json", text })).toBe("phone_field_repeated");
+  });
 });
 
 describe("submission sources: splicing", () => {
