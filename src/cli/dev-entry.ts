@@ -2,6 +2,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, extname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { SHIPPED_ADDRESSES } from "./dev-stack.js";
 import { readKratosConfig } from "./kratos-config.js";
 import { displayPath, PACKAGE_ROOT, UsageError } from "./usage.js";
 
@@ -114,9 +115,6 @@ export function chooseDevKratosConfig(
   }
   return { file, source, text: readFileSync(file, "utf8") };
 }
-
-/** The addresses the shipped kratos.yml (and `init`'s copy of it) sends hooks and messages to. */
-export const SHIPPED_ADDRESSES = { hooks: "http://127.0.0.1:8787", sink: "http://127.0.0.1:4480" } as const;
 
 /**
  * kratos.yml as dev runs it: the shipped addresses of the hooks and the courier sink moved to
