@@ -4,190 +4,12 @@ import { type ParseArgsConfig, parseArgs } from "node:util";
 import { HOOK_IDS } from "../core/hooks.js";
 import { formatConfigCheck, runConfigCheck } from "./config-check.js";
 import { formatDoctor, runDoctor } from "./doctor.js";
+import { HELP } from "./help.js";
 import { JsonnetUnavailableError } from "./jsonnet.js";
-import { TESTED_KRATOS_VERSIONS } from "./kratos-binary.js";
-import { DEFAULT_KRATOS_VERSION, resolveJudgedKratos } from "./kratos-version.js";
-import { DEFAULT_HOOKS_URL, shieldCommand } from "./shield.js";
+import { resolveJudgedKratos } from "./kratos-version.js";
+import { shieldCommand } from "./shield.js";
 import { formatTry, listExamples, runTry, withBareExample } from "./try.js";
-import { EXIT, EXIT_CODES_HELP, PACKAGE_ROOT, UsageError } from "./usage.js";
-
-const VERSION_HELP = `  --kratos-version <v> the Kratos release to judge for, e.g. ${TESTED_KRATOS_VERSIONS.join(" or ")}
-                       (tested: ${TESTED_KRATOS_VERSIONS.join(", ")}; others are judged as the
-                       tested release of the same feature set, with a note)
-  --admin-url <url>    ask this Kratos admin API for its release (GET /admin/version) instead
-                       (default without either: ${DEFAULT_KRATOS_VERSION}, said in the output)`;
-
-const HELP = {
-  main: `kratos-hooks: try Kratos web_hook payloads locally and check the wiring before deploying
-
-Usage:
-  kratos-hooks try <hook> <ctx.json> [options]     what Kratos does with the hook's answer
-  kratos-hooks try <hook> --example <scenario>     the same with a shipped example ctx
-  kratos-hooks doctor [kratos.yml] [options]       check kratos.yml and its identity schemas
-  kratos-hooks config check [file]                 check our own config as the server does at start
-  kratos-hooks backfill --admin-url <url> [options] bring stored identities to the same rules
-  kratos-hooks dev [options]                       Kratos, the hooks, the gateway and a courier sink locally
-  kratos-hooks init [dir] [--worker]               a new project: your policies and gateway rules, Node or Worker
-  kratos-hooks shield status|unlock <identifier>   the gateway's shield: an identifier's failed logins, or unlock it
-
-Run \`kratos-hooks <command> --help\` for a command's options.
-${EXIT_CODES_HELP}`,
-  try: `kratos-hooks try <hook> <ctx.json> [options]
-kratos-hooks try <hook> --example <scenario> [options]
-
-Renders the Jsonnet body template that kratos.yml wires for <hook> with the ctx as Kratos's
-top-level argument, sends it to the handler and says what Kratos would do with the answer.
-
-  <hook>               ${HOOK_IDS.join(", ")}
-  <ctx.json>           a ctx as Kratos builds it (flow, identity, request_headers, …)
-  --example [name]     a shipped ctx from kratos/examples (without a name: list them)
-  --config <file>      our JSON config (default: HOOKS_CONFIG_FILE / HOOKS_CONFIG, else the defaults)
-  --kratos <file>      kratos.yml (default: ./kratos/kratos.yml, else the shipped one)
-  --cwd <dir>          Kratos's working directory for relative file:// URLs
-                       (default: the folder of kratos.yml)
-  --url <url>          call a running service (Node or wrangler dev) instead of the in-process
-                       handler, with the auth and headers kratos.yml configures
-${VERSION_HELP}
-  --json               print the report as JSON
-  -h, --help           this help
-
-${EXIT_CODES_HELP}`,
-  doctor: `kratos-hooks doctor [kratos.yml] [options]
-
-Checks a Kratos config for the keys kratos-hooks depends on (identity, schemas, selfservice
-flows and their hooks), the web_hook traps Kratos does not warn about, each identity schema it
-points at, and our routing rules against the schema ids it declares.
-
-  [kratos.yml]         default: ./kratos/kratos.yml, else the shipped one
-  --cwd <dir>          Kratos's working directory for relative file:// URLs
-                       (default: the folder of kratos.yml)
-  --schemas <dir>      also check every *.json in <dir> as an identity schema
-  --config <file>      our JSON config whose routing rules to check (default: as the server)
-  --gateway <url>      the gateway's public URL: warn unless serve.public.base_url is it
-                       (without it, GATEWAY_KRATOS_URL in the environment: warn when
-                       base_url is Kratos's own address)
-${VERSION_HELP}
-  --json               print the findings as JSON
-  -h, --help           this help
-
-One line per finding: file:line  severity  path  message  (fix: …).
-${EXIT_CODES_HELP}`,
-  backfill: `kratos-hooks backfill --admin-url <url> [options]
-
-Runs the registration-after policies (phone normalization, schema routing, deny rules) on every
-identity Kratos already stores, through its admin API, and writes what they change with JSON
-Patch. Identities whose phones normalize to the same number (collisions) are not written.
-One report line per identity (JSON Lines, mode 0600: it holds personal data).
-
-  --admin-url <url>    Kratos's admin API, e.g. http://127.0.0.1:4434 (required)
-  --token <token>      a bearer token for it (default: KRATOS_ADMIN_TOKEN; Ory Network, or a
-                       protected admin API)
-  --region <CC>        read national numbers in this region (default: normalizePhone.defaultRegion;
-                       with neither they are reported invalid, reason region_required)
-  --dry-run            write nothing; report what a real run would do (would_update)
-  --report <file>      default: backfill-<UTC time>.jsonl here; the checkpoint is <file>.checkpoint
-  --concurrency <n>    re-reads and writes in flight (default 4); listing is one page at a time
-  --config <file>      our JSON config (default: HOOKS_CONFIG_FILE / HOOKS_CONFIG, else the defaults)
-  --resume <file>      go on from a checkpoint, appending to its report
-  -h, --help           this help
-
-Statuses: updated (would_update), unchanged, invalid, collision, denied, failed.
-${EXIT_CODES_HELP}`,
-  dev: `kratos-hooks dev [options]
-
-Runs the whole local stack in one command, no Docker, until Ctrl-C: Ory Kratos with
-kratos/kratos.yml (its serve.public.base_url is the gateway), our hooks and the gateway in front
-of Kratos's public API (the server \`npm start\` runs, with the same environment: HOOKS_CONFIG_FILE,
-HOOKS_CONFIG, HOOKS_API_KEYS, LOG_LEVEL), and a courier sink that prints every SMS and email with
-its code. Prints the URLs and a curl registration and login through the gateway.
-
-Your own service (policies and gateway rules in TypeScript) instead of ours:
-  --entry <file>       run <file> (.ts or .js) with \`tsx watch\`, rerun when it or a file it
-                       imports changes. It calls serve() from kratos-hooks/node, which reads
-                       the environment dev sets (PORT, HOST, GATEWAY_KRATOS_URL, GATEWAY_PORT)
-                       and the variables above; dev says when it is ready again. tsx: your
-                       project's (\`init\` adds it; else \`npm install --save-dev tsx\`)
-  --config <kratos.yml> your Kratos config instead of the shipped one (with --entry and no
-                       --config: ./kratos/kratos.yml when there is one, as \`init\` writes it).
-                       Kratos runs in its folder, so relative file:// URLs (identity schemas,
-                       Jsonnet) resolve from there. dev moves only the shipped addresses of the
-                       hooks (http://127.0.0.1:8787) and the sink (http://127.0.0.1:4480) to the
-                       ports given, in a copy, and sets serve.public/admin and the DSN through
-                       Kratos's environment; the banner says what it used and changed
-
-Kratos: KRATOS_BIN if set, else the cached build, else built from its Go module into
-~/.cache/kratos-hooks (needs Go 1.23+ and gcc, once, a few minutes). It prints the release the
-binary reports (\`kratos version\`).
-
-  --kratos-version <v> run this tested release (${TESTED_KRATOS_VERSIONS.join(", ")}): KRATOS_BIN_V… if set, else
-                       the cache, a build (v1.3.1) or the provided archive (v26.2.0); with
-                       KRATOS_BIN, that binary must report <v>
-  --hooks-port <n>     the hooks (default 8787)
-  --gateway-port <n>   the gateway, Kratos's public URL for clients (default 4455)
-  --public-port <n>    Kratos's own public API, called by the gateway (default 4433)
-  --admin-port <n>     Kratos's admin API (default 4434)
-  --sink-port <n>      the courier sink kratos.yml sends SMS and email to (default 4480)
-  --dsn <dsn>          Kratos's database: memory (default), a DSN, or a file path for SQLite
-                       on disk (migrated at start)
-  -h, --help           this help
-
-Everything listens on 127.0.0.1. Kratos's and the server's logs go to files (path printed).
-It exits 0 when stopped by Ctrl-C or SIGTERM, 1 when a part fails to start or stops by itself.
-
-${EXIT_CODES_HELP}`,
-  shield: `kratos-hooks shield status <identifier> [options]
-kratos-hooks shield unlock <identifier> [options]
-
-The gateway's shield (docs/shield.md): status prints an identifier's failed logins, whether it is
-locked and the codes sent to it; unlock forgets its failed logins and its SMS budget, on every
-client. The identifier is read as the gateway reads a login's: E.164 for a phone number (a
-national one in --region, else normalizePhone.defaultRegion), else trimmed and lower-cased.
-
-A CLI cannot reach the service's memory, so it asks the running service, or Redis:
-  --url <url>          the service's hooks listener (default ${DEFAULT_HOOKS_URL}), its
-                       authenticated admin route; the key from HOOKS_API_KEY, else the first of
-                       HOOKS_API_KEYS. The gateway's listener has no such route
-  --insecure           send the key over plain http to another machine (refused without it)
-  --redis <url>        GATEWAY_SHIELD_REDIS_URL's Redis, directly: needs GATEWAY_SHIELD_SECRET,
-                       the service's own, and its config (HOOKS_CONFIG_FILE / HOOKS_CONFIG)
-  --config <file>      with --redis: our JSON config (default: HOOKS_CONFIG_FILE / HOOKS_CONFIG)
-  --region <CC>        read a national number in this region
-  --json               print the answer as JSON: {failures, locked, reset_at, sms_sent} or
-                       {unlocked: true}
-  -h, --help           this help
-
-The identifier goes in the request's body, never its URL, and the service logs only its pseudonym.
-
-${EXIT_CODES_HELP}`,
-  init: `kratos-hooks init [dir] [options]
-
-Writes a new project that runs kratos-hooks with a policy and a gateway rule of your own, ready
-for \`npm install\`, \`npm test\` and \`npm start\`: an ESM package.json (kratos-hooks, TypeScript,
-tsx, vitest), a strict tsconfig.json, src/server.ts calling serve() from kratos-hooks/node,
-src/policies/tag-signup.ts with its test (kratos-hooks/testing), src/gateway/log-submissions.ts,
-this package's kratos/ (kratos.yml, its Jsonnet bodies) and schemas/ to edit, .env.example,
-.gitignore, and a README.md that says what to do next.
-
-  [dir]                the project's folder, created if missing (default: the current folder).
-                       It must be empty: init never overwrites. Its name names the package
-  --worker             a Cloudflare Worker instead: src/worker.ts calling createWorker() from
-                       kratos-hooks/worker, wrangler.toml, .dev.vars (HOOKS_DEV_MODE=true, for
-                       \`wrangler dev\` only, never deployed) and tests that run in workerd
-  --json               print what was written as JSON
-  -h, --help           this help
-
-${EXIT_CODES_HELP}`,
-  config: `kratos-hooks config check [file] [options]
-
-Validates our configuration with the messages the server prints at start. With [file], checks
-it as HOOKS_CONFIG_FILE; without, checks what the server would read from the environment
-(HOOKS_CONFIG_FILE, HOOKS_CONFIG, HOOKS_API_KEYS, LOG_LEVEL, PORT).
-
-  --json               print the result as JSON
-  -h, --help           this help
-
-${EXIT_CODES_HELP}`,
-};
+import { EXIT, PACKAGE_ROOT, UsageError } from "./usage.js";
 
 /** `doctor` and `try`: which Kratos release to judge for (src/cli/kratos-version.ts). */
 const VERSION_OPTIONS = { "kratos-version": { type: "string" }, "admin-url": { type: "string" } } satisfies ParseArgsConfig["options"];
@@ -198,7 +20,9 @@ function parse<T extends NonNullable<ParseArgsConfig["options"]>>(args: string[]
   try {
     return parseArgs({ args, options: { ...COMMON, ...options }, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    // Node's parseArgs says what was mistyped with an ERR_PARSE_ARGS_* code; anything else is ours.
+    if (String((error as NodeJS.ErrnoException).code).startsWith("ERR_PARSE_ARGS_")) throw new UsageError((error as Error).message);
+    throw error;
   }
 }
 
@@ -233,159 +57,191 @@ async function withInterrupt<T>(signal: AbortSignal | undefined, work: (signal: 
   }
 }
 
-async function run(argv: string[], { out, err, isTTY = false, signal }: Output): Promise<number> {
+/** What every command gets: the rest of the command line, and where to say things. */
+type Command = (rest: string[], io: Output) => Promise<number>;
+
+function printVersion(out: (text: string) => void): 0 {
+  out(`${(JSON.parse(readFileSync(join(PACKAGE_ROOT, "package.json"), "utf8")) as { version: string }).version}\n`);
+  return 0;
+}
+
+/** `try` and `doctor`: the release to judge for, from --kratos-version or --admin-url, and the other options. */
+async function judgedAndGiven<T extends { "kratos-version"?: string | undefined; "admin-url"?: string | undefined }>(values: T) {
+  const { "kratos-version": _, "admin-url": __, ...given } = values;
+  const version = await resolveJudgedKratos({ version: values["kratos-version"], adminUrl: values["admin-url"] });
+  return { given, version };
+}
+
+async function tryCommand(rest: string[], { out }: Output): Promise<number> {
+  const { values, positionals } = parse(withBareExample(rest), {
+    example: { type: "string" },
+    config: { type: "string" },
+    kratos: { type: "string" },
+    cwd: { type: "string" },
+    url: { type: "string" },
+    ...VERSION_OPTIONS,
+  });
+  if (values.help) return help(out, "try");
+  tooMany(positionals, 2, "kratos-hooks try <hook> <ctx.json>");
+  const [hook, ctxFile] = positionals;
+  if (hook === undefined) throw new UsageError(`name a hook: ${HOOK_IDS.join(", ")}`);
+  if (ctxFile !== undefined && values.example !== undefined) throw new UsageError("give either a ctx file or --example, not both");
+  if (values.example === "") return listExamples(hook, out);
+  const { given, version } = await judgedAndGiven(values);
+  const report = await runTry({ hook, ctxFile, ...given, version });
+  out(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatTry(report));
+  return report.exitCode;
+}
+
+async function doctorCommand(rest: string[], { out }: Output): Promise<number> {
+  const { values, positionals } = parse(rest, {
+    cwd: { type: "string" },
+    schemas: { type: "string" },
+    config: { type: "string" },
+    gateway: { type: "string" },
+    ...VERSION_OPTIONS,
+  });
+  if (values.help) return help(out, "doctor");
+  tooMany(positionals, 1, "kratos-hooks doctor [kratos.yml]");
+  const { given, version } = await judgedAndGiven(values);
+  const report = runDoctor({ kratos: positionals[0], ...given, version, gatewayUpstream: process.env.GATEWAY_KRATOS_URL });
+  out(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatDoctor(report));
+  return report.exitCode;
+}
+
+async function configCommand(rest: string[], { out }: Output): Promise<number> {
+  const [sub, ...more] = rest;
+  if (sub === "--help" || sub === "-h" || sub === undefined) {
+    if (sub === undefined) throw new UsageError("usage: kratos-hooks config check [file]");
+    return help(out, "config");
+  }
+  if (sub !== "check") throw new UsageError(`unknown config command "${sub}"; usage: kratos-hooks config check [file]`);
+  const { values, positionals } = parse(more, {});
+  if (values.help) return help(out, "config");
+  tooMany(positionals, 1, "kratos-hooks config check [file]");
+  const report = runConfigCheck(positionals[0]);
+  out(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatConfigCheck(report));
+  return report.exitCode;
+}
+
+async function backfillCommand(rest: string[], { out, err, isTTY = false, signal }: Output): Promise<number> {
+  const { values, positionals } = parse(rest, {
+    "admin-url": { type: "string" },
+    token: { type: "string" },
+    region: { type: "string" },
+    "dry-run": { type: "boolean" },
+    report: { type: "string" },
+    concurrency: { type: "string" },
+    config: { type: "string" },
+    resume: { type: "string" },
+  });
+  if (values.help) return help(out, "backfill");
+  tooMany(positionals, 0, "kratos-hooks backfill --admin-url <url> [options]");
+  const args = {
+    adminUrl: values["admin-url"],
+    token: values.token,
+    region: values.region,
+    dryRun: values["dry-run"],
+    report: values.report,
+    concurrency: values.concurrency,
+    config: values.config,
+    resume: values.resume,
+  };
+  // Loaded on use: the admin API client (@ory/client, axios) is the backfill's alone.
+  const backfill = await import("./backfill.js");
+  return withInterrupt(signal, (abort) => backfill.backfillCommand(args, { out, err, isTTY, signal: abort }, process.env));
+}
+
+async function devCommand(rest: string[], { out, err, signal }: Output): Promise<number> {
+  const { values, positionals } = parse(rest, {
+    "hooks-port": { type: "string" },
+    "gateway-port": { type: "string" },
+    "public-port": { type: "string" },
+    "admin-port": { type: "string" },
+    "sink-port": { type: "string" },
+    dsn: { type: "string" },
+    "kratos-version": { type: "string" },
+    entry: { type: "string" },
+    config: { type: "string" },
+  });
+  if (values.help) return help(out, "dev");
+  tooMany(positionals, 0, "kratos-hooks dev [options]");
+  const dev = await import("./dev.js");
+  const args = {
+    hooksPort: values["hooks-port"],
+    gatewayPort: values["gateway-port"],
+    publicPort: values["public-port"],
+    adminPort: values["admin-port"],
+    sinkPort: values["sink-port"],
+    dsn: values.dsn,
+    kratosVersion: values["kratos-version"],
+    entry: values.entry,
+    config: values.config,
+  };
+  return dev.devCommand(args, { out, err, color: process.stdout.isTTY === true, ...(signal && { signal }) });
+}
+
+async function initCommand(rest: string[], { out }: Output): Promise<number> {
+  const { values, positionals } = parse(rest, { worker: { type: "boolean" } });
+  if (values.help) return help(out, "init");
+  tooMany(positionals, 1, "kratos-hooks init [dir] [--worker]");
+  const { formatInit, runInit } = await import("./init.js");
+  const report = runInit({ dir: positionals[0], worker: values.worker });
+  out(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatInit(report));
+  return EXIT.ok;
+}
+
+async function shieldCliCommand(rest: string[], { out, err }: Output): Promise<number> {
+  const usage = "kratos-hooks shield status|unlock <identifier> [--url <url> | --redis <url>]";
+  const [sub, ...more] = rest;
+  if (sub === "--help" || sub === "-h") return help(out, "shield");
+  if (sub !== "status" && sub !== "unlock") {
+    throw new UsageError(sub === undefined ? `usage: ${usage}` : `unknown shield command "${sub}"; usage: ${usage}`);
+  }
+  const { values, positionals } = parse(more, {
+    url: { type: "string" },
+    redis: { type: "string" },
+    region: { type: "string" },
+    insecure: { type: "boolean" },
+    config: { type: "string" },
+  });
+  if (values.help) return help(out, "shield");
+  tooMany(positionals, 1, usage);
+  const [identifier] = positionals;
+  if (identifier === undefined) throw new UsageError(`name the identifier (a phone number, an email, a username); usage: ${usage}`);
+  return shieldCommand({ action: sub, identifier, ...values }, { out, err }, process.env);
+}
+
+/** The commands by name; `help`, `--help` and `--version` are run's own. */
+const COMMANDS: Record<string, Command> = {
+  try: tryCommand,
+  doctor: doctorCommand,
+  config: configCommand,
+  backfill: backfillCommand,
+  dev: devCommand,
+  init: initCommand,
+  shield: shieldCliCommand,
+};
+
+async function run(argv: string[], io: Output): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined) {
-    err(HELP.main);
+    io.err(HELP.main);
     return EXIT.usage;
   }
   if (command === "help" || command === "--help" || command === "-h") {
     const topic = command === "help" ? rest[0] : undefined;
-    out(topic !== undefined && topic in HELP ? HELP[topic as keyof typeof HELP] : HELP.main);
+    io.out(topic !== undefined && topic in HELP ? HELP[topic as keyof typeof HELP] : HELP.main);
     return 0;
   }
-  if (command === "--version" || command === "-v") {
-    out(`${(JSON.parse(readFileSync(join(PACKAGE_ROOT, "package.json"), "utf8")) as { version: string }).version}\n`);
-    return 0;
+  if (command === "--version" || command === "-v") return printVersion(io.out);
+  const handler = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+  if (handler === undefined) {
+    throw new UsageError(
+      `unknown command "${command}"; the commands are: init, try, doctor, config check, backfill, dev, shield (see kratos-hooks --help)`,
+    );
   }
-  if (command === "try") {
-    const { values, positionals } = parse(withBareExample(rest), {
-      example: { type: "string" },
-      config: { type: "string" },
-      kratos: { type: "string" },
-      cwd: { type: "string" },
-      url: { type: "string" },
-      ...VERSION_OPTIONS,
-    });
-    if (values.help) return help(out, "try");
-    tooMany(positionals, 2, "kratos-hooks try <hook> <ctx.json>");
-    const [hook, ctxFile] = positionals;
-    if (hook === undefined) throw new UsageError(`name a hook: ${HOOK_IDS.join(", ")}`);
-    if (ctxFile !== undefined && values.example !== undefined) throw new UsageError("give either a ctx file or --example, not both");
-    if (values.example === "") return listExamples(hook, out);
-    const { "kratos-version": _, "admin-url": __, ...given } = values;
-    const version = await resolveJudgedKratos({ version: values["kratos-version"], adminUrl: values["admin-url"] });
-    const report = await runTry({ hook, ctxFile, ...given, version });
-    out(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatTry(report));
-    return report.exitCode;
-  }
-  if (command === "doctor") {
-    const { values, positionals } = parse(rest, {
-      cwd: { type: "string" },
-      schemas: { type: "string" },
-      config: { type: "string" },
-      gateway: { type: "string" },
-      ...VERSION_OPTIONS,
-    });
-    if (values.help) return help(out, "doctor");
-    tooMany(positionals, 1, "kratos-hooks doctor [kratos.yml]");
-    const { "kratos-version": _, "admin-url": __, ...given } = values;
-    const version = await resolveJudgedKratos({ version: values["kratos-version"], adminUrl: values["admin-url"] });
-    const report = runDoctor({ kratos: positionals[0], ...given, version, gatewayUpstream: process.env.GATEWAY_KRATOS_URL });
-    out(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatDoctor(report));
-    return report.exitCode;
-  }
-  if (command === "config") {
-    const [sub, ...more] = rest;
-    if (sub === "--help" || sub === "-h" || sub === undefined) {
-      if (sub === undefined) throw new UsageError("usage: kratos-hooks config check [file]");
-      return help(out, "config");
-    }
-    if (sub !== "check") throw new UsageError(`unknown config command "${sub}"; usage: kratos-hooks config check [file]`);
-    const { values, positionals } = parse(more, {});
-    if (values.help) return help(out, "config");
-    tooMany(positionals, 1, "kratos-hooks config check [file]");
-    const report = runConfigCheck(positionals[0]);
-    out(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatConfigCheck(report));
-    return report.exitCode;
-  }
-  if (command === "backfill") {
-    const { values, positionals } = parse(rest, {
-      "admin-url": { type: "string" },
-      token: { type: "string" },
-      region: { type: "string" },
-      "dry-run": { type: "boolean" },
-      report: { type: "string" },
-      concurrency: { type: "string" },
-      config: { type: "string" },
-      resume: { type: "string" },
-    });
-    if (values.help) return help(out, "backfill");
-    tooMany(positionals, 0, "kratos-hooks backfill --admin-url <url> [options]");
-    const args = {
-      adminUrl: values["admin-url"],
-      token: values.token,
-      region: values.region,
-      dryRun: values["dry-run"],
-      report: values.report,
-      concurrency: values.concurrency,
-      config: values.config,
-      resume: values.resume,
-    };
-    // Loaded on use: the admin API client (@ory/client, axios) is the backfill's alone.
-    const { backfillCommand } = await import("./backfill.js");
-    return withInterrupt(signal, (abort) => backfillCommand(args, { out, err, isTTY, signal: abort }, process.env));
-  }
-  if (command === "dev") {
-    const { values, positionals } = parse(rest, {
-      "hooks-port": { type: "string" },
-      "gateway-port": { type: "string" },
-      "public-port": { type: "string" },
-      "admin-port": { type: "string" },
-      "sink-port": { type: "string" },
-      dsn: { type: "string" },
-      "kratos-version": { type: "string" },
-      entry: { type: "string" },
-      config: { type: "string" },
-    });
-    if (values.help) return help(out, "dev");
-    tooMany(positionals, 0, "kratos-hooks dev [options]");
-    const { devCommand } = await import("./dev.js");
-    const args = {
-      hooksPort: values["hooks-port"],
-      gatewayPort: values["gateway-port"],
-      publicPort: values["public-port"],
-      adminPort: values["admin-port"],
-      sinkPort: values["sink-port"],
-      dsn: values.dsn,
-      kratosVersion: values["kratos-version"],
-      entry: values.entry,
-      config: values.config,
-    };
-    return devCommand(args, { out, err, color: process.stdout.isTTY === true, ...(signal && { signal }) });
-  }
-  if (command === "init") {
-    const { values, positionals } = parse(rest, { worker: { type: "boolean" } });
-    if (values.help) return help(out, "init");
-    tooMany(positionals, 1, "kratos-hooks init [dir] [--worker]");
-    const { formatInit, runInit } = await import("./init.js");
-    const report = runInit({ dir: positionals[0], worker: values.worker });
-    out(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatInit(report));
-    return EXIT.ok;
-  }
-  if (command === "shield") {
-    const usage = "kratos-hooks shield status|unlock <identifier> [--url <url> | --redis <url>]";
-    const [sub, ...more] = rest;
-    if (sub === "--help" || sub === "-h") return help(out, "shield");
-    if (sub !== "status" && sub !== "unlock") {
-      throw new UsageError(sub === undefined ? `usage: ${usage}` : `unknown shield command "${sub}"; usage: ${usage}`);
-    }
-    const { values, positionals } = parse(more, {
-      url: { type: "string" },
-      redis: { type: "string" },
-      region: { type: "string" },
-      insecure: { type: "boolean" },
-      config: { type: "string" },
-    });
-    if (values.help) return help(out, "shield");
-    tooMany(positionals, 1, usage);
-    const [identifier] = positionals;
-    if (identifier === undefined) throw new UsageError(`name the identifier (a phone number, an email, a username); usage: ${usage}`);
-    return shieldCommand({ action: sub, identifier, ...values }, { out, err }, process.env);
-  }
-  throw new UsageError(
-    `unknown command "${command}"; the commands are: init, try, doctor, config check, backfill, dev, shield (see kratos-hooks --help)`,
-  );
+  return handler(rest, io);
 }
 
 const STDIO: Output = {
