@@ -3,7 +3,8 @@ import { isPhoneRegion } from "../core/phone.js";
 import { UsageError } from "./usage.js";
 
 // Its own module, not usage.ts: usage.ts is imported by kratos-binary.ts, which runs standalone
-// (test/cli/kratos-binary.test.ts copies it) and must not need libphonenumber.
+// (test/cli/kratos-binary.test.ts copies it and the modules it imports) and must not need
+// libphonenumber.
 
 /** `--region XX`: a region libphonenumber knows (`de` is DE), or undefined when not given. */
 export function parseRegion(value: string | undefined): CountryCode | undefined {

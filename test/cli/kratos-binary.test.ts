@@ -8,8 +8,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { resolveReportingKratos } from "../../src/cli/kratos-binary.js";
 
 // `npm run kratos:build -- v26.2.0` (src/cli/kratos-binary.ts, compiled): how the e2e runner and
-// the benchmark get Kratos v26.2.0. Run from a copy of the module in a folder of its own, so the
-// tests decide what lies beside the "project" (no shared/ folder, a wrong archive).
+// the benchmark get Kratos v26.2.0. Run from a copy of the module and those it imports in a folder
+// of its own, so the tests decide what lies beside the "project" (no shared/ folder, a wrong archive).
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 let dirs: string[] = [];
@@ -25,7 +25,8 @@ function sandbox(): { root: string; module: string; cache: string } {
   dirs.push(root);
   const cli = join(root, "project", "dist", "src", "cli");
   mkdirSync(cli, { recursive: true });
-  for (const file of ["kratos-binary.js", "usage.js"]) copyFileSync(join(ROOT, "dist/src/cli", file), join(cli, file));
+  for (const file of ["kratos-binary.js", "kratos-build.js", "kratos-cache.js", "kratos-provided.js", "usage.js"])
+    copyFileSync(join(ROOT, "dist/src/cli", file), join(cli, file));
   writeFileSync(join(root, "project", "package.json"), JSON.stringify({ name: "kratos-hooks", type: "module" }));
   return { root, module: join(cli, "kratos-binary.js"), cache: join(root, "cache") };
 }
