@@ -1,5 +1,6 @@
 import { once } from "node:events";
 import { createServer, type Server } from "node:http";
+import { STATUS } from "../core/http-status.js";
 
 /** A message Kratos's courier delivered over HTTP (kratos/courier/*.jsonnet shape the body). */
 export interface CourierMessage {
@@ -17,7 +18,7 @@ export interface CapturedCtx {
 }
 
 export interface SinkOptions {
-  /** Default 0: any free port. `kratos-hooks dev` uses 4480, where kratos.yml's courier points. */
+  /** Default 0: any free port. `kratos-hooks dev` uses its sink port (dev-stack.ts), where kratos.yml's courier points. */
   port?: number;
   host?: string;
   /** Called with each message as it arrives (`kratos-hooks dev` prints it). */
@@ -58,24 +59,26 @@ export class CourierSink {
       req.on("end", () => {
         if (req.url?.startsWith("/ctx/")) {
           ctxs.push({ hook: req.url.slice("/ctx/".length), ctx: JSON.parse(raw) as Record<string, unknown> });
-          res.writeHead(204).end();
+          res.writeHead(STATUS.noContent).end();
           return;
         }
         const channel = req.url === "/sms" ? "sms" : req.url === "/email" ? "email" : undefined;
         if (channel === undefined) {
-          res.writeHead(404).end();
+          res.writeHead(STATUS.notFound).end();
           return;
         }
         let message: CourierMessage;
         try {
           message = { channel, ...(JSON.parse(raw) as Omit<CourierMessage, "channel">) };
-        } catch {
-          res.writeHead(400).end();
+        } catch (error) {
+          // JSON.parse refuses a body that is not JSON with a SyntaxError; anything else is a bug.
+          if (!(error instanceof SyntaxError)) throw error;
+          res.writeHead(STATUS.badRequest).end();
           return;
         }
         messages.push(message);
         options.onMessage?.(message);
-        res.writeHead(200).end();
+        res.writeHead(STATUS.ok).end();
       });
     });
     const host = options.host ?? "127.0.0.1";

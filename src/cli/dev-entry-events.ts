@@ -17,8 +17,9 @@ export class EntryEvents {
     let text = "";
     try {
       text = readFileSync(this.file, "utf8");
-    } catch {
-      // nothing written yet
+    } catch (error) {
+      // The probe creates the file at the entry's first start: until then, nothing written yet.
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
     }
     // Whole lines only: the probe may be writing the next one.
     const end = text.lastIndexOf("\n") + 1;

@@ -42,8 +42,11 @@ function tsxFrom(dir: string): { cli: string; version: string } | undefined {
   try {
     // Node's own lookup: node_modules of `dir` and of each folder above it (npm, pnpm and workspaces alike).
     manifest = createRequire(join(dir, "package.json")).resolve("tsx/package.json");
-  } catch {
-    return undefined;
+  } catch (error) {
+    // No tsx there (or one that hides its package.json); any other failure is not "none found".
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "MODULE_NOT_FOUND" || code === "ERR_PACKAGE_PATH_NOT_EXPORTED") return undefined;
+    throw error;
   }
   const pkg = JSON.parse(readFileSync(manifest, "utf8")) as { version?: string; bin?: string | Record<string, string> };
   const bin = typeof pkg.bin === "string" ? pkg.bin : pkg.bin?.tsx;

@@ -38,6 +38,7 @@ export function signalGroup(child: ChildProcess, name: NodeJS.Signals): void {
   try {
     process.kill(-child.pid, name);
   } catch {
+    // No group to signal (ESRCH: it is gone; EPERM: not ours): signal the child itself.
     child.kill(name);
   }
 }
@@ -54,7 +55,7 @@ export async function stopChild(c: Child, graceMs = 5000): Promise<void> {
     try {
       process.kill(-c.child.pid, "SIGKILL");
     } catch {
-      // the group is gone
+      // ESRCH: the group is gone with the child, as it should be.
     }
   }
 }
@@ -64,6 +65,7 @@ export function tail(file: string, lines = 20): string {
   try {
     return readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
   } catch {
+    // A log not written yet, or removed: a message then goes without its tail.
     return "";
   }
 }
@@ -85,7 +87,7 @@ export async function waitReady(c: Child, url: string, timeoutMs: number, stop?:
       await res.body?.cancel();
       if (res.ok) return;
     } catch {
-      // not listening yet
+      // Refused or timed out: not listening yet; the exit and the deadline above end the wait.
     }
     await new Promise((done) => setTimeout(done, 150));
   }

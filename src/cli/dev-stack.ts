@@ -38,12 +38,6 @@ function devUrl(port: number): string {
   return `http://${DEV_HOST}:${port}`;
 }
 
-/**
- * The addresses the shipped kratos.yml (and `init`'s copy of it) sends hooks and messages to: the
- * default ports, which dev moves in a copy when a flag moves them.
- */
-export const SHIPPED_ADDRESSES = { hooks: devUrl(DEV_PORTS.hooks), sink: devUrl(DEV_PORTS.sink) } as const;
-
 /** The base URL of each part of the stack. */
 export type DevUrls = Record<DevPortName, string>;
 
@@ -88,6 +82,15 @@ export function devStack(args: DevPortArgs): DevStack {
   };
   return { ports, urls };
 }
+
+/** The stack on its default ports: where the shipped kratos.yml and the docs expect each part. */
+export const DEFAULT_DEV_URLS: DevUrls = devStack({}).urls;
+
+/**
+ * The addresses the shipped kratos.yml (and `init`'s copy of it) sends hooks and messages to: the
+ * defaults, which dev moves in a copy when a flag moves them.
+ */
+export const SHIPPED_ADDRESSES = { hooks: DEFAULT_DEV_URLS.hooks, sink: DEFAULT_DEV_URLS.sink } as const;
 
 /** Where dev waits for each part to be ready. */
 export function readinessUrls(urls: DevUrls): { hooks: string; gateway: string; kratos: string } {

@@ -1,5 +1,5 @@
 import { HOOK_IDS } from "../core/hooks.js";
-import { DEV_HOST, DEV_PORTS, SHIPPED_ADDRESSES } from "./dev-stack.js";
+import { DEFAULT_DEV_URLS, DEV_HOST, DEV_PORTS, SHIPPED_ADDRESSES } from "./dev-stack.js";
 import { TESTED_KRATOS_VERSIONS } from "./kratos-binary.js";
 import { DEFAULT_KRATOS_VERSION } from "./kratos-version.js";
 import { DEFAULT_HOOKS_URL } from "./shield.js";
@@ -77,7 +77,7 @@ identity Kratos already stores, through its admin API, and writes what they chan
 Patch. Identities whose phones normalize to the same number (collisions) are not written.
 One report line per identity (JSON Lines, mode 0600: it holds personal data).
 
-  --admin-url <url>    Kratos's admin API, e.g. http://127.0.0.1:4434 (required)
+  --admin-url <url>    Kratos's admin API, e.g. ${DEFAULT_DEV_URLS.admin} (required)
   --token <token>      a bearer token for it (default: KRATOS_ADMIN_TOKEN; Ory Network, or a
                        protected admin API)
   --region <CC>        read national numbers in this region (default: normalizePhone.defaultRegion;

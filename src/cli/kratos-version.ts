@@ -1,3 +1,6 @@
+import { STATUS } from "../core/http-status.js";
+import { isJsonObject } from "../core/json.js";
+import { DEFAULT_DEV_URLS, DEV_PORTS } from "./dev-stack.js";
 import { TESTED_KRATOS_VERSIONS, type TestedKratosVersion } from "./kratos-binary.js";
 import { UsageError } from "./usage.js";
 
@@ -154,10 +157,12 @@ export async function fetchKratosVersion(adminUrl: string, env: NodeJS.ProcessEn
   try {
     base = new URL(adminUrl);
   } catch {
-    throw new UsageError(`--admin-url: expected Kratos's admin API URL such as http://127.0.0.1:4434, found ${JSON.stringify(adminUrl)}`);
+    throw new UsageError(
+      `--admin-url: expected Kratos's admin API URL such as ${DEFAULT_DEV_URLS.admin}, found ${JSON.stringify(adminUrl)}`,
+    );
   }
   if (base.protocol !== "http:" && base.protocol !== "https:") {
-    throw new UsageError(`--admin-url: expected an http(s) URL such as http://127.0.0.1:4434, found ${base.protocol}`);
+    throw new UsageError(`--admin-url: expected an http(s) URL such as ${DEFAULT_DEV_URLS.admin}, found ${base.protocol}`);
   }
   // Credentials in a URL end up in messages and reports: refused, without repeating them.
   if (base.username !== "" || base.password !== "") {
@@ -177,17 +182,19 @@ export async function fetchKratosVersion(adminUrl: string, env: NodeJS.ProcessEn
     throw new UsageError(`cannot ask Kratos's admin API for its version: ${url} is unreachable (${cause}); start Kratos, ${instead}`);
   }
   const text = await response.text();
-  if (response.status !== 200) {
+  if (response.status !== STATUS.ok) {
     throw new UsageError(
-      `cannot ask Kratos's admin API for its version: ${url} answered ${response.status}; --admin-url must be the admin API (port 4434 by default; the public API has no version endpoint), ${instead}`,
+      `cannot ask Kratos's admin API for its version: ${url} answered ${response.status}; --admin-url must be the admin API (port ${DEV_PORTS.admin} by default; the public API has no version endpoint), ${instead}`,
     );
   }
-  let version: unknown;
+  let body: unknown;
   try {
-    version = (JSON.parse(text) as { version?: unknown }).version;
-  } catch {
-    version = undefined;
+    body = JSON.parse(text);
+  } catch (error) {
+    // Not JSON (a SyntaxError): said below, as an answer without a version.
+    if (!(error instanceof SyntaxError)) throw error;
   }
+  const version = isJsonObject(body) ? body.version : undefined;
   if (typeof version !== "string") {
     throw new UsageError(`cannot ask Kratos's admin API for its version: ${url} answered 200 without {"version": "…"}; ${instead}`);
   }
