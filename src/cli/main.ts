@@ -72,7 +72,7 @@ async function judgedAndGiven<T extends { "kratos-version"?: string | undefined;
   return { given, version };
 }
 
-async function tryCommand(rest: string[], { out }: Output): Promise<number> {
+async function cliTry(rest: string[], { out }: Output): Promise<number> {
   const { values, positionals } = parse(withBareExample(rest), {
     example: { type: "string" },
     config: { type: "string" },
@@ -93,7 +93,7 @@ async function tryCommand(rest: string[], { out }: Output): Promise<number> {
   return report.exitCode;
 }
 
-async function doctorCommand(rest: string[], { out }: Output): Promise<number> {
+async function cliDoctor(rest: string[], { out }: Output): Promise<number> {
   const { values, positionals } = parse(rest, {
     cwd: { type: "string" },
     schemas: { type: "string" },
@@ -109,7 +109,7 @@ async function doctorCommand(rest: string[], { out }: Output): Promise<number> {
   return report.exitCode;
 }
 
-async function configCommand(rest: string[], { out }: Output): Promise<number> {
+async function cliConfig(rest: string[], { out }: Output): Promise<number> {
   const [sub, ...more] = rest;
   if (sub === "--help" || sub === "-h" || sub === undefined) {
     if (sub === undefined) throw new UsageError("usage: kratos-hooks config check [file]");
@@ -124,7 +124,7 @@ async function configCommand(rest: string[], { out }: Output): Promise<number> {
   return report.exitCode;
 }
 
-async function backfillCommand(rest: string[], { out, err, isTTY = false, signal }: Output): Promise<number> {
+async function cliBackfill(rest: string[], { out, err, isTTY = false, signal }: Output): Promise<number> {
   const { values, positionals } = parse(rest, {
     "admin-url": { type: "string" },
     token: { type: "string" },
@@ -148,11 +148,11 @@ async function backfillCommand(rest: string[], { out, err, isTTY = false, signal
     resume: values.resume,
   };
   // Loaded on use: the admin API client (@ory/client, axios) is the backfill's alone.
-  const backfill = await import("./backfill.js");
-  return withInterrupt(signal, (abort) => backfill.backfillCommand(args, { out, err, isTTY, signal: abort }, process.env));
+  const { backfillCommand } = await import("./backfill.js");
+  return withInterrupt(signal, (abort) => backfillCommand(args, { out, err, isTTY, signal: abort }, process.env));
 }
 
-async function devCommand(rest: string[], { out, err, signal }: Output): Promise<number> {
+async function cliDev(rest: string[], { out, err, signal }: Output): Promise<number> {
   const { values, positionals } = parse(rest, {
     "hooks-port": { type: "string" },
     "gateway-port": { type: "string" },
@@ -166,7 +166,7 @@ async function devCommand(rest: string[], { out, err, signal }: Output): Promise
   });
   if (values.help) return help(out, "dev");
   tooMany(positionals, 0, "kratos-hooks dev [options]");
-  const dev = await import("./dev.js");
+  const { devCommand } = await import("./dev.js");
   const args = {
     hooksPort: values["hooks-port"],
     gatewayPort: values["gateway-port"],
@@ -178,10 +178,10 @@ async function devCommand(rest: string[], { out, err, signal }: Output): Promise
     entry: values.entry,
     config: values.config,
   };
-  return dev.devCommand(args, { out, err, color: process.stdout.isTTY === true, ...(signal && { signal }) });
+  return devCommand(args, { out, err, color: process.stdout.isTTY === true, ...(signal && { signal }) });
 }
 
-async function initCommand(rest: string[], { out }: Output): Promise<number> {
+async function cliInit(rest: string[], { out }: Output): Promise<number> {
   const { values, positionals } = parse(rest, { worker: { type: "boolean" } });
   if (values.help) return help(out, "init");
   tooMany(positionals, 1, "kratos-hooks init [dir] [--worker]");
@@ -191,7 +191,7 @@ async function initCommand(rest: string[], { out }: Output): Promise<number> {
   return EXIT.ok;
 }
 
-async function shieldCliCommand(rest: string[], { out, err }: Output): Promise<number> {
+async function cliShield(rest: string[], { out, err }: Output): Promise<number> {
   const usage = "kratos-hooks shield status|unlock <identifier> [--url <url> | --redis <url>]";
   const [sub, ...more] = rest;
   if (sub === "--help" || sub === "-h") return help(out, "shield");
@@ -214,13 +214,13 @@ async function shieldCliCommand(rest: string[], { out, err }: Output): Promise<n
 
 /** The commands by name; `help`, `--help` and `--version` are run's own. */
 const COMMANDS: Record<string, Command> = {
-  try: tryCommand,
-  doctor: doctorCommand,
-  config: configCommand,
-  backfill: backfillCommand,
-  dev: devCommand,
-  init: initCommand,
-  shield: shieldCliCommand,
+  try: cliTry,
+  doctor: cliDoctor,
+  config: cliConfig,
+  backfill: cliBackfill,
+  dev: cliDev,
+  init: cliInit,
+  shield: cliShield,
 };
 
 async function run(argv: string[], io: Output): Promise<number> {
