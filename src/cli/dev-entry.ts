@@ -7,7 +7,7 @@ import { readKratosConfig } from "./kratos-config.js";
 import { displayPath, PACKAGE_ROOT, UsageError } from "./usage.js";
 
 // `kratos-hooks dev --entry <file>` and `--config <kratos.yml>`: which service and which Kratos
-// config dev runs. The processes themselves are dev.ts's.
+// config dev runs. The processes themselves are dev-service.ts's and dev-run.ts's.
 
 const ENTRY_EXTENSIONS = [".ts", ".mts", ".cts", ".js", ".mjs", ".cjs"];
 
