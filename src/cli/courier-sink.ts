@@ -1,6 +1,7 @@
 import { once } from "node:events";
 import { createServer, type Server } from "node:http";
 import { STATUS } from "../core/http-status.js";
+import { isJsonObject } from "../core/json.js";
 
 /** A message Kratos's courier delivered over HTTP (kratos/courier/*.jsonnet shape the body). */
 export interface CourierMessage {
@@ -23,6 +24,18 @@ export interface SinkOptions {
   host?: string;
   /** Called with each message as it arrives (`kratos-hooks dev` prints it). */
   onMessage?: (message: CourierMessage) => void;
+}
+
+/** A body that is a JSON object, or undefined: the sink answers anything else 400 and goes on. */
+function jsonBody(raw: string): Record<string, unknown> | undefined {
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    return isJsonObject(parsed) ? parsed : undefined;
+  } catch (error) {
+    // JSON.parse refuses a body that is not JSON with a SyntaxError; anything else is a bug.
+    if (!(error instanceof SyntaxError)) throw error;
+    return undefined;
+  }
 }
 
 /**
@@ -58,7 +71,12 @@ export class CourierSink {
       });
       req.on("end", () => {
         if (req.url?.startsWith("/ctx/")) {
-          ctxs.push({ hook: req.url.slice("/ctx/".length), ctx: JSON.parse(raw) as Record<string, unknown> });
+          const ctx = jsonBody(raw);
+          if (ctx === undefined) {
+            res.writeHead(STATUS.badRequest).end();
+            return;
+          }
+          ctxs.push({ hook: req.url.slice("/ctx/".length), ctx });
           res.writeHead(STATUS.noContent).end();
           return;
         }
@@ -67,15 +85,12 @@ export class CourierSink {
           res.writeHead(STATUS.notFound).end();
           return;
         }
-        let message: CourierMessage;
-        try {
-          message = { channel, ...(JSON.parse(raw) as Omit<CourierMessage, "channel">) };
-        } catch (error) {
-          // JSON.parse refuses a body that is not JSON with a SyntaxError; anything else is a bug.
-          if (!(error instanceof SyntaxError)) throw error;
+        const body = jsonBody(raw);
+        if (body === undefined) {
           res.writeHead(STATUS.badRequest).end();
           return;
         }
+        const message: CourierMessage = { channel, ...(body as Omit<CourierMessage, "channel">) };
         messages.push(message);
         options.onMessage?.(message);
         res.writeHead(STATUS.ok).end();
