@@ -231,7 +231,7 @@ async function run(argv: string[], io: Output): Promise<number> {
   }
   if (command === "help" || command === "--help" || command === "-h") {
     const topic = command === "help" ? rest[0] : undefined;
-    io.out(topic !== undefined && topic in HELP ? HELP[topic as keyof typeof HELP] : HELP.main);
+    io.out(topic !== undefined && Object.hasOwn(HELP, topic) ? HELP[topic as keyof typeof HELP] : HELP.main);
     return 0;
   }
   if (command === "--version" || command === "-v") return printVersion(io.out);

@@ -47,6 +47,14 @@ describe("one exit-code table for every command", () => {
     },
   );
 
+  it.each(["toString", "constructor", "__proto__", "no-such-command"])("help %s prints the main help and exits 0", async (topic) => {
+    const main = await cli("--help");
+    const run = await cli("help", topic);
+    expect(run.code).toBe(EXIT.ok);
+    expect(run.stderr).toBe("");
+    expect(run.stdout).toBe(main.stdout);
+  });
+
   it("docs/cli.md shows the same table", () => {
     expect(readFileSync(join(ROOT, "docs/cli.md"), "utf8")).toContain(EXIT_CODES_HELP);
   });
