@@ -139,8 +139,11 @@ export function kratosEnv(stack: DevStack, dsn: string, env: NodeJS.ProcessEnv):
   };
 }
 
-/** Whether something can listen on `portNumber` on the dev host now. */
-async function portIsFree(portNumber: number): Promise<boolean> {
+/**
+ * Why nothing can listen on `portNumber` on the dev host now (the listen error's code, `EADDRINUSE`
+ * when something already does), or undefined when the port is free.
+ */
+async function portProblem(portNumber: number): Promise<string | undefined> {
   const server = createServer();
   server.listen(portNumber, DEV_HOST);
   try {
@@ -150,19 +153,27 @@ async function portIsFree(portNumber: number): Promise<boolean> {
         throw error;
       }),
     ]);
-  } catch {
-    // Any listen error (EADDRINUSE, EACCES…) means dev cannot use the port; the caller says which flag moves it.
-    return false;
+  } catch (error) {
+    // Any listen error means dev cannot use the port; its code says why, the caller which flag moves it.
+    return (error as NodeJS.ErrnoException).code ?? "EUNKNOWN";
   }
   server.close();
   await once(server, "close");
-  return true;
+  return undefined;
 }
 
-/** The first part of the stack whose port is taken, in flag order, or undefined when all are free. */
-export async function takenPort(stack: DevStack): Promise<DevPortName | undefined> {
+/** A port of the stack dev cannot listen on, and why. */
+export interface PortProblem {
+  name: DevPortName;
+  /** The listen error's code: `EADDRINUSE`, `EACCES`, … */
+  code: string;
+}
+
+/** The first part of the stack whose port cannot be used, in flag order, or undefined when all are free. */
+export async function takenPort(stack: DevStack): Promise<PortProblem | undefined> {
   for (const name of Object.keys(stack.ports) as DevPortName[]) {
-    if (!(await portIsFree(stack.ports[name]))) return name;
+    const code = await portProblem(stack.ports[name]);
+    if (code !== undefined) return { name, code };
   }
   return undefined;
 }

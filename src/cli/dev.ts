@@ -39,8 +39,12 @@ async function findWhatRuns(
   const service = chooseDevService(wanted.entry);
   const taken = await takenPort(stack);
   if (taken !== undefined) {
+    const { name, code } = taken;
+    const where = `port ${stack.ports[name]} on ${DEV_HOST}`;
     throw new DevStartError(
-      `port ${stack.ports[taken]} on ${DEV_HOST} is in use; stop what listens there or pick another with ${PORT_FLAG[taken]}`,
+      code === "EADDRINUSE"
+        ? `${where} is in use; stop what listens there or pick another with ${PORT_FLAG[name]}`
+        : `${where} cannot be listened on (${code}); pick another with ${PORT_FLAG[name]}`,
     );
   }
   return { stack, service, kratos: findDevKratos(wanted.kratosVersion, err) };

@@ -71,7 +71,7 @@ function goBuild(dir: string, name: string, pkg: string, flags: string[]): numbe
   if (result.status !== 0) {
     rmSync(partial, { force: true });
     if (result.error) throw noGo(result.error.message);
-    throw new Error(`go build of ${pkg} failed (exit ${result.status ?? result.signal}); see the go output above`);
+    throw new KratosToolchainError(`go build of ${pkg} failed (exit ${result.status ?? result.signal}); see the go output above`);
   }
   renameSync(partial, join(dir, name));
   return Math.round((Date.now() - started) / 1000);

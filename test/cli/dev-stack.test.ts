@@ -1,10 +1,22 @@
+import { once } from "node:events";
 import { readFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_DEV_URLS, DEV_PORTS, devStack, kratosEnv, readinessUrls, SHIPPED_ADDRESSES, serviceEnv } from "../../src/cli/dev-stack.js";
+import {
+  DEFAULT_DEV_URLS,
+  DEV_PORTS,
+  devStack,
+  kratosEnv,
+  readinessUrls,
+  SHIPPED_ADDRESSES,
+  serviceEnv,
+  takenPort,
+} from "../../src/cli/dev-stack.js";
 import { HELP } from "../../src/cli/help.js";
 import { UsageError } from "../../src/cli/usage.js";
 import { ROOT } from "../support/cli.js";
+import { freePort } from "../support/ports.js";
 
 // The dev stack's ports and addresses, computed in one place (src/cli/dev-stack.ts).
 
@@ -44,5 +56,29 @@ describe("the dev stack", () => {
   it("dev's --help names the defaults the stack uses", () => {
     for (const port of Object.values(DEV_PORTS)) expect(HELP.dev).toContain(`(default ${port})`);
     expect(HELP.dev).toContain(SHIPPED_ADDRESSES.hooks);
+  });
+});
+
+describe("takenPort", () => {
+  it("names the first port something listens on, with the listen error's code; none when all are free", async () => {
+    const holder = createServer().listen(0, "127.0.0.1");
+    await once(holder, "listening");
+    const held = (holder.address() as { port: number }).port;
+    try {
+      const free = [await freePort(), await freePort(), await freePort(), await freePort()];
+      const stack = devStack({
+        hooksPort: String(free[0]),
+        gatewayPort: String(free[1]),
+        publicPort: String(held),
+        adminPort: String(free[2]),
+        sinkPort: String(free[3]),
+      });
+      expect(await takenPort(stack)).toEqual({ name: "public", code: "EADDRINUSE" });
+      holder.close();
+      await once(holder, "close");
+      expect(await takenPort(stack)).toBeUndefined();
+    } finally {
+      holder.close();
+    }
   });
 });
