@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
+import { STATUS } from "../core/http-status.js";
 import type { Metrics } from "../core/metrics.js";
 import type { ConnectionEvents } from "./node-connections.js";
 
@@ -8,19 +9,8 @@ const HOOK_BUCKETS = [0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 
 /** The gateway waits for Kratos: a login is tens of milliseconds, a slow hook behind it seconds. */
 const GATEWAY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 30, 100];
 
-/**
- * Prometheus metrics (prom-client, its text format), every label from a closed set: hook ids,
- * decisions, statuses, message keys, policy names, route templates. No label ever holds a path,
- * an id or a value.
- */
-export function createPrometheusMetrics(): {
-  metrics: Metrics;
-  registry: Registry;
-  /** The events of one listener's connection bounds (`listener`: hooks, gateway, metrics). */
-  connections: (listener: string) => ConnectionEvents;
-} {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+/** The hook calls' metrics, and what records one call in them. */
+function hookCallRecorder(registry: Registry): Metrics["hookCall"] {
   const calls = new Counter({
     name: "kratos_hooks_hook_calls_total",
     help: "Hook calls by hook, decision (continue, patch, deny, timeout, rejected) and HTTP status.",
@@ -52,6 +42,19 @@ export function createPrometheusMetrics(): {
     labelNames: ["hook", "policy"],
     registers: [registry],
   });
+  return ({ hook, decision, status, durationMs, policy, messages }) => {
+    calls.inc({ hook, decision, status: String(status) });
+    duration.observe({ hook }, durationMs / 1000);
+    if (decision === "timeout") overruns.inc({ hook });
+    if (decision === "failed") failures.inc({ hook, policy: policy ?? "none" });
+    // A timeout's or a failure's message is the service's, whichever policy was running.
+    const by = decision === "timeout" ? "budget" : decision === "failed" ? "failure" : (policy ?? "none");
+    for (const key of messages) denials.inc({ key, policy: by });
+  };
+}
+
+/** The gateway's metrics and its shield's, and what records a request or a shield event in them. */
+function gatewayRecorders(registry: Registry): Pick<Metrics, "gatewayRequest" | "shield"> {
   const gatewayRequests = new Counter({
     name: "kratos_hooks_gateway_requests_total",
     help: "Requests through the gateway by route template, status, and whether a phone field was rewritten.",
@@ -77,6 +80,20 @@ export function createPrometheusMetrics(): {
     labelNames: ["flow", "event", "reason"],
     registers: [registry],
   });
+  return {
+    gatewayRequest({ route, status, rewritten, durationMs, refusal }) {
+      gatewayRequests.inc({ route, status: String(status), rewritten: String(rewritten) });
+      if (refusal !== undefined) gatewayRefusals.inc({ reason: refusal });
+      gatewayDuration.observe({ route }, durationMs / 1000);
+    },
+    shield({ event, flow, reason }) {
+      shieldEvents.inc({ flow, event, reason: reason ?? "" });
+    },
+  };
+}
+
+/** The connection bounds' metrics, and the events of one listener's bounds in them. */
+function connectionRecorders(registry: Registry): (listener: string) => ConnectionEvents {
   const shed = new Counter({
     name: "kratos_hooks_connections_shed_total",
     help: "Waiting (idle or silent) connections closed to make room for a new one, by listener and the bound met (per_address, overall).",
@@ -89,38 +106,35 @@ export function createPrometheusMetrics(): {
     labelNames: ["listener", "bound"],
     registers: [registry],
   });
-  return {
-    registry,
-    connections: (listener) => ({
-      shed: (bound) => shed.inc({ listener, bound }),
-      refused: (bound) => refused.inc({ listener, bound }),
-    }),
-    metrics: {
-      hookCall({ hook, decision, status, durationMs, policy, messages }) {
-        calls.inc({ hook, decision, status: String(status) });
-        duration.observe({ hook }, durationMs / 1000);
-        if (decision === "timeout") overruns.inc({ hook });
-        if (decision === "failed") failures.inc({ hook, policy: policy ?? "none" });
-        // A timeout's or a failure's message is the service's, whichever policy was running.
-        const by = decision === "timeout" ? "budget" : decision === "failed" ? "failure" : (policy ?? "none");
-        for (const key of messages) denials.inc({ key, policy: by });
-      },
-      gatewayRequest({ route, status, rewritten, durationMs, refusal }) {
-        gatewayRequests.inc({ route, status: String(status), rewritten: String(rewritten) });
-        if (refusal !== undefined) gatewayRefusals.inc({ reason: refusal });
-        gatewayDuration.observe({ route }, durationMs / 1000);
-      },
-      shield({ event, flow, reason }) {
-        shieldEvents.inc({ flow, event, reason: reason ?? "" });
-      },
-    },
-  };
+  return (listener) => ({
+    shed: (bound) => shed.inc({ listener, bound }),
+    refused: (bound) => refused.inc({ listener, bound }),
+  });
+}
+
+/**
+ * Prometheus metrics (prom-client, its text format), every label from a closed set: hook ids,
+ * decisions, statuses, message keys, policy names, route templates. No label ever holds a path,
+ * an id or a value.
+ */
+export function createPrometheusMetrics(): {
+  metrics: Metrics;
+  registry: Registry;
+  /** The events of one listener's connection bounds (`listener`: hooks, gateway, metrics). */
+  connections: (listener: string) => ConnectionEvents;
+} {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const hookCall = hookCallRecorder(registry);
+  const gateway = gatewayRecorders(registry);
+  const connections = connectionRecorders(registry);
+  return { registry, connections, metrics: { hookCall, ...gateway } };
 }
 
 /** The metrics listener's app: `GET /metrics` in Prometheus's text format, and nothing else. */
 export function createMetricsApp(registry: Registry): Hono {
   const app = new Hono();
   app.get("/metrics", async () => new Response(await registry.metrics(), { headers: { "content-type": registry.contentType } }));
-  app.notFound(() => new Response("not found: the metrics are at /metrics\n", { status: 404 }));
+  app.notFound(() => new Response("not found: the metrics are at /metrics\n", { status: STATUS.notFound }));
   return app;
 }

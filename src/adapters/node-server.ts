@@ -1,15 +1,23 @@
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { getRequestListener, RequestError, type ServerType } from "@hono/node-server";
+import { reasonPhrase, STATUS } from "../core/http-status.js";
 import type { Logger } from "../core/logger.js";
-import { type ConnectionEvents, type ConnectionLimits, limitConnections } from "./node-connections.js";
+import { type ConnectionEvents, type ConnectionLimiter, type ConnectionLimits, limitConnections } from "./node-connections.js";
 
 /** An app as @hono/node-server serves it (`app.fetch`). */
 type Fetch = Parameters<typeof getRequestListener>[0];
 
+/** What Node refuses before any handler sees the request. */
+type ClientErrorStatus =
+  | typeof STATUS.badRequest
+  | typeof STATUS.requestTimeout
+  | typeof STATUS.payloadTooLarge
+  | typeof STATUS.headerFieldsTooLarge;
+
 /** A listener's own error answer (its shape: Kratos's on the gateway, the hooks' own on the hooks). */
 export type ErrorAnswer = (
-  status: 400 | 408 | 413 | 431 | 500 | 503,
+  status: ClientErrorStatus | typeof STATUS.internalError | typeof STATUS.unavailable,
   message: string,
   reason?: string,
 ) => { contentType: string; body: string };
@@ -28,26 +36,29 @@ export interface DrainState {
 
 /** What a readiness probe gets while the process drains, on every listener. */
 function drainingAnswer(): Response {
-  return new Response('{"status":"draining"}', { status: 503, headers: { "content-type": "application/json; charset=utf-8" } });
+  return new Response('{"status":"draining"}', {
+    status: STATUS.unavailable,
+    headers: { "content-type": "application/json; charset=utf-8" },
+  });
 }
 
 /** What Node answers on its own, by `clientError` code: the listener's shape, not Node's bare status line. */
-function clientErrorStatus(code: string | undefined): { status: 400 | 408 | 413 | 431; message: string } {
+function clientErrorStatus(code: string | undefined): { status: ClientErrorStatus; message: string } {
   switch (code) {
     case "ERR_HTTP_REQUEST_TIMEOUT":
-      return { status: 408, message: "The request did not arrive in time." };
+      return { status: STATUS.requestTimeout, message: "The request did not arrive in time." };
     case "HPE_HEADER_OVERFLOW":
-      return { status: 431, message: "The request's header fields are too large." };
+      return { status: STATUS.headerFieldsTooLarge, message: "The request's header fields are too large." };
     case "HPE_CHUNK_EXTENSIONS_OVERFLOW":
-      return { status: 413, message: "The request's chunk extensions are too large." };
+      return { status: STATUS.payloadTooLarge, message: "The request's chunk extensions are too large." };
     default:
-      return { status: 400, message: "The request is not valid HTTP/1.1." };
+      return { status: STATUS.badRequest, message: "The request is not valid HTTP/1.1." };
   }
 }
 
 /** A whole answer as bytes for a socket that no request handler owns: framed, and closing. */
-function rawAnswer(status: number, answer: { contentType: string; body: string }): string {
-  const text = { 400: "Bad Request", 408: "Request Timeout", 413: "Payload Too Large", 431: "Request Header Fields Too Large" }[status];
+function rawAnswer(status: ClientErrorStatus, answer: { contentType: string; body: string }): string {
+  const text = reasonPhrase(status);
   return `HTTP/1.1 ${status} ${text}\r\nContent-Type: ${answer.contentType}\r\nContent-Length: ${Buffer.byteLength(answer.body)}\r\nConnection: close\r\n\r\n${answer.body}`;
 }
 
@@ -70,6 +81,100 @@ const PLAIN_ERROR: ErrorAnswer = (status, message) => ({
   body: JSON.stringify({ error: { code: status, message } }),
 });
 
+/** `fetch`, but for the readiness path while the process drains: that answers 503 at once. */
+function withDrainingReadiness(fetch: Fetch, readinessPath: string | undefined, drain: DrainState): Fetch {
+  return (request, env) => {
+    if (
+      drain.draining &&
+      readinessPath !== undefined &&
+      (request.method === "GET" || request.method === "HEAD") &&
+      new URL(request.url).pathname === readinessPath
+    ) {
+      return drainingAnswer();
+    }
+    return fetch(request, env);
+  };
+}
+
+/**
+ * The app as a Node request listener. A request URL @hono/node-server cannot build (a backslash
+ * in the path, a Host that is not one) is a 400 of ours; an app that throws before it answers
+ * (ours catch their errors) a bare 500.
+ */
+function requestListener(name: string, fetch: Fetch, host: string, logger: Logger, errorAnswer: ErrorAnswer) {
+  const errorResponse = (status: typeof STATUS.badRequest | typeof STATUS.internalError, message: string, reason?: string) => {
+    const answer = errorAnswer(status, message, reason);
+    return new Response(answer.body, { status, headers: { "content-type": answer.contentType, connection: "close" } });
+  };
+  return getRequestListener(fetch, {
+    hostname: host,
+    errorHandler: (error) => {
+      if (error instanceof RequestError) return errorResponse(STATUS.badRequest, "The request target or Host is not valid.", error.message);
+      logger.error({ listener: name, err: { type: (error as Error).name } }, "unhandled error before an answer");
+      return errorResponse(STATUS.internalError, "Internal error.");
+    },
+  });
+}
+
+type Handler = (request: IncomingMessage, response: ServerResponse) => void;
+
+/**
+ * Serves pipelined requests one after the other, as they came (RFC 9112 §9.3.2: only safe
+ * methods may be processed in parallel): Node hands them over at once, and the gateway would
+ * otherwise forward them to Kratos side by side, in any order, over separate connections.
+ */
+function serveInTurn(server: Server, limiter: ConnectionLimiter | undefined, handle: Handler): void {
+  const queues = new WeakMap<Socket, [IncomingMessage, ServerResponse][]>();
+  const next: Handler = (request, response) => {
+    const socket = request.socket;
+    response.once("close", () => {
+      limiter?.finished(socket);
+      const queue = queues.get(socket);
+      const waiting = queue?.shift();
+      if (waiting === undefined) queues.delete(socket);
+      else next(...waiting);
+    });
+    handle(request, response);
+  };
+  server.on("request", (request: IncomingMessage, response: ServerResponse) => {
+    limiter?.started(request.socket);
+    const queue = queues.get(request.socket);
+    if (queue !== undefined) queue.push([request, response]);
+    else {
+      queues.set(request.socket, []);
+      next(request, response);
+    }
+  });
+}
+
+/** The answer to a request on a connection the limiter refused: 503, `Retry-After: 1`, and closing. */
+function refuseConnection(response: ServerResponse, errorAnswer: ErrorAnswer): void {
+  const answer = errorAnswer(STATUS.unavailable, "Too many open connections; try again shortly.");
+  response.writeHead(STATUS.unavailable, {
+    "content-type": answer.contentType,
+    "content-length": Buffer.byteLength(answer.body),
+    connection: "close",
+    "retry-after": "1",
+  });
+  response.end(answer.body);
+}
+
+/** What Node refuses before any handler sees it, answered in the listener's own shape with `Connection: close`. */
+function answerClientErrors(server: Server, errorAnswer: ErrorAnswer): void {
+  server.on("clientError", (error: NodeJS.ErrnoException & { reason?: string }, socket: Socket) => {
+    const pending = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (error.code === "ECONNRESET" || !socket.writable || pending?.headersSent) {
+      socket.destroy();
+      return;
+    }
+    const { status, message } = clientErrorStatus(error.code);
+    // llhttp's reason is a fixed text naming the rule (never the client's bytes).
+    const reason = status === STATUS.badRequest && typeof error.reason === "string" ? error.reason : undefined;
+    socket.end(rawAnswer(status, errorAnswer(status, message, reason)));
+    setTimeout(() => socket.destroy(), 1_000).unref();
+  });
+}
+
 /**
  * Serves one app on one listener. Timeouts: 10 s for request headers, 30 s to receive a request
  * (Kratos gives up on a hook attempt after 30 s; clients of the gateway send small forms), and
@@ -90,31 +195,7 @@ const PLAIN_ERROR: ErrorAnswer = (status, message) => ({
 export function listen(name: string, fetch: Fetch, options: ListenOptions): Promise<Listener> {
   const { port, host, readinessPath, drain, logger } = options;
   const errorAnswer = options.errorAnswer ?? PLAIN_ERROR;
-  const errorResponse = (status: 400 | 500 | 503, message: string, reason?: string) => {
-    const answer = errorAnswer(status, message, reason);
-    return new Response(answer.body, { status, headers: { "content-type": answer.contentType, connection: "close" } });
-  };
-  const served: Fetch = (request, env) => {
-    if (
-      drain.draining &&
-      readinessPath !== undefined &&
-      (request.method === "GET" || request.method === "HEAD") &&
-      new URL(request.url).pathname === readinessPath
-    ) {
-      return drainingAnswer();
-    }
-    return fetch(request, env);
-  };
-  // A request URL @hono/node-server cannot build (a backslash in the path, a Host that is not one)
-  // is a 400 of ours; an app that throws before it answers (ours catch their errors) a bare 500.
-  const app = getRequestListener(served, {
-    hostname: host,
-    errorHandler: (error) => {
-      if (error instanceof RequestError) return errorResponse(400, "The request target or Host is not valid.", error.message);
-      logger.error({ listener: name, err: { type: (error as Error).name } }, "unhandled error before an answer");
-      return errorResponse(500, "Internal error.");
-    },
-  });
+  const app = requestListener(name, withDrainingReadiness(fetch, readinessPath, drain), host, logger, errorAnswer);
   // Node checks these timeouts every `connectionsCheckingInterval` (30 s by default), which would
   // let a slowloris client hold a connection up to 40 s past the 10 s headers limit.
   const server = createServer({
@@ -127,58 +208,13 @@ export function listen(name: string, fetch: Fetch, options: ListenOptions): Prom
     options.connections === undefined
       ? undefined
       : limitConnections(server, options.connections, options.connectionEvents ?? { shed: () => {}, refused: () => {} });
-  // Pipelined requests are served one after the other, as they came (RFC 9112 §9.3.2: only safe
-  // methods may be processed in parallel): Node hands them over at once, and the gateway would
-  // otherwise forward them to Kratos side by side, in any order, over separate connections.
-  const queues = new WeakMap<Socket, [IncomingMessage, ServerResponse][]>();
-  const serveInTurn = (request: IncomingMessage, response: ServerResponse) => {
-    const socket = request.socket;
-    response.once("close", () => {
-      limiter?.finished(socket);
-      const queue = queues.get(socket);
-      const next = queue?.shift();
-      if (next === undefined) queues.delete(socket);
-      else serveInTurn(...next);
-    });
-    handle(request, response);
-  };
-  server.on("request", (request: IncomingMessage, response: ServerResponse) => {
-    limiter?.started(request.socket);
-    const queue = queues.get(request.socket);
-    if (queue !== undefined) queue.push([request, response]);
-    else {
-      queues.set(request.socket, []);
-      serveInTurn(request, response);
-    }
-  });
-  const handle = (request: IncomingMessage, response: ServerResponse) => {
-    if (limiter?.isRefused(request.socket)) {
-      const answer = errorAnswer(503, "Too many open connections; try again shortly.");
-      response.writeHead(503, {
-        "content-type": answer.contentType,
-        "content-length": Buffer.byteLength(answer.body),
-        connection: "close",
-        "retry-after": "1",
-      });
-      response.end(answer.body);
-      return;
-    }
+  serveInTurn(server, limiter, (request, response) => {
+    if (limiter?.isRefused(request.socket)) return refuseConnection(response, errorAnswer);
     // While draining, Node then writes `Connection: close` and ends the connection after this answer.
     if (drain.draining) response.shouldKeepAlive = false;
     void app(request, response);
-  };
-  server.on("clientError", (error: NodeJS.ErrnoException & { reason?: string }, socket: Socket) => {
-    const pending = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-    if (error.code === "ECONNRESET" || !socket.writable || pending?.headersSent) {
-      socket.destroy();
-      return;
-    }
-    const { status, message } = clientErrorStatus(error.code);
-    // llhttp's reason is a fixed text naming the rule (never the client's bytes).
-    const reason = status === 400 && typeof error.reason === "string" ? error.reason : undefined;
-    socket.end(rawAnswer(status, errorAnswer(status, message, reason)));
-    setTimeout(() => socket.destroy(), 1_000).unref();
   });
+  answerClientErrors(server, errorAnswer);
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => {
@@ -188,101 +224,4 @@ export function listen(name: string, fetch: Fetch, options: ListenOptions): Prom
       resolve({ name, server, port: actual });
     });
   });
-}
-
-export interface ShutdownTimes {
-  /** How long every listener goes on serving after the signal (`SHUTDOWN_DRAIN_MS`). */
-  drainMs: number;
-  /** When whatever is left is cut (`SHUTDOWN_TIMEOUT_MS`); after a signal, the process then exits 1. */
-  timeoutMs: number;
-}
-
-/**
- * Stops the listeners: they stop accepting, requests in flight finish, keep-alive connections are
- * closed as they go idle. Resolves true once every one is closed, or false at `timeoutMs`, when
- * whatever is left has been cut.
- */
-export function closeListeners(listeners: readonly Listener[], logger: Logger, timeoutMs: number): Promise<boolean> {
-  logger.info({ listeners: listeners.map((l) => l.name) }, "closing the listeners, finishing in-flight requests");
-  return new Promise((resolve) => {
-    let open = listeners.length;
-    const timers: NodeJS.Timeout[] = [];
-    const done = (clean: boolean) => {
-      for (const timer of timers) clearTimeout(timer);
-      resolve(clean);
-    };
-    if (open === 0) {
-      done(true);
-      return;
-    }
-    timers.push(
-      setTimeout(() => {
-        logger.warn({ timeoutMs }, "in-flight requests did not finish in time; closing connections");
-        for (const { server } of listeners) if ("closeAllConnections" in server) server.closeAllConnections();
-        done(false);
-      }, timeoutMs).unref(),
-    );
-    for (const { server } of listeners) {
-      server.close(() => {
-        open -= 1;
-        if (open === 0) done(true);
-      });
-      // close() only drops connections idle at the time of the call; a keep-alive connection whose
-      // request finishes later would hold the listener until its keep-alive timeout.
-      if ("closeIdleConnections" in server) {
-        server.closeIdleConnections();
-        const idle = setInterval(() => server.closeIdleConnections(), 50).unref();
-        server.once("close", () => clearInterval(idle));
-      }
-    }
-  });
-}
-
-/**
- * The drain, in two steps, for a signal or `close()`:
- * 1. drain: readiness answers 503 so that a load balancer or Kubernetes takes the instance out,
- *    while every listener goes on serving (new connections included) for `drainMs`, each answer
- *    with `Connection: close`;
- * 2. close: `closeListeners`, within what is left of `timeoutMs`.
- *
- * `listeners` is read when the drain ends: one that starts listening during the drain is closed too.
- * Resolves true when everything closed in time.
- */
-export async function drainAndClose(
-  listeners: readonly Listener[],
-  drain: DrainState,
-  logger: Logger,
-  times: ShutdownTimes,
-  reason: string,
-): Promise<boolean> {
-  drain.draining = true;
-  const started = Date.now();
-  logger.info({ reason, drainMs: times.drainMs, timeoutMs: times.timeoutMs }, "draining: readiness answers 503, still serving");
-  if (times.drainMs > 0) await new Promise((resolve) => setTimeout(resolve, times.drainMs));
-  const clean = await closeListeners(listeners, logger, Math.max(0, times.timeoutMs - (Date.now() - started)));
-  logger.info({ clean }, "stopped");
-  return clean;
-}
-
-/**
- * One process-wide shutdown on SIGTERM or SIGINT: `stop(signal)` (the drain, then whatever else
- * the service holds), then the process exits 0, or 1 when the listeners did not close in time.
- * Returns the function that removes the handlers.
- */
-export function stopOnSignals(stop: (signal: string) => Promise<boolean>): () => void {
-  let stopping = false;
-  const handler = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    void stop(signal).then(
-      (clean) => process.exit(clean ? 0 : 1),
-      () => process.exit(1),
-    );
-  };
-  process.on("SIGTERM", handler);
-  process.on("SIGINT", handler);
-  return () => {
-    process.off("SIGTERM", handler);
-    process.off("SIGINT", handler);
-  };
 }

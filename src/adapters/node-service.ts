@@ -1,31 +1,31 @@
 import { DEV_API_KEY } from "../config/env.js";
-import { type NodeSettings, readNodeSettings } from "../config/node-settings.js";
+import { type GatewaySettings, type NodeSettings, readNodeSettings } from "../config/node-settings.js";
 import type { Config } from "../config/schema.js";
+import { STATUS } from "../core/http-status.js";
 import type { Logger } from "../core/logger.js";
+import type { Metrics } from "../core/metrics.js";
 import type { Policy } from "../core/policy.js";
 import { createGateway, type GatewayRule } from "../gateway/app.js";
 import { kratosErrorBody } from "../gateway/kratos-error.js";
-import { randomSecret } from "../gateway/shield/keys.js";
-import { MemoryStore } from "../gateway/shield/memory-store.js";
-import { createShield } from "../gateway/shield/shield.js";
-import type { ShieldStore } from "../gateway/shield/store.js";
 import { createApp } from "../http/app.js";
 import { errorBody } from "../http/errors.js";
-import { createNodeGatewayRuntime, getNodeConnInfo, nodeHmac } from "./node-gateway.js";
+import { createNodeGatewayRuntime, getNodeConnInfo } from "./node-gateway.js";
 import { createPinoLogger } from "./node-logger.js";
 import { createMetricsApp, createPrometheusMetrics } from "./node-metrics.js";
-import { type DrainState, drainAndClose, type ErrorAnswer, type Listener, listen, stopOnSignals } from "./node-server.js";
-import { createRedisShieldStore, type RedisShieldStore } from "./redis-shield-store.js";
+import { type DrainState, type ErrorAnswer, type Listener, type ListenOptions, listen } from "./node-server.js";
+import { createNodeShield, openShieldStore } from "./node-shield.js";
+import { drainAndClose, stopOnSignals } from "./node-shutdown.js";
+import type { RedisShieldStore } from "./redis-shield-store.js";
 import { createShieldAdmin, type Fetch, routeShieldAdmin } from "./shield-admin.js";
 
 /** The hooks listener's own errors: the hooks' error shape (docs/http-api.md). */
 const HOOKS_ERROR_CODES = {
-  400: "bad_request",
-  408: "request_timeout",
-  413: "payload_too_large",
-  431: "headers_too_large",
-  500: "internal_error",
-  503: "unavailable",
+  [STATUS.badRequest]: "bad_request",
+  [STATUS.requestTimeout]: "request_timeout",
+  [STATUS.payloadTooLarge]: "payload_too_large",
+  [STATUS.headerFieldsTooLarge]: "headers_too_large",
+  [STATUS.internalError]: "internal_error",
+  [STATUS.unavailable]: "unavailable",
 } as const;
 const HOOKS_ERROR: ErrorAnswer = (status, message) => ({
   contentType: "application/json; charset=utf-8",
@@ -97,6 +97,134 @@ export class ListenError extends Error {
   }
 }
 
+/** What the service holds as it starts: filled in listener by listener, so a start that fails closes what is up. */
+interface ServiceState {
+  readonly listeners: Listener[];
+  readonly drain: DrainState;
+  /** The shield's admin routes, once the gateway's shield exists; until then the hooks answer 404 there. */
+  shieldAdmin: Fetch | undefined;
+  redisStore: RedisShieldStore | undefined;
+  closeUpstream: (() => void) | undefined;
+}
+
+/** What starting the listeners reads. */
+interface StartContext {
+  readonly settings: NodeSettings;
+  readonly logger: Logger;
+  readonly options: ServeOptions;
+  readonly state: ServiceState;
+  readonly policies: readonly Policy[] | undefined;
+}
+
+/** What the listeners share: the metrics, when on, and each listener's connection bounds. */
+interface Instruments {
+  readonly metrics: Metrics | undefined;
+  readonly bounds: (listener: string) => Pick<ListenOptions, "connections" | "connectionEvents">;
+}
+
+/** The drain and close, then the upstream connections and the shield's Redis connection. */
+async function closeService(state: ServiceState, settings: NodeSettings, logger: Logger, drainMs: number): Promise<boolean> {
+  const clean = await drainAndClose(state.listeners, state.drain, logger, { drainMs, timeoutMs: settings.shutdown.timeoutMs }, "close");
+  state.closeUpstream?.();
+  await state.redisStore?.close();
+  return clean;
+}
+
+/** Only a listener's own failure is a ListenError; anything else is rethrown as it is. */
+function listenErrorOf(error: unknown, host: string): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === undefined || (error as NodeJS.ErrnoException).syscall !== "listen") return error;
+  return new ListenError(code, `cannot listen on ${host} (${code}): ${(error as Error).message}`, { cause: error });
+}
+
+/** The hooks listener, then the gateway's and the metrics listener when configured, in that order. */
+async function startListeners(context: StartContext): Promise<void> {
+  const { settings, logger, state, policies } = context;
+  const { config, connections } = settings;
+  const prometheus = settings.metrics === undefined ? undefined : createPrometheusMetrics();
+  const metrics = prometheus?.metrics;
+  const bounds = (listener: string) => ({ connections, ...(prometheus && { connectionEvents: prometheus.connections(listener) }) });
+  const app = createApp({ config, apiKeys: settings.apiKeys, logger, ...(metrics && { metrics }), ...(policies && { policies }) });
+  // shield admin: `/admin/shield/*` on the hooks listener (authenticated), never the gateway's;
+  // the admin app is set once the gateway's shield exists, else the hooks answer 404.
+  const hooksFetch = routeShieldAdmin(app.fetch, () => state.shieldAdmin);
+  state.listeners.push(
+    await listen("hooks", hooksFetch, {
+      port: settings.port,
+      host: settings.host,
+      readinessPath: "/health",
+      drain: state.drain,
+      logger,
+      errorAnswer: HOOKS_ERROR,
+      ...bounds("hooks"),
+    }),
+  );
+  const { gateway } = settings;
+  if (gateway !== undefined) await startGateway({ ...context, settings: { ...settings, gateway } }, { metrics, bounds });
+  if (prometheus !== undefined && settings.metrics !== undefined) {
+    const { port, host: metricsHost } = settings.metrics;
+    // Scraped through the drain too; it has no readiness path of its own.
+    state.listeners.push(
+      await listen("metrics", createMetricsApp(prometheus.registry).fetch, {
+        port,
+        host: metricsHost,
+        drain: state.drain,
+        logger,
+        ...bounds("metrics"),
+      }),
+    );
+  }
+}
+
+/**
+ * The gateway's listener: its shield (and the shield's admin routes on the hooks listener), the
+ * Node runtime that forwards to Kratos, and the gateway app.
+ */
+async function startGateway(context: StartContext & { settings: { gateway: GatewaySettings } }, instruments: Instruments): Promise<void> {
+  const { settings, logger, options, state } = context;
+  const { config, connections } = settings;
+  const { metrics } = instruments;
+  if (config.gateway.regionFromClientCountry) {
+    logger.warn({}, "gateway.regionFromClientCountry has no source on Node (only Cloudflare Workers knows the client's country); ignored");
+  }
+  const opened = await openShieldStore(settings.gateway, config, logger);
+  state.redisStore = opened?.redis;
+  const shield = opened === undefined ? false : createNodeShield(opened.store, settings.gateway, config);
+  // shield admin: the routes of `kratos-hooks shield status|unlock` (src/adapters/shield-admin.ts).
+  if (shield !== false) state.shieldAdmin = createShieldAdmin({ shield, apiKeys: settings.apiKeys, config, logger }).fetch;
+  const runtime = createNodeGatewayRuntime(settings.gateway.upstream);
+  state.closeUpstream = () => runtime.close();
+  const gateway = createGateway({
+    config,
+    upstream: settings.gateway.upstream,
+    logger,
+    runtime,
+    connInfo: getNodeConnInfo,
+    shield,
+    ...(metrics && { metrics }),
+    ...(options.gatewayRules && { rules: options.gatewayRules }),
+  });
+  // On the gateway every path is Kratos's: its own readiness path is the gateway's during a drain.
+  if (config.gateway.trustForwardedHeaders && connections.perAddress < connections.max) {
+    logger.warn(
+      { perAddress: connections.perAddress },
+      "gateway.trustForwardedHeaders: every connection comes from your proxy's address, which MAX_CONNECTIONS_PER_ADDRESS caps; raise it to MAX_CONNECTIONS if the proxy opens more",
+    );
+  }
+  state.listeners.push(
+    await listen("gateway", gateway.fetch, {
+      port: settings.gateway.port,
+      host: settings.host,
+      readinessPath: "/health/ready",
+      drain: state.drain,
+      logger,
+      errorAnswer: KRATOS_ERROR,
+      ...instruments.bounds("gateway"),
+    }),
+  );
+  logger.info({ upstream: settings.gateway.upstream.origin }, "gateway forwarding to Kratos's public API");
+}
+
 /**
  * Starts the service on Node: settings from the environment (`PORT`, `HOOKS_API_KEYS`,
  * `HOOKS_CONFIG_FILE`, `GATEWAY_KRATOS_URL`, … docs/configuration.md), pino JSON logs on stdout,
@@ -116,166 +244,40 @@ export class ListenError extends Error {
 export async function serve(options: ServeOptions = {}): Promise<RunningService> {
   const settings: NodeSettings = readNodeSettings(options.env ?? process.env);
   const logger = createPinoLogger(settings.logLevel);
-  const { connections } = settings;
   if (settings.usingDevKey) {
     logger.warn(
       {},
       `HOOKS_API_KEYS is not set: accepting only the development key ${DEV_API_KEY}. Set HOOKS_API_KEYS before exposing this service.`,
     );
   }
-  const listeners: Listener[] = [];
-  const drain: DrainState = { draining: false };
-  const { host, config } = settings;
-  const policies = options.policies?.(config);
-  let store: ShieldStore | undefined;
-  let redisStore: RedisShieldStore | undefined;
-  let closeUpstream: (() => void) | undefined;
+  const policies = options.policies?.(settings.config);
+  const state: ServiceState = {
+    listeners: [],
+    drain: { draining: false },
+    shieldAdmin: undefined,
+    redisStore: undefined,
+    closeUpstream: undefined,
+  };
   let closing: Promise<boolean> | undefined;
   let removeSignals = () => {};
   const close = (drainMs = 0): Promise<boolean> => {
     closing ??= (async () => {
       removeSignals();
-      const clean = await drainAndClose(listeners, drain, logger, { drainMs, timeoutMs: settings.shutdown.timeoutMs }, "close");
-      closeUpstream?.();
-      await redisStore?.close();
-      return clean;
+      return closeService(state, settings, logger, drainMs);
     })();
     return closing;
   };
   // Before the first listener: a SIGTERM while starting drains what is up by then.
   if (options.handleSignals === true) removeSignals = stopOnSignals(() => close(settings.shutdown.drainMs));
   try {
-    const prometheus = settings.metrics === undefined ? undefined : createPrometheusMetrics();
-    const metrics = prometheus?.metrics;
-    const bounds = (listener: string) => ({ connections, ...(prometheus && { connectionEvents: prometheus.connections(listener) }) });
-    const app = createApp({ config, apiKeys: settings.apiKeys, logger, ...(metrics && { metrics }), ...(policies && { policies }) });
-    // shield admin: `/admin/shield/*` on the hooks listener (authenticated), never the gateway's;
-    // the admin app is set below once the gateway's shield exists, else the hooks answer 404.
-    let shieldAdmin: Fetch | undefined;
-    const hooksFetch = routeShieldAdmin(app.fetch, () => shieldAdmin);
-    listeners.push(
-      await listen("hooks", hooksFetch, {
-        port: settings.port,
-        host,
-        readinessPath: "/health",
-        drain,
-        logger,
-        errorAnswer: HOOKS_ERROR,
-        ...bounds("hooks"),
-      }),
-    );
-    if (settings.gateway !== undefined) {
-      if (config.gateway.regionFromClientCountry) {
-        logger.warn(
-          {},
-          "gateway.regionFromClientCountry has no source on Node (only Cloudflare Workers knows the client's country); ignored",
-        );
-      }
-      const shieldConfig = config.gateway.shield;
-      if (shieldConfig.enabled) {
-        const { shieldRedisUrl } = settings.gateway;
-        if (shieldRedisUrl === undefined) store = new MemoryStore();
-        else {
-          const redis = createRedisShieldStore(shieldRedisUrl, {
-            onDown: (error) => logger.warn({ shield: "store_down", store: "redis", err: { type: error.name } }, "shield: Redis is down"),
-            onUp: () => logger.info({ shield: "store_up", store: "redis" }, "shield: Redis is up"),
-          });
-          // The service starts without Redis too: attempts then follow shield.failMode until it answers.
-          await redis
-            .ready()
-            .catch((error: Error) =>
-              logger.warn({ shield: "store_down", store: "redis", err: { type: error.name } }, "shield: Redis is not reachable at start"),
-            );
-          store = redis;
-          redisStore = redis;
-        }
-        if (settings.gateway.shieldSecret === undefined) {
-          logger.warn(
-            { shield: "secret_random" },
-            "GATEWAY_SHIELD_SECRET is not set: the shield's pseudonyms use a secret of this process's own (fine for one instance on the memory store)",
-          );
-        }
-        logger.info(
-          {
-            shield: "on",
-            store: store.kind,
-            failMode: shieldConfig.failMode,
-            perClient: shieldConfig.perClient,
-            trustForwardedHeaders: config.gateway.trustForwardedHeaders,
-          },
-          shieldConfig.perClient === "auto" && !config.gateway.trustForwardedHeaders
-            ? "shield on: if the gateway's peers turn out to be private addresses (an ingress in front), it will not count per client; set gateway.trustForwardedHeaders behind a proxy"
-            : "shield on",
-        );
-      }
-      const shield =
-        store === undefined
-          ? false
-          : createShield({
-              config: shieldConfig,
-              store,
-              secret: settings.gateway.shieldSecret ?? randomSecret(),
-              allowedCountries: config.normalizePhone.allowedCountries,
-              deniedCountries: config.normalizePhone.deniedCountries,
-              hmac: nodeHmac,
-            });
-      // shield admin: the routes of `kratos-hooks shield status|unlock` (src/adapters/shield-admin.ts).
-      if (shield !== false) shieldAdmin = createShieldAdmin({ shield, apiKeys: settings.apiKeys, config, logger }).fetch;
-      const runtime = createNodeGatewayRuntime(settings.gateway.upstream);
-      closeUpstream = () => runtime.close();
-      const gateway = createGateway({
-        config,
-        upstream: settings.gateway.upstream,
-        logger,
-        runtime,
-        connInfo: getNodeConnInfo,
-        shield,
-        ...(metrics && { metrics }),
-        ...(options.gatewayRules && { rules: options.gatewayRules }),
-      });
-      // On the gateway every path is Kratos's: its own readiness path is the gateway's during a drain.
-      if (config.gateway.trustForwardedHeaders && connections.perAddress < connections.max) {
-        logger.warn(
-          { perAddress: connections.perAddress },
-          "gateway.trustForwardedHeaders: every connection comes from your proxy's address, which MAX_CONNECTIONS_PER_ADDRESS caps; raise it to MAX_CONNECTIONS if the proxy opens more",
-        );
-      }
-      listeners.push(
-        await listen("gateway", gateway.fetch, {
-          port: settings.gateway.port,
-          host,
-          readinessPath: "/health/ready",
-          drain,
-          logger,
-          errorAnswer: KRATOS_ERROR,
-          ...bounds("gateway"),
-        }),
-      );
-      logger.info({ upstream: settings.gateway.upstream.origin }, "gateway forwarding to Kratos's public API");
-    }
-    if (prometheus !== undefined && settings.metrics !== undefined) {
-      const { port, host: metricsHost } = settings.metrics;
-      // Scraped through the drain too; it has no readiness path of its own.
-      listeners.push(
-        await listen("metrics", createMetricsApp(prometheus.registry).fetch, {
-          port,
-          host: metricsHost,
-          drain,
-          logger,
-          ...bounds("metrics"),
-        }),
-      );
-    }
+    await startListeners({ settings, logger, options, state, policies });
   } catch (error) {
     await close();
-    const code = (error as NodeJS.ErrnoException).code;
-    // Only a listener's own failure is a ListenError; anything else is rethrown as it is.
-    if (code === undefined || (error as NodeJS.ErrnoException).syscall !== "listen") throw error;
-    throw new ListenError(code, `cannot listen on ${settings.host} (${code}): ${(error as Error).message}`, { cause: error });
+    throw listenErrorOf(error, settings.host);
   }
-  const portOf = (name: string) => listeners.find((l) => l.name === name)?.port;
+  const portOf = (name: string) => state.listeners.find((l) => l.name === name)?.port;
   return {
-    host,
+    host: settings.host,
     hooksPort: portOf("hooks") ?? settings.port,
     gatewayPort: portOf("gateway"),
     metricsPort: portOf("metrics"),
