@@ -1,4 +1,5 @@
 import type { HookId } from "../../core/hooks.js";
+import { isRedirect, STATUS } from "../../core/http-status.js";
 import { isJsonObject } from "../../core/json.js";
 import { toIdentityChangeVerdict } from "./identity-change.js";
 import { toDenialVerdict } from "./messages.js";
@@ -37,7 +38,8 @@ export function toVerdict(hook: HookId, outcome: HookOutcome, context: VerdictCo
       break;
   }
   const { status, body } = outcome;
-  if (status === 429 || (status >= 500 && status !== 501)) {
+  // 501 is the one 5xx Kratos reads as a refusal; it has no name in STATUS.
+  if (status === STATUS.tooManyRequests || (status >= STATUS.internalError && status !== 501)) {
     const parsed = parseJSON(body);
     const notes =
       parsed.ok && isJsonObject(parsed.value) && Array.isArray(parsed.value.messages)
@@ -45,11 +47,12 @@ export function toVerdict(hook: HookId, outcome: HookOutcome, context: VerdictCo
         : [];
     return fail(`the hook answered ${status}`, RETRIED, notes);
   }
-  if (status >= 400) return toDenialVerdict(hook, status, body, context);
-  if (status === 204) return { kind: "continue", headline: "Kratos continues unchanged", reason: "204 means no change", notes: [] };
-  if (status !== 200) {
+  if (status >= STATUS.badRequest) return toDenialVerdict(hook, status, body, context);
+  if (status === STATUS.noContent)
+    return { kind: "continue", headline: "Kratos continues unchanged", reason: "204 means no change", notes: [] };
+  if (status !== STATUS.ok) {
     const notes =
-      status >= 300 && status < 400 && outcome.location !== undefined
+      isRedirect(status) && outcome.location !== undefined
         ? [`Kratos's HTTP client follows this redirect to ${outcome.location} and acts on that answer instead`]
         : [];
     return {
