@@ -4,7 +4,7 @@ import { type AdminAPI, AdminError, type AdminFailure, DEFAULT_RETRIES, isTransi
 import { type Checkpoint, checkpointer, checkpointPathOf } from "./checkpoint.js";
 import { type BackfillIO, Progress, summaryTable } from "./progress.js";
 import { Report, type ReportLine, readReport, type Status } from "./report.js";
-import { needsWrite, planContext, remaining, type ScanResult, scan, scannedLine } from "./scan.js";
+import { needsWrite, type PlanContext, planContext, remaining, type ScanResult, scan, scannedLine } from "./scan.js";
 import { writePage } from "./writer.js";
 
 /** Kratos v1.3.1 allows up to 500 identities per page with keyset pagination (contract §10). */
@@ -59,30 +59,15 @@ function scanFailure(error: unknown, listed: number, adminUrl: string): unknown 
   );
 }
 
-/**
- * Brings the identities stored before the hooks to what the hooks would make of them today:
- * 1. Scan: list every identity (keyset pages, one at a time), run the registration-after
- *    policies on each, and group them by the E.164 form of their phones.
- * 2. Write, in id order, `concurrency` at a time, skipping every member of a group of more than
- *    one identity (a collision): re-read, check the phone is still as listed, PATCH. A write whose
- *    answer is lost is read back: if it committed, it was ours. A checkpoint after each page.
- * One report line per identity; a dry run does the scan and reports what the write would do.
- */
-export async function runBackfill(options: BackfillOptions, io: BackfillIO): Promise<BackfillResult> {
-  const { admin, dryRun } = options;
-  const pageSize = options.pageSize ?? PAGE_SIZE;
-  const context = planContext(options.config, options.region);
-  const checkpointPath = checkpointPathOf(options.report);
-
-  // 1. The scan. No write happens before it has seen every identity.
-  const scanStarted = performance.now();
+/** The scan: every identity listed and planned, no write before it has seen them all. */
+async function scanAll(options: BackfillOptions, io: BackfillIO, context: PlanContext, pageSize: number) {
   let listed = 0;
   let scanned: ScanResult;
   try {
     scanned = await scan(
-      admin.pages(pageSize),
+      options.admin.pages(pageSize),
       context,
-      dryRun,
+      options.dryRun,
       (count) => {
         listed = count;
         io.err(io.isTTY ? `\rscanning: ${listed.toLocaleString("en-US")} identities\u001b[K` : "");
@@ -93,14 +78,17 @@ export async function runBackfill(options: BackfillOptions, io: BackfillIO): Pro
     throw scanFailure(error, listed, options.adminUrl);
   }
   if (io.isTTY) io.err("\n");
-  const scanSeconds = (performance.now() - scanStarted) / 1000;
-  if (scanned.stopped || io.signal.aborted) {
-    io.err(`interrupted while scanning (${listed} identities listed): nothing was written\n`);
-    return { counts: new Map(), interrupted: true, exitCode: 1, checkpoint: checkpointPath };
-  }
-  const { entries, collisions } = scanned;
+  return { scanned, listed };
+}
 
-  // 2. The writes, page by page in id order, resuming where a checkpoint says.
+/**
+ * The writes, page by page in id order, resuming where a checkpoint says: one report line per
+ * identity, a checkpoint after each page. Returns the counts over the whole report.
+ */
+async function writeAll(options: BackfillOptions, io: BackfillIO, scanned: ScanResult, context: PlanContext, checkpointPath: string) {
+  const { dryRun } = options;
+  const { entries, collisions } = scanned;
+  const pageSize = options.pageSize ?? PAGE_SIZE;
   const earlier = options.resume === undefined ? { ids: new Set<string>(), counts: new Map<Status, number>() } : readReport(options.report);
   const after = options.resume?.after ?? null;
   const todo = remaining(entries, earlier.ids, after);
@@ -116,7 +104,7 @@ export async function runBackfill(options: BackfillOptions, io: BackfillIO): Pro
     progress.tick();
   };
   const writer = {
-    admin,
+    admin: options.admin,
     context,
     concurrency: options.concurrency,
     retries: options.retries ?? DEFAULT_RETRIES,
@@ -148,10 +136,38 @@ export async function runBackfill(options: BackfillOptions, io: BackfillIO): Pro
     progress.finish();
     if (interrupted) saveCheckpoint(watermark);
   }
+  return { counts, interrupted };
+}
+
+/**
+ * Brings the identities stored before the hooks to what the hooks would make of them today:
+ * 1. Scan: list every identity (keyset pages, one at a time), run the registration-after
+ *    policies on each, and group them by the E.164 form of their phones.
+ * 2. Write, in id order, `concurrency` at a time, skipping every member of a group of more than
+ *    one identity (a collision): re-read, check the phone is still as listed, PATCH. A write whose
+ *    answer is lost is read back: if it committed, it was ours. A checkpoint after each page.
+ * One report line per identity; a dry run does the scan and reports what the write would do.
+ */
+export async function runBackfill(options: BackfillOptions, io: BackfillIO): Promise<BackfillResult> {
+  const { dryRun } = options;
+  const context = planContext(options.config, options.region);
+  const checkpointPath = checkpointPathOf(options.report);
+
+  // 1. The scan. No write happens before it has seen every identity.
+  const scanStarted = performance.now();
+  const { scanned, listed } = await scanAll(options, io, context, options.pageSize ?? PAGE_SIZE);
+  const scanSeconds = (performance.now() - scanStarted) / 1000;
+  if (scanned.stopped || io.signal.aborted) {
+    io.err(`interrupted while scanning (${listed} identities listed): nothing was written\n`);
+    return { counts: new Map(), interrupted: true, exitCode: 1, checkpoint: checkpointPath };
+  }
+
+  // 2. The writes.
+  const { counts, interrupted } = await writeAll(options, io, scanned, context, checkpointPath);
   const exitCode = !interrupted && [...counts].every(([status, n]) => n === 0 || OK.has(status)) ? 0 : 1;
   const seconds = (s: number) => `${s.toFixed(1)} s`;
   io.out(
-    `${dryRun ? "dry run" : "backfill"} against ${options.adminUrl}: ${entries.length.toLocaleString("en-US")} identities, ` +
+    `${dryRun ? "dry run" : "backfill"} against ${options.adminUrl}: ${scanned.entries.length.toLocaleString("en-US")} identities, ` +
       `scanned in ${seconds(scanSeconds)}, ${dryRun ? "reported" : "written"} in ${seconds((performance.now() - scanStarted) / 1000 - scanSeconds)}\n`,
   );
   io.out(`${summaryTable(counts, options.report, dryRun)}\n`);
