@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import type { CountryCode } from "libphonenumber-js/max";
 import type { Config } from "../config/schema.js";
 import { readBody } from "../core/body.js";
+import { STATUS } from "../core/http-status.js";
 import type { Logger } from "../core/logger.js";
 import { isPhoneRegion } from "../core/phone.js";
 import { foldIdentifier } from "../gateway/shield/attempt.js";
@@ -106,7 +107,7 @@ export function createShieldAdmin(options: ShieldAdminOptions): Hono {
       const authorization = c.req.header("authorization");
       if (!authenticate(authorization)) {
         const sent = presentedKey(authorization);
-        log({ status: 401, error: "unauthorized", ...(sent !== undefined && { keyId: await maskedKeyId(sent) }) }, "warn");
+        log({ status: STATUS.unauthorized, error: "unauthorized", ...(sent !== undefined && { keyId: await maskedKeyId(sent) }) }, "warn");
         return errorResponse("unauthorized", "missing or wrong credentials: send Authorization: Bearer <one of HOOKS_API_KEYS>", null, {
           "www-authenticate": 'Bearer realm="kratos-hooks"',
         });
@@ -134,11 +135,14 @@ export function createShieldAdmin(options: ShieldAdminOptions): Hono {
         }
       } catch (error) {
         // The store (Redis) did not answer: the operator may retry; never a 500.
-        log({ status: 503, error: "unavailable", subject, store: shield.store.kind, err: { type: (error as Error).name } }, "warn");
+        log(
+          { status: STATUS.unavailable, error: "unavailable", subject, store: shield.store.kind, err: { type: (error as Error).name } },
+          "warn",
+        );
         return errorResponse("unavailable", `the shield's store (${shield.store.kind}) did not answer; try again`);
       }
-      log({ status: 200, subject, kind: folded.kind, ...("failures" in body && { failures: body.failures, locked: body.locked }) });
-      return c.json(body, 200, { "cache-control": "no-store" });
+      log({ status: STATUS.ok, subject, kind: folded.kind, ...("failures" in body && { failures: body.failures, locked: body.locked }) });
+      return c.json(body, STATUS.ok, { "cache-control": "no-store" });
     });
     app.all(path, () => errorResponse("method_not_allowed", `use POST for ${path}`, null, { allow: "POST" }));
   }
@@ -146,7 +150,7 @@ export function createShieldAdmin(options: ShieldAdminOptions): Hono {
   app.notFound((c) => errorResponse("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname.slice(0, 128)}`));
   app.onError((error) => {
     const requestId = crypto.randomUUID();
-    logger.error({ requestId, shield: "admin", status: 500, err: { type: error.name } }, "internal error");
+    logger.error({ requestId, shield: "admin", status: STATUS.internalError, err: { type: error.name } }, "internal error");
     return errorResponse("internal_error", `internal error (request ${requestId})`);
   });
   return app;
