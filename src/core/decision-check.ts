@@ -1,4 +1,4 @@
-import type { Decision, Denial } from "./decision.js";
+import type { BuiltInDenial, Decision, Denial, IdentityView } from "./decision.js";
 import { canPatchIdentity, type HookId } from "./hooks.js";
 import { isPlainObject } from "./json.js";
 import { customMessageIdProblem } from "./message-ids.js";
@@ -38,11 +38,21 @@ export function customMessageProblem(message: { key: unknown; id: unknown; text:
   return null;
 }
 
+/** A message of ours, named by its key alone: a denial without an id (a message of your own has one). */
+export function isBuiltInDenial(denial: Denial): denial is BuiltInDenial {
+  return denial.id === undefined;
+}
+
+/** The id and text a denial shows: ours from `MESSAGES` by its key, yours as given. */
+export function messageOf(denial: Denial): { id: number; text: string } {
+  return isBuiltInDenial(denial) ? MESSAGES[denial.key] : denial;
+}
+
 function denialProblem(denial: Denial): string | null {
   if (!isPlainObject(denial)) return "expected a message object";
   if (typeof denial.pointer !== "string") return "pointer: expected a JSON pointer such as #/traits/email or #/";
   if (!isPlainObject(denial.context)) return "context: expected a plain JSON object";
-  if (denial.id === undefined) {
+  if (isBuiltInDenial(denial)) {
     return typeof denial.key === "string" && Object.hasOwn(MESSAGES, denial.key)
       ? null
       : `key: ${JSON.stringify(denial.key)} is none of kratos-hooks's messages; a message of your own needs an id and a text (defineMessage)`;
@@ -50,7 +60,21 @@ function denialProblem(denial: Denial): string | null {
   return customMessageProblem(denial);
 }
 
-const PATCH_FIELDS = new Set(["schemaId", "traits", "metadataPublic", "externalId"]);
+/** An identity field a patch may change: every field of the identity view but its id. */
+export type IdentityField = Exclude<keyof IdentityView, "id">;
+
+/** The fields a patch may change, in the order a result lists its changes and the answer writes them. */
+export const IDENTITY_FIELDS: readonly IdentityField[] = ["schemaId", "traits", "metadataPublic", "externalId"];
+
+const PATCH_FIELDS = new Set<string>(IDENTITY_FIELDS);
+
+/**
+ * A field's value as a change is compared and answered: an absent external id and a null one
+ * both mean "none" (and `null` on the wire removes it).
+ */
+export function identityFieldValue(identity: IdentityView, field: IdentityField): unknown {
+  return field === "externalId" ? (identity.externalId ?? null) : identity[field];
+}
 
 /**
  * Kratos keeps `external_id` in a VARCHAR(64) that refuses "" (`persistence/sql/migrations/sql/
@@ -105,4 +129,24 @@ export function decisionProblem(decision: Decision, hook: HookId): string | null
     default:
       return `unknown decision kind ${JSON.stringify((decision as { kind?: unknown }).kind) ?? "undefined"}`;
   }
+}
+
+/**
+ * `decisionProblem`, and whether the decision can be written as JSON at all (a BigInt, a cycle):
+ * the answer is its JSON. What the pipeline checks of every decision before anything is answered.
+ */
+export function answerProblem(decision: Decision, hook: HookId): string | null {
+  try {
+    const problem = decisionProblem(decision, hook);
+    if (problem !== null) return problem;
+    JSON.stringify(decision);
+    return null;
+  } catch (error) {
+    return `the decision cannot be written as JSON (${error instanceof Error ? error.message : String(error)})`;
+  }
+}
+
+/** Whether a value is meant as a refusal, however broken: a refusal whose messages are broken still refuses. */
+export function claimsDenial(value: unknown): boolean {
+  return typeof value === "object" && value !== null && (value as { kind?: unknown }).kind === "deny";
 }

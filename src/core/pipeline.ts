@@ -1,9 +1,9 @@
 import type { Decision, Denial, HookInput, IdentityView } from "./decision.js";
-import { decisionProblem, PolicyBugError } from "./decision-check.js";
+import { answerProblem, claimsDenial, IDENTITY_FIELDS, type IdentityField, identityFieldValue, PolicyBugError } from "./decision-check.js";
 import { jsonEqual } from "./json.js";
 import { type FailMode, isBuiltInPolicy, type Policy, type PolicyContext } from "./policy.js";
 
-export type IdentityField = Exclude<keyof IdentityView, "id">;
+export type { IdentityField } from "./decision-check.js";
 
 /** What the policies decided: go on unchanged, or save these changes. */
 export type Settled =
@@ -35,31 +35,12 @@ function failModeOf(policy: Policy | undefined): FailMode | undefined {
   return isBuiltInPolicy(policy) ? "closed" : policy.failMode;
 }
 
-const FIELDS: readonly IdentityField[] = ["schemaId", "traits", "metadataPublic", "externalId"];
-
-/** A field's value for comparison: an absent external id and a null one both mean "none". */
-function comparable(identity: IdentityView, field: IdentityField): unknown {
-  return field === "externalId" ? (identity.externalId ?? null) : identity[field];
-}
-
 const ABORTED = Symbol("aborted");
-
-/** `decisionProblem`, and whether the decision can be written as JSON (the answer is JSON). */
-function checked(decision: Decision, hook: HookInput["hook"]): string | null {
-  try {
-    const problem = decisionProblem(decision, hook);
-    if (problem !== null) return problem;
-    JSON.stringify(decision);
-    return null;
-  } catch (error) {
-    return `the decision cannot be written as JSON (${error instanceof Error ? error.message : String(error)})`;
-  }
-}
 
 /** What `identity` changes of `original`: only the fields that differ, so an answer never carries a no-op change. */
 function settle(original: IdentityView | undefined, identity: IdentityView | undefined, by: readonly string[]): Settled {
   if (original === undefined || identity === undefined || identity === original) return { kind: "continue" };
-  const changed = FIELDS.filter((field) => !jsonEqual(comparable(original, field), comparable(identity, field)));
+  const changed = IDENTITY_FIELDS.filter((field) => !jsonEqual(identityFieldValue(original, field), identityFieldValue(identity, field)));
   return changed.length === 0 ? { kind: "continue" } : { kind: "patch", identity, changed, by: [...by] };
 }
 
@@ -135,11 +116,8 @@ export async function runPipeline(policies: readonly Policy[], input: HookInput,
     // Whatever a policy returns is checked before anything is answered: a decision Kratos would
     // misread (a 422 without messages fails the flow, a before-hook patch panics Kratos) is a bug,
     // and so is one that cannot be written as JSON at all (a BigInt, a cycle).
-    const problem = checked(decision, input.hook);
-    if (problem !== null) {
-      const denying = typeof decision === "object" && decision !== null && (decision as { kind?: unknown }).kind === "deny";
-      return failed(new PolicyBugError(`policy ${policy.name} on ${input.hook}: ${problem}`), denying);
-    }
+    const problem = answerProblem(decision, input.hook);
+    if (problem !== null) return failed(new PolicyBugError(`policy ${policy.name} on ${input.hook}: ${problem}`), claimsDenial(decision));
     if (decision.kind === "deny") return { kind: "deny", messages: decision.messages, by: policy.name };
     if (decision.kind === "patch") {
       if (identity === undefined)

@@ -9,9 +9,7 @@ import { maskText } from "../core/redact.js";
 import { createAuthenticator } from "./auth.js";
 import { errorResponse } from "./errors.js";
 import { answerHookCall, type HookCallDeps } from "./hook-call.js";
-import { type AppEnv, requestIdOf } from "./request-ids.js";
-
-export type { AppEnv } from "./request-ids.js";
+import { requestIdOf } from "./request-ids.js";
 
 /** What `createApp` takes. */
 export interface AppOptions {
@@ -26,6 +24,9 @@ export interface AppOptions {
    */
   policies?: readonly Policy[];
 }
+
+/** Per-request values: the request id, so the error handler logs the same id the answer names. */
+export type AppEnv = { Variables: { requestId: string } };
 
 /**
  * The whole service as a Hono app, the same on every runtime: authenticate, validate the

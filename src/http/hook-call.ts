@@ -10,11 +10,12 @@ import type { Policy } from "../core/policy.js";
 import { maskText } from "../core/redact.js";
 import { type SubjectFields, toSubject } from "../core/subject.js";
 import { parseTraceparent, type TraceContext } from "../core/trace.js";
-import { type AnswerOptions, type KratosAnswer, toKratosResponse } from "../kratos/response.js";
+import { type AnswerOptions, answeredFailMode, type KratosAnswer, toKratosResponse } from "../kratos/response.js";
+import type { AppEnv } from "./app.js";
 import { maskedKeyId, presentedKey } from "./auth.js";
 import { errorResponse } from "./errors.js";
 import { readHookRequest } from "./read-hook-request.js";
-import { type AppEnv, requestIdOf, triggerIdOf } from "./request-ids.js";
+import { requestIdOf, triggerIdOf } from "./request-ids.js";
 
 /** What answering a hook call needs, fixed when the app is created. */
 export interface HookCallDeps {
@@ -120,7 +121,7 @@ function logTrouble(deps: HookCallDeps, ids: CallIds, result: PipelineResult, st
   const { hook, requestId, triggerId } = ids;
   if (result.kind === "timeout") {
     logger.warn(
-      { hook, requestId, triggerId, budgetMs: config.budgetMs, failMode: result.failMode ?? config.failMode, policy: result.by },
+      { hook, requestId, triggerId, budgetMs: config.budgetMs, failMode: answeredFailMode(result, deps.answerOptions), policy: result.by },
       "hook exceeded its time budget",
     );
   }
@@ -134,7 +135,7 @@ function logTrouble(deps: HookCallDeps, ids: CallIds, result: PipelineResult, st
         triggerId,
         policy: result.by,
         builtIn: result.builtIn,
-        failMode: result.failMode ?? config.failMode,
+        failMode: answeredFailMode(result, deps.answerOptions),
         status,
         // What failed, named; `err` without a message, which pino would take for an Error and retype.
         failure: maskText(result.error.message.slice(0, 2000)),

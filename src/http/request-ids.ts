@@ -1,6 +1,3 @@
-/** Per-request values: the request id, so the error handler logs the same id the answer names. */
-export type AppEnv = { Variables: { requestId: string } };
-
 /** Kratos's per-attempt id when sent and well-formed, else our own. */
 export function requestIdOf(request: Request): string {
   const sent = request.headers.get("ory-webhook-request-id");

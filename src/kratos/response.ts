@@ -1,8 +1,9 @@
-import { type Denial, GLOBAL_POINTER, type IdentityView } from "../core/decision.js";
+import { type Denial, GLOBAL_POINTER } from "../core/decision.js";
+import { type IdentityField, identityFieldValue, messageOf } from "../core/decision-check.js";
 import { canPatchIdentity, type HookId } from "../core/hooks.js";
 import { STATUS } from "../core/http-status.js";
-import { MESSAGES } from "../core/messages.js";
-import type { IdentityField, PipelineResult } from "../core/pipeline.js";
+import type { PipelineResult } from "../core/pipeline.js";
+import type { FailMode } from "../core/policy.js";
 
 /** An answer exactly as Kratos's `web_hook` with `response.parse: true` reads it. */
 export interface KratosAnswer {
@@ -32,15 +33,6 @@ const WIRE_KEYS: Record<IdentityField, string> = {
 };
 
 /**
- * A changed field's value on the wire. Kratos v25.4+ applies `external_id` whenever the key is
- * present, and `null` removes it (`parseWebhookResponse`: `gjson …Exists()`); v1.3.1 has no
- * such field and its decoder skips the key.
- */
-function wireValue(identity: IdentityView, field: IdentityField): unknown {
-  return field === "externalId" ? (identity.externalId ?? null) : identity[field];
-}
-
-/**
  * `{"messages":[{"instance_ptr","messages":[{id,text,type,context}]}]}`, one entry per pointer
  * in first-seen order (`selfservice/hook/web_hook.go` `rawHookResponse`). `instance_ptr` always
  * starts with `#/`: anything else makes Kratos add a junk input node to the form.
@@ -49,7 +41,7 @@ function toMessagesBody(denials: readonly Denial[]): string {
   const groups = new Map<string, { id: number; text: string; type: "error"; context: object }[]>();
   for (const denial of denials) {
     const pointer = denial.pointer.startsWith("#/") ? denial.pointer : GLOBAL_POINTER;
-    const { id, text } = denial.id === undefined ? MESSAGES[denial.key] : denial;
+    const { id, text } = messageOf(denial);
     const list = groups.get(pointer) ?? [];
     list.push({ id, text, type: "error", context: denial.context });
     groups.set(pointer, list);
@@ -66,6 +58,11 @@ const FAILED_DENIAL: Denial = { key: "HOOK_FAILED", pointer: GLOBAL_POINTER, con
 
 function denied(denials: readonly Denial[]): KratosAnswer {
   return { status: DENY_STATUS, body: toMessagesBody(denials), messages: denials.map((d) => d.key), changes: [] };
+}
+
+/** How a timeout or a failure is answered: by the failing policy's own mode, else by `failMode`. */
+export function answeredFailMode(result: { failMode: FailMode | undefined }, options: AnswerOptions): FailMode {
+  return result.failMode ?? options.failMode;
 }
 
 /**
@@ -85,11 +82,9 @@ export function toKratosResponse(hook: HookId, result: PipelineResult, options: 
     case "deny":
       return denied(result.messages);
     case "timeout":
-      return (result.failMode ?? options.failMode) === "closed"
-        ? denied([TIMEOUT_DENIAL])
-        : toKratosResponse(hook, result.settled, options);
+      return answeredFailMode(result, options) === "closed" ? denied([TIMEOUT_DENIAL]) : toKratosResponse(hook, result.settled, options);
     case "failed":
-      return (result.failMode ?? options.failMode) === "closed" ? denied([FAILED_DENIAL]) : toKratosResponse(hook, result.settled, options);
+      return answeredFailMode(result, options) === "closed" ? denied([FAILED_DENIAL]) : toKratosResponse(hook, result.settled, options);
     case "patch": {
       // Before-hooks have a nil identity in Kratos (a patch there panics it); login-after
       // changes are never persisted. Reaching this is a bug in a policy, not bad input.
@@ -98,7 +93,7 @@ export function toKratosResponse(hook: HookId, result: PipelineResult, options: 
       if (result.changed.length === 0) return CONTINUE_ANSWER;
       const identity: Record<string, unknown> = {};
       const changes = result.changed.map((field) => WIRE_KEYS[field]);
-      for (const field of result.changed) identity[WIRE_KEYS[field]] = wireValue(result.identity, field);
+      for (const field of result.changed) identity[WIRE_KEYS[field]] = identityFieldValue(result.identity, field);
       return { status: STATUS.ok, body: JSON.stringify({ identity }), messages: [], changes };
     }
   }
