@@ -1,4 +1,5 @@
 import { Configuration, IdentityApi, type JsonPatch } from "@ory/client";
+import { STATUS } from "../core/http-status.js";
 import { isJsonObject } from "../core/json.js";
 import { isStoredIdentity, type PatchOp, type StoredIdentity } from "./plan.js";
 
@@ -40,15 +41,15 @@ export function classify(error: unknown): AdminFailure {
   const body = isJsonObject(response.data) && isJsonObject(response.data.error) ? response.data.error : {};
   const reason = String(body.reason ?? body.message ?? `HTTP ${response.status}`).slice(0, 300);
   const { status } = response;
-  if (status === 409) return { kind: "conflict", status, reason };
-  if (status === 404) return { kind: "not_found", status, reason };
-  if (status === 401 || status === 403) return { kind: "unauthorized", status, reason };
-  if (status === 429 || status >= 500) {
+  if (status === STATUS.conflict) return { kind: "conflict", status, reason };
+  if (status === STATUS.notFound) return { kind: "not_found", status, reason };
+  if (status === STATUS.unauthorized || status === STATUS.forbidden) return { kind: "unauthorized", status, reason };
+  if (status === STATUS.tooManyRequests || status >= STATUS.internalError) {
     const retryAfter = Number(response.headers?.["retry-after"]);
     return { kind: "transient", status, reason, ...(Number.isFinite(retryAfter) && retryAfter >= 0 && { retryAfter }) };
   }
   // SQLite answers lock contention with a 400 (contract §10): a retry, not a refusal.
-  if (status === 400 && /concurrent update/i.test(reason)) return { kind: "transient", status, reason, contention: true };
+  if (status === STATUS.badRequest && /concurrent update/i.test(reason)) return { kind: "transient", status, reason, contention: true };
   return { kind: "bad_request", status, reason };
 }
 

@@ -1,6 +1,7 @@
 import { constants, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { parse } from "yaml";
+import { DEFAULT_HOOKS_PORT } from "../config/node-settings.js";
 import { displayPath, PACKAGE_ROOT, UsageError } from "./usage.js";
 
 /** A Node service (`serve()` from kratos-hooks/node) or a Cloudflare Worker (`createWorker()`). */
@@ -185,7 +186,7 @@ export function formatInit(report: InitReport): string {
       : [
           "npm install",
           "npm test",
-          "npm start           # the hooks on http://127.0.0.1:8787",
+          `npm start           # the hooks on http://127.0.0.1:${DEFAULT_HOOKS_PORT}`,
           "npm run dev         # with Kratos, the gateway and a courier sink (kratos-hooks dev)",
         ];
   const entry = report.mode === "worker" ? "src/worker.ts" : "src/server.ts";

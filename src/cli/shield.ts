@@ -1,7 +1,9 @@
 import type { CountryCode } from "libphonenumber-js/max";
 import { z } from "zod";
 import { DEV_API_KEY, hasBearerPrefix, splitApiKeys } from "../config/env.js";
+import { DEFAULT_HOOKS_PORT } from "../config/node-settings.js";
 import { ConfigError } from "../config/parse.js";
+import { STATUS } from "../core/http-status.js";
 import { foldIdentifier } from "../gateway/shield/attempt.js";
 import { createShield } from "../gateway/shield/shield.js";
 import { loadCliConfig } from "./cli-config.js";
@@ -29,7 +31,7 @@ interface ShieldIO {
 type Env = Readonly<Record<string, string | undefined>>;
 
 /** The hooks listener `npm start` opens (PORT), where the admin routes are. */
-export const DEFAULT_HOOKS_URL = "http://127.0.0.1:8787";
+export const DEFAULT_HOOKS_URL = `http://127.0.0.1:${DEFAULT_HOOKS_PORT}`;
 
 /** What `POST /admin/shield/status` answers (src/adapters/shield-admin.ts), and `--json` prints. */
 const statusBody = z.object({
@@ -106,26 +108,26 @@ async function overHttp(args: ShieldArgs, region: CountryCode | undefined, env: 
   })();
   const said = errorBody.safeParse(json);
   const message = said.success ? `: ${said.data.error.message}` : "";
-  if (response.status === 401) {
+  if (response.status === STATUS.unauthorized) {
     throw new UsageError(
       `the service at ${base.origin} refused the key (401): set HOOKS_API_KEY (or HOOKS_API_KEYS) to one of the service's HOOKS_API_KEYS`,
     );
   }
-  if (response.status === 404) {
+  if (response.status === STATUS.notFound) {
     throw new UsageError(
       `no shield at ${base.origin} (404): it runs only beside the gateway (GATEWAY_KRATOS_URL set, gateway.shield.enabled), ` +
-        "and its admin routes are on the hooks listener (PORT, 8787), never on the gateway's",
+        `and its admin routes are on the hooks listener (PORT, ${DEFAULT_HOOKS_PORT}), never on the gateway's`,
     );
   }
-  if (response.status === 400 || response.status === 413) {
+  if (response.status === STATUS.badRequest || response.status === STATUS.payloadTooLarge) {
     // The hooks' error shape names what was wrong; another shape is another server (the gateway forwards to Kratos).
     throw new UsageError(
       said.success
         ? `the service refused the request (${response.status})${message}`
-        : `${base.origin} answered ${response.status}, not as the hooks listener answers: is it the hooks' (PORT, 8787), not the gateway's?`,
+        : `${base.origin} answered ${response.status}, not as the hooks listener answers: is it the hooks' (PORT, ${DEFAULT_HOOKS_PORT}), not the gateway's?`,
     );
   }
-  if (response.status !== 200) throw new ShieldFailure(`the service at ${base.origin} answered ${response.status}${message}`);
+  if (response.status !== STATUS.ok) throw new ShieldFailure(`the service at ${base.origin} answered ${response.status}${message}`);
   if (args.action === "unlock") return { kind: "unlock" };
   const body = statusBody.safeParse(json);
   if (!body.success) throw new ShieldFailure(`the service at ${base.origin} answered 200 with a body that is not a shield status`);

@@ -1,5 +1,6 @@
 import type { Config } from "../config/schema.js";
 import { HOOK_IDS, type HookId, isHookId } from "../core/hooks.js";
+import { STATUS } from "../core/http-status.js";
 import { exitCodeOf, type HookOutcome, toVerdict, type Verdict } from "../kratos/verdict/index.js";
 import { loadCliConfig } from "./cli-config.js";
 import { type Rendered, renderTemplate } from "./jsonnet.js";
@@ -81,7 +82,7 @@ export async function runTry(options: TryOptions): Promise<TryReport> {
   const { ids, schemas, notes: schemaNotes } = readSchemas(kratos, cwd);
   const verdict = toVerdict(hook, outcome, { ...verdictInputsOf(ctx), schemaIds: ids, schemas });
   verdict.notes.push(...schemaNotes);
-  if (outcome.kind === "answered" && outcome.status === 401) {
+  if (outcome.kind === "answered" && outcome.status === STATUS.unauthorized) {
     verdict.notes.push(unauthorizedNote(wiring.config, options.url === undefined ? keys : undefined));
   }
   verdict.notes.unshift(...ctxNotes);

@@ -22,6 +22,8 @@ export const STATUS = {
   /** nginx's "client closed request": the caller went away before Kratos answered (logged, never sent). */
   clientClosed: 499,
   internalError: 500,
+  /** The one 5xx Kratos reads as a refusal (its body's messages), not as a failure to retry. */
+  notImplemented: 501,
   badGateway: 502,
   unavailable: 503,
   gatewayTimeout: 504,
@@ -49,6 +51,7 @@ const REASON_PHRASES: Readonly<Record<Status, string>> = {
   431: "Request Header Fields Too Large",
   499: "Client Closed Request",
   500: "Internal Server Error",
+  501: "Not Implemented",
   502: "Bad Gateway",
   503: "Service Unavailable",
   504: "Gateway Timeout",

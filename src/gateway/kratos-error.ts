@@ -2,13 +2,35 @@ import { reasonPhrase, STATUS, type Status } from "../core/http-status.js";
 import { REFUSALS, type Refusal } from "./refusals.js";
 
 /** The statuses `kratosErrorResponse` answers with: the client and server errors Kratos's clients know. */
-const KRATOS_ERROR_STATUSES = [400, 401, 403, 404, 409, 410, 413, 422, 429, 500, 502, 503, 504, 508] as const satisfies readonly Status[];
+const KRATOS_ERROR_STATUSES = [
+  STATUS.badRequest,
+  STATUS.unauthorized,
+  STATUS.forbidden,
+  STATUS.notFound,
+  STATUS.conflict,
+  STATUS.gone,
+  STATUS.payloadTooLarge,
+  STATUS.unprocessable,
+  STATUS.tooManyRequests,
+  STATUS.internalError,
+  STATUS.badGateway,
+  STATUS.unavailable,
+  STATUS.gatewayTimeout,
+  STATUS.loopDetected,
+] as const satisfies readonly Status[];
 
 /** The statuses `kratosErrorResponse` answers with: the client and server errors Kratos's clients know. */
 export type KratosErrorStatus = (typeof KRATOS_ERROR_STATUSES)[number];
 
 /** The gateway's own answers among them, each a status Kratos itself uses for the same situation. */
-export type GatewayErrorStatus = Extract<KratosErrorStatus, 413 | 500 | 502 | 504 | 508>;
+export type GatewayErrorStatus = Extract<
+  KratosErrorStatus,
+  | typeof STATUS.payloadTooLarge
+  | typeof STATUS.internalError
+  | typeof STATUS.badGateway
+  | typeof STATUS.gatewayTimeout
+  | typeof STATUS.loopDetected
+>;
 
 /** `{"error":{"code","status","reason"?,"message"}}`: herodot's shape, as Kratos writes every error. */
 export function kratosErrorBody(status: number, message: string, reason?: string): string {

@@ -2,6 +2,7 @@ import { parseConfig } from "../config/parse.js";
 import type { JsonObject } from "../core/decision.js";
 import { PolicyBugError } from "../core/decision-check.js";
 import type { HookId } from "../core/hooks.js";
+import { STATUS } from "../core/http-status.js";
 import { createIdentitySchemaSet } from "../core/identity-schemas.js";
 import { isJsonObject } from "../core/json.js";
 import type { Logger } from "../core/logger.js";
@@ -126,7 +127,7 @@ export async function callHook(app: HookApp, ctx: HookCtx, options: CallHookOpti
   const answer = await answerOf(app, ctx, hook, headers);
   const schemas = options.identitySchemas === undefined ? undefined : createIdentitySchemaSet(options.identitySchemas);
   const verdict = toTestingVerdict(ctx, answer, { schemaIds: options.schemaIds, schemas });
-  if (answer.status === 401) {
+  if (answer.status === STATUS.unauthorized) {
     verdict.notes.push(
       options.apiKey === undefined
         ? "the app wants a key: pass callHook(app, ctx, { apiKey })"

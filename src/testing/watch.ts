@@ -1,5 +1,5 @@
 import type { Decision } from "../core/decision.js";
-import { decisionProblem } from "../core/decision-check.js";
+import { answerProblem } from "../core/decision-check.js";
 import { isJsonObject } from "../core/json.js";
 import type { Policy } from "../core/policy.js";
 
@@ -17,7 +17,7 @@ export interface Failure {
 
 /**
  * `policy` with its `decide` watched: what it throws, or a decision the service refuses
- * (`decisionProblem`, or one that is not JSON), is recorded in `failures` as the pipeline would
+ * (`answerProblem`: what the pipeline refuses), is recorded in `failures` as the pipeline would
  * name it, then handed on unchanged, so that the app answers it as it answers any policy's bug.
  * What fails after the time budget fired is the budget's, not a bug (the pipeline's rule).
  */
@@ -30,13 +30,7 @@ export function watched(policy: Policy, failures: Failure[]): Policy {
     };
     const check = (decision: Decision) => {
       if (context.signal.aborted) return decision;
-      let problem: string | null;
-      try {
-        problem = decisionProblem(decision, input.hook);
-        if (problem === null) JSON.stringify(decision);
-      } catch (error) {
-        problem = `the decision cannot be written as JSON (${error instanceof Error ? error.message : String(error)})`;
-      }
+      const problem = answerProblem(decision, input.hook);
       if (problem !== null) {
         const message = `policy ${policy.name} on ${input.hook} returned a decision the service refuses: ${problem}`;
         failures.push({ policy: policy.name, message, cause: decision });

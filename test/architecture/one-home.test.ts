@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { isStatus } from "../../src/core/http-status.js";
 import { type AstNode, type SourceFile, sourceFiles, textOf, walk } from "../support/source-ast.js";
 
 // Facts of one line each, written once in src/ (docs/design.md, "One home for each rule"). A
@@ -86,5 +87,15 @@ describe("one home for each one-line fact (docs/design.md)", () => {
   it("the HTTP token grammar (a header name) is one regex", () => {
     const token = places(({ node }) => (regexPattern(node) ?? "").includes("!#$%&'*+.^_`|~0-9A-Za-z-"));
     expect(token).toHaveLength(1);
+  });
+
+  it("HTTP statuses are named (STATUS in src/core/http-status.ts), never written as numbers where a status is meant", () => {
+    // A number that is a status, where the expression around it speaks of a status (`status === 401`,
+    // `{ status: 422 }`, a list of statuses): the one home is STATUS.
+    const written = places(({ file, node, parent }) => {
+      if (file.path === "src/core/http-status.ts" || node.type !== "NumericLiteral" || !isStatus(node.value as number)) return false;
+      return parent !== undefined && /status|code/i.test(textOf(file, parent));
+    });
+    expect(written).toEqual([]);
   });
 });

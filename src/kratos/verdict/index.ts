@@ -38,8 +38,8 @@ export function toVerdict(hook: HookId, outcome: HookOutcome, context: VerdictCo
       break;
   }
   const { status, body } = outcome;
-  // 501 is the one 5xx Kratos reads as a refusal; it has no name in STATUS.
-  if (status === STATUS.tooManyRequests || (status >= STATUS.internalError && status !== 501)) {
+  // 501 is the one 5xx Kratos reads as a refusal.
+  if (status === STATUS.tooManyRequests || (status >= STATUS.internalError && status !== STATUS.notImplemented)) {
     const parsed = parseJSON(body);
     const notes =
       parsed.ok && isJsonObject(parsed.value) && Array.isArray(parsed.value.messages)
