@@ -14,7 +14,9 @@ describe("courier sink", () => {
 
   it("records an SMS, and a ctx a capture hook posts", async () => {
     sink = await CourierSink.start();
-    expect((await post("/sms", JSON.stringify({ to: "+4917612345678", template_type: "login_code_valid", body: "123456" }))).status).toBe(200);
+    expect((await post("/sms", JSON.stringify({ to: "+4917612345678", template_type: "login_code_valid", body: "123456" }))).status).toBe(
+      200,
+    );
     expect((await post("/ctx/registration-after", JSON.stringify({ flow: { id: "f" } }))).status).toBe(204);
     expect(sink.messages).toMatchObject([{ channel: "sms", to: "+4917612345678", template_type: "login_code_valid" }]);
     expect(sink.lastCtx("registration-after")).toEqual({ flow: { id: "f" } });
