@@ -1,7 +1,6 @@
-import { factsOf, HOOK_IDS, type HookId } from "../core/hooks.js";
 import { isJsonObject } from "../core/json.js";
 import { finding, type YamlFinding } from "./doctor-finding.js";
-import { type HookEntry, isParse, pathText, routeOf } from "./kratos-config.js";
+import { type HookEntry, isParse } from "./kratos-config.js";
 
 /** `session` not last in its list. */
 function sessionNotLast(entry: HookEntry): YamlFinding | undefined {
@@ -23,57 +22,10 @@ function sessionNotLast(entry: HookEntry): YamlFinding | undefined {
   });
 }
 
-/** The methods that create identities in a flow, as kratos.yml enables them. */
-function identityMethods(data: Record<string, unknown>): string[] {
-  const methods = isJsonObject(data.selfservice) && isJsonObject(data.selfservice.methods) ? data.selfservice.methods : {};
-  const on = (name: string) => {
-    const m = methods[name];
-    return isJsonObject(m) && m.enabled === true;
-  };
-  const code = methods.code;
-  const enabled: string[] = [];
-  // password is enabled unless turned off; code registers only with passwordless_enabled.
-  if (!(isJsonObject(methods.password) && methods.password.enabled === false)) enabled.push("password");
-  if (on("code") && isJsonObject(code) && code.passwordless_enabled === true) enabled.push("code");
-  for (const name of ["oidc", "webauthn", "passkey"]) if (on(name)) enabled.push(name);
-  return enabled;
-}
-
 /**
- * A hook that creates identities from per-method lists, wired for some enabled methods and not
- * others: sign-ups by the others skip it.
+ * The order of the hook lists: `session` last. (Which methods run our hooks is read from the
+ * effective hook table: src/cli/doctor-hook-table.ts.)
  */
-function methodsNotWired(data: Record<string, unknown>, entries: HookEntry[], hook: HookId): YamlFinding[] {
-  const { flow, when } = factsOf(hook);
-  const wired = new Set(
-    entries
-      .filter((e) => {
-        const route = e.flow === flow && e.when === when && e.name === "web_hook" ? routeOf(e.config?.url) : null;
-        return e.method !== null && route !== null && "id" in route && route.id === hook;
-      })
-      .map((e) => e.method as string),
-  );
-  if (wired.size === 0) return [];
-  const at = ["selfservice", "flows", flow, when];
-  return identityMethods(data)
-    .filter((method) => !wired.has(method))
-    .map((method) =>
-      finding({
-        code: "method-not-wired",
-        effect: "fails_at_runtime",
-        at,
-        path: `${pathText(at)}.${method}.hooks`,
-        message: `/hooks/${hook} is wired for ${[...wired].join(", ")} but not for ${method}, which is enabled: sign-ups by ${method} skip phone normalization, routing and the deny rules`,
-        fix: `add the same web_hook (and then - hook: session) to ${pathText(at)}.${method}.hooks`,
-      }),
-    );
-}
-
-/** The order and completeness of the hook lists: `session` last, every enabled method wired. */
-export function orderFindings(data: Record<string, unknown>, entries: HookEntry[]): YamlFinding[] {
-  const creating = HOOK_IDS.filter((id) => factsOf(id).createsIdentity && factsOf(id).list === "per-method");
-  return [
-    ...entries.map(sessionNotLast).filter((f) => f !== undefined),
-    ...creating.flatMap((hook) => methodsNotWired(data, entries, hook)),
-  ];
+export function orderFindings(entries: HookEntry[]): YamlFinding[] {
+  return entries.map(sessionNotLast).filter((f) => f !== undefined);
 }

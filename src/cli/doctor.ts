@@ -4,10 +4,13 @@ import { loadCliConfig } from "./cli-config.js";
 import { keyFindings } from "./doctor-auth.js";
 import { type Effect, finding, type Problem, severityOf } from "./doctor-finding.js";
 import { headerFindings } from "./doctor-headers.js";
+import { hookTableFindings } from "./doctor-hook-table.js";
 import { webhookFindings } from "./doctor-hooks.js";
 import { findUnknownKeys } from "./doctor-keys.js";
 import { type AddFinding, checkIdentity, checkSchemaFolder } from "./doctor-schema.js";
 import { shieldFindings } from "./doctor-shield.js";
+import { type HookRow, hookTable } from "./hook-table.js";
+import { formatHookTable } from "./hook-table-format.js";
 import { type KratosConfig, openKratosConfig } from "./kratos-config.js";
 import { defaultJudgedKratos, formatJudgedKratos, type JudgedKratos, judgedAtLeast } from "./kratos-version.js";
 import { displayPath, UsageError } from "./usage.js";
@@ -41,6 +44,8 @@ export interface DoctorOptions {
   gatewayUpstream?: string | undefined;
   /** The Kratos release to judge for (`--kratos-version`, `--admin-url`); default: `defaultJudgedKratos()`. */
   version?: JudgedKratos | undefined;
+  /** Also give the hooks Kratos really runs, per flow, phase and method (`--hooks`). */
+  hooks?: boolean | undefined;
 }
 
 export interface DoctorReport {
@@ -50,6 +55,8 @@ export interface DoctorReport {
   /** Kratos's working directory assumed for relative file:// URLs. */
   cwd: string;
   findings: Finding[];
+  /** With `hooks`: which hooks the judged release runs, per flow, phase and method (src/cli/hook-table.ts). */
+  hookTable?: HookRow[];
   errors: number;
   warnings: number;
   exitCode: 0 | 1;
@@ -176,9 +183,12 @@ export function runDoctor(options: DoctorOptions): DoctorReport {
     });
     return true;
   };
+  const release = { modern: judgedAtLeast(version, "v25.4.0") };
+  const table = hookTable(kratos.data, release);
   for (const problem of findUnknownKeys(kratos.data)) add(problem);
   const declared = checkIdentity(kratos, cwd, add);
   for (const problem of webhookFindings(kratos.data, cwd)) add(problem);
+  for (const problem of hookTableFindings(kratos.data, table, release)) add(problem);
   // The key each web_hook sends against the keys the service reads (HOOKS_API_KEYS, else the dev key).
   for (const problem of keyFindings(kratos.data, process.env)) add(problem);
   checkGateway(kratos, options, add);
@@ -202,6 +212,7 @@ export function runDoctor(options: DoctorOptions): DoctorReport {
     kratosVersion: version,
     cwd,
     findings,
+    ...(options.hooks === true && { hookTable: table }),
     errors,
     warnings: findings.length - errors,
     exitCode: errors > 0 ? 1 : 0,
@@ -217,5 +228,6 @@ export function formatDoctor(report: DoctorReport): string {
     report.findings.length === 0
       ? `${report.kratos}: no problems found (Kratos's working directory assumed: ${report.cwd})`
       : `${report.errors} error(s), ${report.warnings} warning(s) in ${report.kratos} (Kratos's working directory assumed: ${report.cwd})`;
-  return `${[`judged for Kratos ${formatJudgedKratos(report.kratosVersion)}`, ...lines, summary].join("\n")}\n`;
+  const table = report.hookTable === undefined ? "" : formatHookTable(report.hookTable, report.kratosVersion.judgedAs);
+  return `${[`judged for Kratos ${formatJudgedKratos(report.kratosVersion)}`, ...lines, summary].join("\n")}\n${table}`;
 }

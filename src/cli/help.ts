@@ -64,6 +64,8 @@ points at, and our routing rules against the schema ids it declares.
   --gateway <url>      the gateway's public URL: warn unless serve.public.base_url is it
                        (without it, GATEWAY_KRATOS_URL in the environment: warn when
                        base_url is Kratos's own address)
+  --hooks              also print the hooks Kratos really runs, in order, for every flow,
+                       phase and enabled method (a method's own list replaces the flow's)
 ${VERSION_HELP}
   --json               print the findings as JSON
   -h, --help           this help

@@ -99,12 +99,19 @@ async function cliDoctor(rest: string[], { out }: Output): Promise<number> {
     schemas: { type: "string" },
     config: { type: "string" },
     gateway: { type: "string" },
+    hooks: { type: "boolean" },
     ...VERSION_OPTIONS,
   });
   if (values.help) return help(out, "doctor");
   tooMany(positionals, 1, "kratos-hooks doctor [kratos.yml]");
   const { given, version } = await judgedAndGiven(values);
-  const report = runDoctor({ kratos: positionals[0], ...given, version, gatewayUpstream: process.env.GATEWAY_KRATOS_URL });
+  const report = runDoctor({
+    kratos: positionals[0],
+    ...given,
+    version,
+    hooks: values.hooks,
+    gatewayUpstream: process.env.GATEWAY_KRATOS_URL,
+  });
   out(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatDoctor(report));
   return report.exitCode;
 }
