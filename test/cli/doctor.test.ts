@@ -61,6 +61,11 @@ const EXPECTED: Record<string, Expected> = {
     path: "selfservice.flows.registration.after.hooks[0]",
     fix: "selfservice.flows.registration.after.<method>.hooks (password, webauthn, passkey, oidc, code)",
   },
+  "hook-hidden": {
+    effect: "fails_at_runtime",
+    path: "selfservice.flows.login.after.password.hooks",
+    fix: "add the same web_hook to selfservice.flows.login.after.password.hooks",
+  },
   "hooks-config-invalid": { effect: "fails_at_runtime", path: "(top level)", fix: "config check" },
   "identity-missing": { effect: "refuses_to_start", path: "identity", fix: "identity.schemas" },
   "identity-not-object": { effect: "refuses_to_start", path: "identity", fix: "default_schema_id: default\n  schemas:" },
