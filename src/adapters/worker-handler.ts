@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { DEV_API_KEY, parseGatewayUpstream, parseRuntimeSettings } from "../config/env.js";
 import { ConfigError, loadConfig } from "../config/parse.js";
 import type { Config } from "../config/schema.js";

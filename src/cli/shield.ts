@@ -1,5 +1,5 @@
 import type { CountryCode } from "libphonenumber-js/max";
-import { z } from "zod";
+import * as z from "zod";
 import { DEV_API_KEY, hasBearerPrefix, splitApiKeys } from "../config/env.js";
 import { DEFAULT_HOOKS_PORT } from "../config/node-settings.js";
 import { ConfigError } from "../config/parse.js";

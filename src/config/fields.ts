@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { HTTP_TOKEN } from "../core/http-token.js";
 import { isPhoneRegion } from "../core/phone.js";
 

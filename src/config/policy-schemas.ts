@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { PHONE_TYPES } from "../core/phone.js";
 import type { NormalizePhoneOptions } from "../core/phone-rules.js";
 import type { DenyRulesOptions } from "../core/policies/deny-rules.js";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import defaultSchema from "../../schemas/default.schema.json" with { type: "json" };
 import emailSchema from "../../schemas/email.schema.json" with { type: "json" };
 import phoneSchema from "../../schemas/phone.schema.json" with { type: "json" };

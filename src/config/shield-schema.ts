@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { PHONE_TYPES } from "../core/phone.js";
 import { SHIELD_FORM_FLOWS, type ShieldFormFlow } from "../core/shield-flows.js";
 

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { HookInput, SessionView } from "../core/decision.js";
 import { type HookId, isBeforeHook } from "../core/hooks.js";
 import { valueAtPath, withoutZodPrefix } from "../validation/zod-issues.js";
