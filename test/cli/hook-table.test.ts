@@ -18,7 +18,7 @@ function shipped(): Record<string, unknown> {
 }
 
 /** `selfservice.flows.<flow>.after` of a parsed kratos.yml, to edit. */
-function after(data: Record<string, unknown>, flow: string): Record<string, unknown> {
+function afterOf(data: Record<string, unknown>, flow: string): Record<string, unknown> {
   const section = (data.selfservice as { flows: Record<string, { after?: Record<string, unknown> }> }).flows[flow]?.after;
   if (section === undefined) throw new Error(`the shipped kratos.yml has no ${flow}.after`);
   return section;
@@ -91,7 +91,7 @@ describe("the effective hook table of the shipped kratos.yml", () => {
 describe("a method's own list replaces the flow's", () => {
   it("login.after.password.hooks: [revoke_active_sessions] stops /hooks/login-after for password logins only, and says so", () => {
     const data = shipped();
-    after(data, "login").password = { hooks: [{ hook: "revoke_active_sessions" }] };
+    afterOf(data, "login").password = { hooks: [{ hook: "revoke_active_sessions" }] };
     const table = hookTable(data, V26);
     expect(running(table, "login", "after", "password")).toEqual(["revoke_active_sessions"]);
     expect(running(table, "login", "after", "code")).toEqual(["login-after"]);
@@ -112,18 +112,18 @@ describe("a method's own list replaces the flow's", () => {
   it("a list of names Kratos drops, or an empty one, counts as none: the flow's list runs", () => {
     for (const hooks of [[], [{ hook: "b2b_sso" }], [{ hook: "no_such_hook" }]]) {
       const data = shipped();
-      after(data, "login").code = { hooks };
+      afterOf(data, "login").code = { hooks };
       expect(running(hookTable(data, V26), "login", "after", "code")).toEqual(["login-after"]);
     }
   });
 
   it("registration: a parse web_hook in the method's list hides the flow's post-persist list", () => {
     const data = shipped();
-    after(data, "registration").hooks = [webHook("http://127.0.0.1:9/audit")];
+    afterOf(data, "registration").hooks = [webHook("http://127.0.0.1:9/audit")];
     const table = hookTable(data, V26);
     expect(running(table, "registration", "after", "password")).not.toContain("audit@post-persist");
-    delete after(data, "registration").password;
-    delete after(data, "registration").code;
+    delete afterOf(data, "registration").password;
+    delete afterOf(data, "registration").code;
     expect(running(hookTable(data, V26), "registration", "after", "password")).toEqual([
       "verification*@post-persist",
       "audit@post-persist",
@@ -132,7 +132,7 @@ describe("a method's own list replaces the flow's", () => {
 
   it("session runs last, once, wherever it is listed", () => {
     const data = shipped();
-    const password = after(data, "registration").password as { hooks: unknown[] } | undefined;
+    const password = afterOf(data, "registration").password as { hooks: unknown[] } | undefined;
     if (password === undefined) throw new Error("the shipped kratos.yml has no registration.after.password");
     password.hooks = [{ hook: "session" }, webHook("http://127.0.0.1:9/audit"), ...password.hooks];
     const hooks = running(hookTable(data, V26), "registration", "after", "password");
@@ -146,7 +146,7 @@ describe("methods", () => {
   it("an enabled method without our hook where the flow's others have it is method-not-wired, for login too", () => {
     const data = shipped();
     (data.selfservice as { methods: Record<string, unknown> }).methods.totp = { enabled: true, config: { issuer: "t" } };
-    after(data, "login").totp = { hooks: [{ hook: "revoke_active_sessions" }] };
+    afterOf(data, "login").totp = { hooks: [{ hook: "revoke_active_sessions" }] };
     const table = hookTable(data, V26);
     expect(running(table, "login", "after", "totp")).toEqual(["revoke_active_sessions"]);
     // The flow's own list holds /hooks/login-after, so a totp list hiding it is hook-hidden, not also method-not-wired.
@@ -190,7 +190,7 @@ describe("doctor --hooks", () => {
   it("a web_hook to another service is shown as not kratos-hooks, and is no finding", async () => {
     process.env.HOOKS_API_KEYS = "test-key-0123456789abcdef,dev-only-insecure-key";
     const file = editedKratosYml((data) => {
-      (after(data, "login").hooks as unknown[]).push(webHook("https://audit.example.com/events/login"));
+      (afterOf(data, "login").hooks as unknown[]).push(webHook("https://audit.example.com/events/login"));
     });
     const run = await cli("doctor", file, "--cwd", join(ROOT, "kratos"), "--hooks", "--kratos-version", "v26.2.0");
     expect(run.stdout).toMatch(
