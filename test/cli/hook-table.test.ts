@@ -187,6 +187,15 @@ describe("doctor --hooks", () => {
     }
   });
 
+  it("the table docs/kratos-wiring.md shows is what it prints for the shipped config on v26.2.0", async () => {
+    const docs = readFileSync(join(ROOT, "docs/kratos-wiring.md"), "utf8");
+    const section = docs.slice(docs.indexOf("## Why my hook doesn't fire"));
+    const block = /```\n([\s\S]*?)\n```/.exec(section)?.[1];
+    if (block === undefined) throw new Error("docs/kratos-wiring.md has no table under Why my hook doesn't fire");
+    const printed = (await cli("doctor", join(ROOT, "kratos/kratos.yml"), "--hooks", "--kratos-version", "v26.2.0")).stdout.split("\n");
+    for (const line of block.split("\n")) expect(printed).toContain(line);
+  });
+
   it("a web_hook to another service is shown as not kratos-hooks, and is no finding", async () => {
     process.env.HOOKS_API_KEYS = "test-key-0123456789abcdef,dev-only-insecure-key";
     const file = editedKratosYml((data) => {
