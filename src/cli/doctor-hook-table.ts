@@ -1,12 +1,11 @@
 import type { HookId } from "../core/hooks.js";
+import { METHOD_FLOWS, type MethodFlow } from "../kratos/self-service.js";
 import { finding, type YamlFinding } from "./doctor-finding.js";
 import { flowAfterList, type HookRow, type ModelRelease } from "./hook-table.js";
 import { pathText } from "./kratos-config.js";
 
 // Findings drawn from the effective hook table (src/cli/hook-table.ts): one of our hooks that a
 // method's own list hides, and a method that runs none of our hooks where the flow's others do.
-
-type MethodFlow = "registration" | "login" | "settings";
 
 /** What a flow's submissions are called in a sentence. */
 const DONE_BY: Record<MethodFlow, string> = { registration: "sign-ups", login: "logins", settings: "settings changes" };
@@ -20,7 +19,7 @@ const LOST: Record<HookId, string> = {
   "settings-after": "phone normalization and the deny rules on settings",
 };
 
-const isMethodFlow = (flow: string): flow is MethodFlow => flow === "registration" || flow === "login" || flow === "settings";
+const isMethodFlow = (flow: string): flow is MethodFlow => (METHOD_FLOWS as readonly string[]).includes(flow);
 
 /**
  * The methods whose submissions our hooks judge: every way to sign up or log in, but in settings

@@ -1,23 +1,21 @@
-import { isJsonObject } from "../core/json.js";
 import { finding, type YamlFinding } from "./doctor-finding.js";
-import { type HookEntry, isParse } from "./kratos-config.js";
+import type { HookEntry } from "./kratos-config.js";
 
-/** `session` not last in its list. */
+/**
+ * `session` not last in its list. Kratos runs it last wherever it is listed (getHooks appends the
+ * session issuer after the other hooks), so nothing is skipped: measured on v1.3.1 and v26.2.0 by
+ * test/e2e/hook-table-agreement.e2e.test.ts (fixture session-not-last, a web_hook listed after
+ * `session` is called). The order only misleads whoever reads the list: a warning.
+ */
 function sessionNotLast(entry: HookEntry): YamlFinding | undefined {
   const index = entry.path.at(-1) as number;
   if (entry.name !== "session" || index === entry.list.length - 1) return undefined;
-  // selfservice/hook/session_issuer.go: for API and SPA flows the session hook writes the
-  // answer and aborts the list, so post-persist hooks after it never run for them. Parse
-  // web_hooks run before persisting, wherever they are listed.
-  const after = entry.list.slice(index + 1);
-  const onlyParse = after.every((h) => isJsonObject(h) && h.hook === "web_hook" && isJsonObject(h.config) && isParse(h.config));
   return finding({
     code: "session-not-last",
-    effect: onlyParse ? "warning" : "fails_at_runtime",
+    effect: "warning",
     at: entry.path,
-    message: onlyParse
-      ? "the session hook is not last; the parse web_hooks after it still run first (before the identity is saved), but the order misleads"
-      : "the session hook is not last: Kratos answers API and SPA flows at the session hook, so the hooks after it never run for them (browser flows run them after the session cookie is issued)",
+    message:
+      "the session hook is not last; Kratos runs it last anyway, after every other hook of this list, so the order written here misleads",
     fix: "move - hook: session to the end of this list",
   });
 }

@@ -1,6 +1,6 @@
 import type { HookId } from "../core/hooks.js";
 import { isJsonObject } from "../core/json.js";
-import { SELF_SERVICE_FLOWS, type SelfServiceFlow } from "../kratos/self-service.js";
+import { type MethodFlow, SELF_SERVICE_FLOWS, type SelfServiceFlow } from "../kratos/self-service.js";
 import { isParse, pathText, routeOf } from "./kratos-config.js";
 
 // Which hooks Kratos really runs, per flow, phase and method: one model of its selection rules
@@ -132,11 +132,7 @@ const flowPath = (flow: SelfServiceFlow, ...rest: string[]) => ["selfservice", "
  * The flow's own after list (`selfservice.flows.<flow>.after.hooks`) as Kratos builds it where no
  * method list replaces it: post-persist for registration and settings.
  */
-export function flowAfterList(
-  data: Record<string, unknown>,
-  flow: "registration" | "login" | "settings",
-  release: ModelRelease,
-): TableHook[] {
+export function flowAfterList(data: Record<string, unknown>, flow: MethodFlow, release: ModelRelease): TableHook[] {
   return build(data, flowPath(flow, "after", "hooks"), flow === "login" ? "login-after" : `${flow}-post`, release);
 }
 
@@ -188,10 +184,10 @@ function enabled(data: Record<string, unknown>, method: string): boolean {
 }
 
 /** The methods each flow can end by, as the file enables them (docs/kratos-wiring.md#why-my-hook-doesnt-fire). */
-export function methodsFor(data: Record<string, unknown>, flow: "registration" | "login" | "settings"): string[] {
+export function methodsFor(data: Record<string, unknown>, flow: MethodFlow): string[] {
   const code = codeOf(data);
   const webauthn = at(methodsOf(data), ["webauthn", "config", "passwordless"]) === true;
-  const candidates: Record<typeof flow, [string, boolean][]> = {
+  const candidates: Record<MethodFlow, [string, boolean][]> = {
     registration: [
       ["password", true],
       ["code", code.passwordless_enabled === true],

@@ -6,3 +6,11 @@
  */
 export const SELF_SERVICE_FLOWS = ["registration", "login", "settings", "verification", "recovery"] as const;
 export type SelfServiceFlow = (typeof SELF_SERVICE_FLOWS)[number];
+
+/**
+ * The flows whose `after` section has per-method lists (`after.<method>.hooks`), each of which
+ * replaces the flow's own `after.hooks` for its method (driver/registry_default_{registration,
+ * login,settings}.go). Recovery and verification have only the flow's list.
+ */
+export const METHOD_FLOWS = ["registration", "login", "settings"] as const satisfies readonly SelfServiceFlow[];
+export type MethodFlow = (typeof METHOD_FLOWS)[number];

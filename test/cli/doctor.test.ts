@@ -129,7 +129,7 @@ const EXPECTED: Record<string, Expected> = {
   },
   "schemas-missing": { effect: "refuses_to_start", path: "identity.schemas", fix: "identity.schemas as - id: <id>" },
   "session-not-last": {
-    effect: "fails_at_runtime",
+    effect: "warning",
     path: "selfservice.flows.registration.after.password.hooks[1]",
     fix: "- hook: session",
   },
