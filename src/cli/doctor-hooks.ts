@@ -240,9 +240,29 @@ function onceForDevKey(findings: YamlFinding[]): YamlFinding[] {
   return findings.flatMap((f) => (f === first ? [once] : f.code === "auth-dev-key" ? [] : [f]));
 }
 
+/**
+ * Hooks besides web_hook whose entry Kratos's config schema requires a `config` for (`b2bSSOHook`,
+ * and `organization` from v25.4): without one Kratos refuses to start, on v1.3.1 and v26.2.0
+ * alike (measured; with `config: {}` it starts and drops the hook, which open-source Kratos does
+ * not run).
+ */
+const NEEDS_CONFIG = new Set(["b2b_sso", "organization"]);
+
+function missingHookConfig(entry: HookEntry): YamlFinding | undefined {
+  if (typeof entry.name !== "string" || !NEEDS_CONFIG.has(entry.name) || entry.config !== undefined) return undefined;
+  return finding({
+    code: "hook-missing-config",
+    effect: "refuses_to_start",
+    at: entry.path,
+    message: `a ${entry.name} hook without config: Kratos's config schema requires one, so Kratos refuses to start (and open-source Kratos does not run ${entry.name} at all)`,
+    fix: `remove this - hook: ${entry.name}, or give it a config`,
+  });
+}
+
 /** The web_hook traps of contract §1.1, §2.1, §4.2, the routes and auth kratos-hooks serves, and the order of the lists. */
 export function webhookFindings(data: Record<string, unknown>, cwd: string): YamlFinding[] {
   const entries = listHooks(data);
   const findings = entries.filter((e) => e.name === "web_hook").flatMap((e) => webHookFindings(e, cwd));
-  return onceForDevKey([...findings, ...orderFindings(entries)]);
+  const configless = entries.map(missingHookConfig).filter((f) => f !== undefined);
+  return onceForDevKey([...findings, ...configless, ...orderFindings(entries)]);
 }

@@ -61,6 +61,11 @@ const EXPECTED: Record<string, Expected> = {
     path: "selfservice.flows.registration.after.hooks[0]",
     fix: "selfservice.flows.registration.after.<method>.hooks (password, webauthn, passkey, oidc, code)",
   },
+  "hook-missing-config": {
+    effect: "refuses_to_start",
+    path: "selfservice.flows.registration.before.hooks[0]",
+    fix: "remove this - hook: b2b_sso",
+  },
   "hook-hidden": {
     effect: "fails_at_runtime",
     path: "selfservice.flows.login.after.password.hooks",
