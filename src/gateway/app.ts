@@ -28,8 +28,8 @@ export interface GatewayOptions {
   runtime?: GatewayTransport;
   /**
    * @internal Not public API: who the client is (address, scheme, Host, country), one per
-   * adapter like Hono's `getConnInfo`. Unset: Cloudflare's (`CF-Connecting-IP`, `request.cf`);
-   * `serve()` passes Node's, from the socket.
+   * adapter like Hono's `getConnInfo`. Unset: Cloudflare's (`CF-Connecting-IP`, `request.cf`) on
+   * Workers, elsewhere no address (`getDefaultConnInfo`); `serve()` passes Node's, from the socket.
    */
   connInfo?: GetConnInfo;
   /** Counts each request (Prometheus on Node); none by default. */

@@ -4,7 +4,7 @@ import { NO_METRICS } from "../core/metrics.js";
 import { SELF_SERVICE_FLOWS, type SelfServiceFlow } from "../kratos/self-service.js";
 import type { GatewayOptions } from "./app.js";
 import type { GetConnInfo } from "./conn-info.js";
-import { createFetchRuntime, getWorkersConnInfo } from "./fetch-runtime.js";
+import { createFetchRuntime, getDefaultConnInfo } from "./fetch-runtime.js";
 import { bodyLimit, loopCheck, requestRefusal } from "./request-checks.js";
 import type { RequestLogDeps } from "./request-log.js";
 import { randomSecret } from "./shield/keys.js";
@@ -52,11 +52,11 @@ function shieldOf(options: GatewayOptions): Shield | undefined {
   );
 }
 
-/** The gateway's dependencies from `createGateway`'s options: the `fetch` transport and Cloudflare's connection facts by default. */
+/** The gateway's dependencies from `createGateway`'s options: the `fetch` transport and `getDefaultConnInfo` by default. */
 export function gatewayDeps(options: GatewayOptions): GatewayDeps {
   const { config, logger } = options;
   const transport = options.runtime ?? createFetchRuntime();
-  const connInfo = options.connInfo ?? getWorkersConnInfo;
+  const connInfo = options.connInfo ?? getDefaultConnInfo;
   const shield = shieldOf(options);
   return {
     config,

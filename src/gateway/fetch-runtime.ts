@@ -63,7 +63,7 @@ export function createFetchRuntime(send: typeof fetch = (input, init) => fetch(i
 /**
  * The client's connection on Cloudflare Workers (Hono's `getConnInfo` there reads the same
  * header): Cloudflare's `CF-Connecting-IP`, the URL's scheme and host, and `request.cf.country`.
- * Also `createGateway`'s default, beside the `fetch` transport.
+ * Only Cloudflare's edge vouches for that header: anywhere else a client writes it.
  */
 export function getWorkersConnInfo(c: Context): ConnInfo {
   const url = new URL(c.req.url);
@@ -73,4 +73,23 @@ export function getWorkersConnInfo(c: Context): ConnInfo {
     host: url.host,
     country: (c.req.raw as Request & { cf?: { country?: unknown } }).cf?.country as string | undefined,
   };
+}
+
+/** What the URL says of the connection, and nothing a client could have written: no address, no country. */
+function urlConnInfo(c: Context): ConnInfo {
+  const url = new URL(c.req.url);
+  return { remote: {}, proto: url.protocol.slice(0, -1), host: url.host };
+}
+
+/**
+ * `createGateway`'s default reading of the client: Cloudflare's (`getWorkersConnInfo`) when it runs
+ * on Workers, which say so in `navigator.userAgent`; elsewhere (a server of yours that embeds the
+ * gateway) only what the URL says, since a client could send any `CF-Connecting-IP` there and so
+ * choose the address Kratos is told and the shield counts by. `serve()` gives the gateway Node's
+ * reading of the socket instead.
+ */
+export function getDefaultConnInfo(c: Context): ConnInfo {
+  const { navigator } = globalThis as { navigator?: { userAgent?: unknown } };
+  const onWorkers = navigator?.userAgent === "Cloudflare-Workers";
+  return onWorkers ? getWorkersConnInfo(c) : urlConnInfo(c);
 }

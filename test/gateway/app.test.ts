@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { createPinoLogger } from "../../src/adapters/node-logger.js";
 import { parseConfig } from "../../src/config/parse.js";
 import { createGateway } from "../../src/gateway/app.js";
-import { createFetchRuntime } from "../../src/gateway/fetch-runtime.js";
+import { createFetchRuntime, getWorkersConnInfo } from "../../src/gateway/fetch-runtime.js";
 import { REFUSALS } from "../../src/gateway/refusals.js";
 import { DEFAULT_ANSWER, startUpstream, useUpstream } from "../support/upstream.js";
 
@@ -23,6 +23,8 @@ function gateway(config: unknown = {}, target = upstream.url) {
     upstream: new URL(target),
     logger: createPinoLogger("info", sink),
     runtime: createFetchRuntime(),
+    // Cloudflare's reading of the client, as on Workers: CF-Connecting-IP names it.
+    connInfo: getWorkersConnInfo,
   });
   const lines = () =>
     output

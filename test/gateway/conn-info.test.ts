@@ -1,7 +1,7 @@
 import { type Context, Hono } from "hono";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { type ConnInfo, clientAddressOf, peerOf } from "../../src/gateway/conn-info.js";
-import { createFetchRuntime, getWorkersConnInfo } from "../../src/gateway/fetch-runtime.js";
+import { createFetchRuntime, getDefaultConnInfo, getWorkersConnInfo } from "../../src/gateway/fetch-runtime.js";
 
 /** Runs `read` on a Hono context for `request` and returns what it gave. */
 async function inContext<T>(request: Request, read: (c: Context) => T): Promise<T> {
@@ -31,6 +31,31 @@ describe("the client's connection on Workers", () => {
   it("knows no address and no country without Cloudflare", async () => {
     const info = await inContext(new Request("http://localhost:8788/"), getWorkersConnInfo);
     expect(info).toMatchObject({ remote: { address: undefined }, proto: "http", host: "localhost:8788", country: undefined });
+  });
+});
+
+describe("createGateway's default reading of the client", () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+  const forged = () => {
+    const request = new Request("https://auth.example.test/self-service/login", { headers: { "cf-connecting-ip": "203.0.113.66" } });
+    Object.defineProperty(request, "cf", { value: { country: "FR" } });
+    return request;
+  };
+
+  it("outside Workers takes no address or country from what a client sent: only the URL's scheme and host", async () => {
+    expect(await inContext(forged(), getDefaultConnInfo)).toEqual({ remote: {}, proto: "https", host: "auth.example.test" });
+  });
+
+  it("on Workers (navigator.userAgent is Cloudflare-Workers) is Cloudflare's reading", async () => {
+    vi.stubGlobal("navigator", { userAgent: "Cloudflare-Workers" });
+    expect(await inContext(forged(), getDefaultConnInfo)).toEqual({
+      remote: { address: "203.0.113.66" },
+      proto: "https",
+      host: "auth.example.test",
+      country: "FR",
+    });
   });
 });
 

@@ -4,7 +4,7 @@ import { createPinoLogger } from "../../src/adapters/node-logger.js";
 import { parseConfig } from "../../src/config/parse.js";
 import type { ShieldRecord } from "../../src/core/metrics.js";
 import { createGateway } from "../../src/gateway/app.js";
-import { createFetchRuntime } from "../../src/gateway/fetch-runtime.js";
+import { createFetchRuntime, getWorkersConnInfo } from "../../src/gateway/fetch-runtime.js";
 import { MemoryStore } from "../../src/gateway/shield/memory-store.js";
 import { createShield } from "../../src/gateway/shield/shield.js";
 import type { ShieldStore } from "../../src/gateway/shield/store.js";
@@ -114,6 +114,8 @@ function setup(settings: Record<string, unknown> = {}, options: { store?: Shield
     upstream: new URL(upstream.url),
     logger: createPinoLogger("info", sink),
     runtime: createFetchRuntime(),
+    // Cloudflare's reading of the client, as on Workers: CF-Connecting-IP names it.
+    connInfo: getWorkersConnInfo,
     metrics: { hookCall: () => {}, gatewayRequest: () => {}, shield: (record) => events.push(record) },
     shield,
   });
@@ -456,6 +458,8 @@ describe("shield: a gateway rule of your own reads the same attempt and outcome"
       upstream: new URL(upstream.url),
       logger: createPinoLogger("silent"),
       runtime: createFetchRuntime(),
+      // Cloudflare's reading of the client, as on Workers: CF-Connecting-IP names it.
+      connInfo: getWorkersConnInfo,
       rules: [
         async (c, next) => {
           const attempt = c.get("attempt");

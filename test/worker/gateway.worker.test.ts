@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, inject, it, vi } from "vitest";
 import worker, { type Env } from "../../src/adapters/worker.js";
+import { createConsoleLogger, createGateway, parseConfig } from "../../src/index.js";
 import type { Echo } from "./echo-upstream.js";
 
 // The Worker's entry in workerd with the gateway switched on by its bindings, in front of a real
@@ -103,5 +104,28 @@ describe("the gateway in the Worker (workerd)", () => {
       expect(res.status).toBe(503);
       expect(logged.join("\n")).toContain(reason);
     }
+  });
+});
+
+describe("createGateway's default reading of the client, in workerd", () => {
+  it("is Cloudflare's: workerd says it is Workers, and CF-Connecting-IP is the client's address", async () => {
+    expect(navigator.userAgent).toBe("Cloudflare-Workers");
+    const seen: (string | undefined)[] = [];
+    const app = createGateway({
+      config: parseConfig({}),
+      upstream: new URL("http://127.0.0.1:9/"),
+      logger: createConsoleLogger("error"),
+      rules: [
+        async (c) => {
+          seen.push(c.get("clientAddress"));
+          return c.body(null, 204);
+        },
+      ],
+    });
+    const res = await app.request(
+      new Request("https://auth.example.test/self-service/login/api", { headers: { "cf-connecting-ip": "203.0.113.7" } }),
+    );
+    expect(res.status).toBe(204);
+    expect(seen).toEqual(["203.0.113.7"]);
   });
 });
