@@ -128,24 +128,21 @@ function tableHook(entry: Record<string, unknown>, from: string, kind: Kind): Ta
 
 const flowPath = (flow: SelfServiceFlow, ...rest: string[]) => ["selfservice", "flows", flow, ...rest];
 
+/** The list kind of a flow's after hooks that a method's list can replace: post-persist where there are two steps. */
+const replaceable = (flow: MethodFlow): Kind => (flow === "login" ? "login-after" : `${flow}-post`);
+
 /**
  * The flow's own after list (`selfservice.flows.<flow>.after.hooks`) as Kratos builds it where no
  * method list replaces it: post-persist for registration and settings.
  */
 export function flowAfterList(data: Record<string, unknown>, flow: MethodFlow, release: ModelRelease): TableHook[] {
-  return build(data, flowPath(flow, "after", "hooks"), flow === "login" ? "login-after" : `${flow}-post`, release);
+  return build(data, flowPath(flow, "after", "hooks"), replaceable(flow), release);
 }
 
 /** A method's own list, else the flow's (when the method's yields no executor): all or nothing. */
-function methodOrGlobal(
-  data: Record<string, unknown>,
-  flow: SelfServiceFlow,
-  method: string,
-  kind: Kind,
-  release: ModelRelease,
-): TableHook[] {
-  const own = build(data, flowPath(flow, "after", method, "hooks"), kind, release);
-  return own.length > 0 ? own : build(data, flowPath(flow, "after", "hooks"), kind, release);
+function methodOrGlobal(data: Record<string, unknown>, flow: MethodFlow, method: string, release: ModelRelease): TableHook[] {
+  const own = build(data, flowPath(flow, "after", method, "hooks"), replaceable(flow), release);
+  return own.length > 0 ? own : flowAfterList(data, flow, release);
 }
 
 function verificationOn(data: Record<string, unknown>): boolean {
@@ -159,7 +156,7 @@ function saving(data: Record<string, unknown>, flow: "registration" | "settings"
   const pre = build(data, flowPath(flow, "after", method, "hooks"), `${flow}-pre`, release);
   if (flow === "registration" && method === "code" && !release.modern && codeOf(data).passwordless_enabled === true)
     pre.unshift({ hook: "code_address_verifier", internal: true, runs: true, why: "v1.3.1 adds it for code sign-ups (removed in v25.4)" });
-  const post = methodOrGlobal(data, flow, method, `${flow}-post`, release);
+  const post = methodOrGlobal(data, flow, method, release);
   if (verificationOn(data)) post.unshift(VERIFIER);
   return [...pre.map((h) => ({ ...h, step: "pre-persist" as const })), ...post.map((h) => ({ ...h, step: "post-persist" as const }))];
 }
@@ -233,7 +230,7 @@ export function hookTable(data: Record<string, unknown>, release: ModelRelease):
       for (const method of methodsFor(data, flow)) rows.push({ flow, phase: "after", method, hooks: saving(data, flow, method, release) });
     } else if (flow === "login") {
       for (const method of methodsFor(data, flow))
-        rows.push({ flow, phase: "after", method, hooks: methodOrGlobal(data, flow, method, "login-after", release) });
+        rows.push({ flow, phase: "after", method, hooks: methodOrGlobal(data, flow, method, release) });
     } else {
       rows.push({ flow, phase: "after", method: null, hooks: build(data, flowPath(flow, "after", "hooks"), `${flow}-after`, release) });
     }
