@@ -6,7 +6,7 @@ import { TESTED_KRATOS_VERSIONS, type TestedKratosVersion } from "../../src/cli/
 import { cli, DOCTOR_FIXTURE_KEYS, ROOT } from "../support/cli.js";
 import { CourierSink, codeIn } from "./courier-sink.js";
 import { HookRecorder } from "./hook-recorder.js";
-import { type KratosAnswer, KratosClient, newPassword } from "./kratos-client.js";
+import { type FlowKind, type KratosAnswer, KratosClient, newPassword } from "./kratos-client.js";
 import { freePort, type Running, startProcess, waitUntilReady } from "./processes.js";
 import { kratosEnv } from "./stack.js";
 
@@ -148,20 +148,11 @@ function ok(what: string, answer: { status: number; body: KratosAnswer }, ...sta
   }
 }
 
-async function created(client: KratosClient, kind: "registration" | "login" | "settings" | "verification" | "recovery", headers = {}) {
-  const res = await fetch(`${client.publicUrl}/self-service/${kind}/api`, { headers: { Accept: "application/json", ...headers } });
-  const body = (await res.json()) as KratosAnswer;
-  ok(`creating a ${kind} flow`, { status: res.status, body }, 200);
-  return body.id ?? "";
-}
-
-async function submit(client: KratosClient, kind: string, flow: string, payload: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(`${client.publicUrl}/self-service/${kind}?flow=${flow}`, {
-    method: "POST",
-    headers: { Accept: "application/json", "Content-Type": "application/json", ...headers },
-    body: JSON.stringify(payload),
-  });
-  return { status: res.status, body: (await res.json()) as KratosAnswer };
+/** A new native flow's id, through the client's own `createFlow`. */
+async function created(client: KratosClient, kind: FlowKind, headers: Record<string, string> = {}): Promise<string> {
+  const flow = await client.createFlow(kind, headers);
+  ok(`creating a ${kind} flow`, flow, 200);
+  return flow.body.id ?? "";
 }
 
 /** Runs one flow, from creating it to its last submit, against the fixture's Kratos. */
@@ -173,7 +164,7 @@ async function runFlow(f: Fixture, state: RunState, flow: Flow, method: string):
       const id = await created(client, "registration");
       ok(
         key,
-        await submit(client, "registration", id, { method: "password", password: state.password, traits: { email: state.email } }),
+        await client.submit("registration", id, { method: "password", password: state.password, traits: { email: state.email } }),
         200,
       );
       return;
@@ -182,22 +173,22 @@ async function runFlow(f: Fixture, state: RunState, flow: Flow, method: string):
       const id = await created(client, "registration");
       const traits = { email: state.codeEmail };
       const sent = sink.messages.length;
-      ok(`${key} (asking for the code)`, await submit(client, "registration", id, { method: "code", traits }), 400);
+      ok(`${key} (asking for the code)`, await client.submit("registration", id, { method: "code", traits }), 400);
       const code = codeIn(await sink.waitFor(state.codeEmail, "registration_code_valid", sent));
-      ok(key, await submit(client, "registration", id, { method: "code", traits, code }), 200);
+      ok(key, await client.submit("registration", id, { method: "code", traits, code }), 200);
       return;
     }
     case "login by code": {
       const id = await created(client, "login");
       const sent = sink.messages.length;
-      ok(`${key} (asking for the code)`, await submit(client, "login", id, { method: "code", identifier: state.codeEmail }), 400);
+      ok(`${key} (asking for the code)`, await client.submit("login", id, { method: "code", identifier: state.codeEmail }), 400);
       const code = codeIn(await sink.waitFor(state.codeEmail, "login_code_valid", sent));
-      ok(key, await submit(client, "login", id, { method: "code", identifier: state.codeEmail, code }), 200);
+      ok(key, await client.submit("login", id, { method: "code", identifier: state.codeEmail, code }), 200);
       return;
     }
     case "login by password": {
       const id = await created(client, "login");
-      const res = await submit(client, "login", id, { method: "password", identifier: state.email, password: state.password });
+      const res = await client.submit("login", id, { method: "password", identifier: state.email, password: state.password });
       ok(key, res, 200);
       state.token = res.body.session_token;
       return;
@@ -212,25 +203,25 @@ async function runFlow(f: Fixture, state: RunState, flow: Flow, method: string):
         method === "profile"
           ? { method: "profile", traits: { email: state.email, phone: "+4917612345678" } }
           : { method: "password", password };
-      ok(key, await submit(client, "settings", id, payload, headers), 200);
+      ok(key, await client.submit("settings", id, payload, headers), 200);
       if (method === "password") state.password = password;
       return;
     }
     case "recovery by code": {
       const id = await created(client, "recovery");
       const sent = sink.messages.length;
-      ok(`${key} (asking for the code)`, await submit(client, "recovery", id, { method: "code", email: state.email }), 200);
+      ok(`${key} (asking for the code)`, await client.submit("recovery", id, { method: "code", email: state.email }), 200);
       const code = codeIn(await sink.waitFor(state.email, "recovery_code_valid", sent));
       // A native recovery ends with a session and a settings flow to set a new password.
-      ok(key, await submit(client, "recovery", id, { method: "code", code }), 200, 422);
+      ok(key, await client.submit("recovery", id, { method: "code", code }), 200, 422);
       return;
     }
     case "verification by code": {
       const id = await created(client, "verification");
       const sent = sink.messages.length;
-      ok(`${key} (asking for the code)`, await submit(client, "verification", id, { method: "code", email: state.email }), 200);
+      ok(`${key} (asking for the code)`, await client.submit("verification", id, { method: "code", email: state.email }), 200);
       const code = codeIn(await sink.waitFor(state.email, "verification_code_valid", sent));
-      const res = await submit(client, "verification", id, { method: "code", code });
+      const res = await client.submit("verification", id, { method: "code", code });
       ok(key, res, 200);
       if (res.body.state !== "passed_challenge") throw new Error(`${key}: state ${res.body.state}, not passed_challenge`);
       return;

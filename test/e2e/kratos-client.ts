@@ -27,7 +27,7 @@ export interface KratosAnswer {
   error?: { code: number; reason?: string; message: string };
 }
 
-export type FlowKind = "registration" | "login" | "settings" | "verification";
+export type FlowKind = "registration" | "login" | "settings" | "verification" | "recovery";
 
 /** A fresh password Kratos accepts (long, and unlike any identifier). */
 export function newPassword(): string {
