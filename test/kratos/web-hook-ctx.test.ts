@@ -49,6 +49,15 @@ describe("completeWebHookCtx", () => {
     expect(ctx).toMatchObject({ flow: { type: "api" }, request_headers: {}, request_url: "" });
   });
 
+  it("fills a null flow id and type, and a null identity id, as if they were missing", () => {
+    const ctx: Record<string, unknown> = { flow: { id: null, type: null }, identity: { traits: {}, id: null } };
+    completeWebHookCtx(ctx, "login-after");
+    expect(ctx).toMatchObject({
+      flow: { id: "00000000-0000-0000-0000-000000000000", type: "api" },
+      identity: { id: "00000000-0000-4000-8000-000000000001" },
+    });
+  });
+
   it("leaves an identity that is not an object, and a before-hook's, to the caller", () => {
     const login: Record<string, unknown> = { identity: "x" };
     completeWebHookCtx(login, "login-after");
